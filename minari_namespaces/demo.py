@@ -1,0 +1,60 @@
+"""A short tour of the library on its embedded defaults: ``python -m minari_namespaces.demo``.
+
+It works in a fresh temporary folder (a local store), so it never touches your
+real ``~/.minari``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.service import NamespaceService
+
+
+def render_tree(service: NamespaceService, ids: list[NamespaceId]) -> str:
+    """Draw ``ids`` (sorted in tree order) as an indented tree with descriptions."""
+    metadata = service.local.get_many(ids)
+    lines = []
+    for ns in ids:
+        description = metadata[ns].description if ns in metadata else None
+        suffix = f"  - {description}" if description else ""
+        lines.append(f"{'    ' * (ns.depth - 1)}{ns.name}{suffix}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run the tour and print what happens at each step."""
+    with tempfile.TemporaryDirectory(prefix="minari-namespaces-demo-") as scratch:
+        root = Path(scratch) / "datasets"
+        service = NamespaceService.from_urls(local=root)
+        print(f"Local store: {service.local.url}\n")
+
+        service.create("D4RL/door", description="Door opening with a dexterous hand")
+        service.create("D4RL/pen", description="Pen twirling", difficulty="hard")
+        service.create("mujoco/halfcheetah", description="HalfCheetah locomotion")
+        print("Created a nested tree (missing parents are created first):")
+        print(render_tree(service, service.list_local()), "\n")
+
+        print("D4RL/pen metadata:", service.get("D4RL/pen").to_dict())
+        on_disk = root / "D4RL" / "pen" / "namespace_metadata.json"
+        print(f"On disk ({on_disk.relative_to(scratch)}): {on_disk.read_text()}\n")
+
+        summary = service.update_properties(
+            "D4RL/pen", updates={"maintainer": "farama"}, removals=["difficulty", "missing"]
+        )
+        print("update_properties:", summary)
+        service.update("D4RL", description="Datasets for Deep Data-Driven RL")
+        print("After updates:")
+        print(render_tree(service, service.list_local()), "\n")
+
+        print("Children of D4RL:", [str(ns) for ns in service.children("D4RL")])
+        service.delete("mujoco/halfcheetah")
+        service.delete("mujoco")
+        print("After deleting mujoco/halfcheetah and mujoco:")
+        print(render_tree(service, service.list_local()))
+
+
+if __name__ == "__main__":
+    main()

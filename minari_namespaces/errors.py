@@ -1,0 +1,86 @@
+"""The exceptions that ``minari_namespaces`` raises on purpose.
+
+Every exception derives from :class:`NamespaceError`, and each one also derives
+from the builtin that ``minari.namespace`` raised for the same situation, so code
+written against Minari (``except ValueError``) keeps catching it.
+
+This module is a leaf: it imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CorruptMetadataError",
+    "InvalidMetadataError",
+    "InvalidNamespaceError",
+    "NamespaceConflictError",
+    "NamespaceError",
+    "NamespaceExistsError",
+    "NamespaceNotEmptyError",
+    "NamespaceNotFoundError",
+    "NamespaceWarning",
+    "RemoteError",
+    "SkippedEntryWarning",
+]
+
+
+class NamespaceError(Exception):
+    """Base class of every error that the library raises on purpose."""
+
+
+class InvalidNamespaceError(NamespaceError, ValueError):
+    """A string is not a valid namespace identifier.
+
+    The message always contains ``Malformed namespace`` (Minari's wording), the
+    reason, and the offending segment.
+    """
+
+
+class InvalidMetadataError(NamespaceError, ValueError):
+    """Metadata is not a strict JSON object, is too large, or an edit is ambiguous.
+
+    Raised before anything is written.
+    """
+
+
+class CorruptMetadataError(NamespaceError, ValueError):
+    """A stored ``namespace_metadata.json`` cannot be read as a JSON object.
+
+    The message names the file (or remote key) that is corrupt.
+    """
+
+
+class NamespaceExistsError(NamespaceError, ValueError):
+    """The namespace already exists where it was to be created."""
+
+
+class NamespaceNotFoundError(NamespaceError, LookupError, ValueError):
+    """The namespace does not exist."""
+
+
+class NamespaceNotEmptyError(NamespaceError, ValueError):
+    """The namespace still holds child namespaces, datasets or other files."""
+
+
+class NamespaceConflictError(NamespaceError, ValueError):
+    """Something else already holds the namespace's path.
+
+    A dataset folder, a plain file, a symbolic link or a case-only twin (for
+    example ``D4RL/Door`` beside ``D4RL/door``) is in the way.
+    """
+
+
+class RemoteError(NamespaceError, OSError):
+    """A storage backend failed.
+
+    The message carries the repository URL without credentials and the cause;
+    the original exception is chained as ``__cause__``.
+    """
+
+
+class NamespaceWarning(UserWarning):
+    """Base class of the warnings the library emits (Minari used ``UserWarning``)."""
+
+
+class SkippedEntryWarning(NamespaceWarning):
+    """A listing skipped folders or keys that are not valid, safe namespace ids."""

@@ -1,0 +1,370 @@
+"""``NamespaceId``: the validated, canonical name of a namespace.
+
+A namespace id is a ``/``-separated path of segments such as ``D4RL/door``. It is
+parsed once, at the edge, into this value object; everything below works with
+``NamespaceId`` and never re-parses strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from minari_namespaces.errors import InvalidNamespaceError
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_SEGMENT_LENGTH",
+    "MAX_UTF8_BYTES",
+    "NamespaceId",
+    "RESERVED_SEGMENTS",
+    "SEPARATOR",
+    "is_valid_segment",
+]
+
+SEPARATOR: Final = "/"
+MAX_SEGMENT_LENGTH: Final = 96
+MAX_DEPTH: Final = 16
+MAX_UTF8_BYTES: Final = 512
+
+_DEVICE_NAMES: Final = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+#: Segments refused in any letter case: ``data`` marks a dataset folder in
+#: Minari's layout, the rest are Windows device names.
+RESERVED_SEGMENTS: Final = frozenset({"data"}) | _DEVICE_NAMES
+
+_RESERVED_ALTERNATIVES: Final = "data|con|prn|aux|nul|com[1-9]|lpt[1-9]"
+_SEGMENT: Final = rf"(?!(?i:{_RESERVED_ALTERNATIVES})(?:/|\Z))[\w-]{{1,{MAX_SEGMENT_LENGTH}}}"
+#: The whole rule set but NFC and the byte limit, as one regular expression.
+ID_PATTERN: Final = rf"{_SEGMENT}(?:/{_SEGMENT}){{0,{MAX_DEPTH - 1}}}"
+_ID_RE: Final = re.compile(ID_PATTERN)
+_SEGMENT_CHARS_RE: Final = re.compile(r"[\w-]+")
+#: What the JSON schema advertises (JSON Schema regexes know no lookahead flags).
+_SCHEMA_PATTERN: Final = (
+    rf"^[\w-]{{1,{MAX_SEGMENT_LENGTH}}}(/[\w-]{{1,{MAX_SEGMENT_LENGTH}}}){{0,{MAX_DEPTH - 1}}}$"
+)
+
+
+_SEGMENT_RE: Final = re.compile(_SEGMENT)
+
+
+def is_valid_segment(name: str) -> bool:
+    """Whether ``name`` is one valid, canonical (NFC) segment of an id."""
+    if _SEGMENT_RE.fullmatch(name) is None:
+        return False
+    return name.isascii() or unicodedata.is_normalized("NFC", name)
+
+
+def _malformed(text: str, reason: str) -> InvalidNamespaceError:
+    shown = repr(text) if len(text) <= 120 else f"{text[:100]!r}... ({len(text)} characters)"
+    return InvalidNamespaceError(f"Malformed namespace {shown}: {reason}.")
+
+
+def _explain(text: str) -> InvalidNamespaceError:  # noqa: PLR0911 - one return per rule
+    """Say precisely why ``text`` (already NFC) is not a valid id."""
+    if text == "":
+        return _malformed(text, "the namespace is empty")
+    segments = text.split(SEPARATOR)
+    for index, segment in enumerate(segments):
+        if segment == "":
+            where = (
+                "leading '/'"
+                if index == 0
+                else "trailing '/'"
+                if index == len(segments) - 1
+                else "'//'"
+            )
+            return _malformed(
+                text, f"empty segment ({where}); segments are separated by a single '/'"
+            )
+        if segment in (".", ".."):
+            return _malformed(text, f"segment {segment!r} is a relative path component")
+        if not _SEGMENT_CHARS_RE.fullmatch(segment):
+            bad = next(c for c in segment if not _SEGMENT_CHARS_RE.fullmatch(c))
+            return _malformed(
+                text,
+                f"segment {segment!r} contains {bad!r} (U+{ord(bad):04X}); "
+                "only letters, digits, '_' and '-' are allowed",
+            )
+        if len(segment) > MAX_SEGMENT_LENGTH:
+            return _malformed(
+                text,
+                f"segment {segment[:16]!r}... is {len(segment)} characters long; "
+                f"the limit is {MAX_SEGMENT_LENGTH}",
+            )
+        if segment.lower() == "data":
+            return _malformed(
+                text, f"segment {segment!r} is reserved: a 'data' folder marks a dataset"
+            )
+        if segment.lower() in _DEVICE_NAMES:
+            return _malformed(text, f"segment {segment!r} is a reserved Windows device name")
+    if len(segments) > MAX_DEPTH:
+        return _malformed(
+            text,
+            f"it has {len(segments)} segments; the limit is {MAX_DEPTH} "
+            f"(segment {segments[MAX_DEPTH]!r} is too deep)",
+        )
+    size = len(text.encode("utf-8"))
+    if size > MAX_UTF8_BYTES:
+        return _malformed(
+            text,
+            f"it is {size} bytes in UTF-8; the limit is {MAX_UTF8_BYTES} "
+            f"(last segment {segments[-1]!r})",
+        )
+    return _malformed(text, "it does not follow the namespace rules")
+
+
+def _canonical(value: object) -> str:
+    """Return the canonical form of ``value`` or raise why it is not an id."""
+    if type(value) is not str:
+        if isinstance(value, NamespaceId):
+            return value._text
+        if not isinstance(value, str):
+            raise TypeError(
+                f"Malformed namespace {value!r}: expected a str, got {type(value).__name__}."
+            )
+        value = str(value)
+    text = value if value.isascii() else unicodedata.normalize("NFC", value)
+    if _ID_RE.fullmatch(text) is None:
+        raise _explain(text)
+    if len(text) > MAX_UTF8_BYTES // 4 and len(text.encode("utf-8")) > MAX_UTF8_BYTES:
+        raise _explain(text)
+    return text
+
+
+class NamespaceId:
+    """A valid, canonical namespace identifier such as ``D4RL/door``.
+
+    Instances are immutable, hashable and totally ordered by :attr:`parts`, so a
+    sorted list of ids is in tree order: a parent comes directly before its own
+    subtree. ``str(ns)`` gives back the canonical string. The class is also a
+    Pydantic field type: it validates from a string and serialises to one.
+
+    Rules: segments are separated by ``/``; each is 1 to 96 characters, every one
+    a Unicode word character (``\\w``) or ``-``; ``data`` (any case) and Windows
+    device names are reserved; at most 16 segments and 512 UTF-8 bytes. Input is
+    normalised to Unicode NFC first.
+
+    Args:
+        value: The identifier as a string (or an existing ``NamespaceId``).
+
+    Raises:
+        InvalidNamespaceError: If ``value`` breaks a rule. The message contains
+            ``Malformed namespace``, the reason and the offending segment.
+        TypeError: If ``value`` is not a string.
+    """
+
+    __slots__ = ("_parts", "_text")
+
+    _text: str
+    _parts: tuple[str, ...]
+    pattern: ClassVar[str] = ID_PATTERN
+
+    def __init__(self, value: str | NamespaceId) -> None:
+        text = _canonical(value)
+        object.__setattr__(self, "_text", text)
+        object.__setattr__(self, "_parts", tuple(text.split(SEPARATOR)))
+
+    @classmethod
+    def _trusted(cls, text: str, parts: tuple[str, ...]) -> NamespaceId:
+        """Build an id from parts that are already known to be valid."""
+        instance = object.__new__(cls)
+        object.__setattr__(instance, "_text", text)
+        object.__setattr__(instance, "_parts", parts)
+        return instance
+
+    @classmethod
+    def from_parts(cls, parts: Iterable[str]) -> NamespaceId:
+        """Build an id from its segments, validating them.
+
+        Raises:
+            InvalidNamespaceError: If the joined segments are not a valid id.
+            TypeError: If a segment is not a string.
+        """
+        segments = list(parts)
+        for segment in segments:
+            if not isinstance(segment, str):
+                raise TypeError(
+                    f"Malformed namespace segment {segment!r}: expected a str, "
+                    f"got {type(segment).__name__}."
+                )
+        return cls(SEPARATOR.join(segments))
+
+    @classmethod
+    def parse(cls, value: object) -> NamespaceId:
+        """Return ``value`` as an id, converting a string once.
+
+        Raises:
+            InvalidNamespaceError: If ``value`` is a string that breaks a rule.
+            TypeError: If ``value`` is neither a string nor a ``NamespaceId``.
+        """
+        if type(value) is cls:
+            return value
+        return cls(_canonical(value))
+
+    # -- structure ---------------------------------------------------------
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The segments, root first."""
+        return self._parts
+
+    @property
+    def name(self) -> str:
+        """The last segment."""
+        return self._parts[-1]
+
+    @property
+    def depth(self) -> int:
+        """The number of segments (1 at top level)."""
+        return len(self._parts)
+
+    @property
+    def parent(self) -> NamespaceId | None:
+        """The enclosing namespace, or ``None`` at top level."""
+        if len(self._parts) == 1:
+            return None
+        parts = self._parts[:-1]
+        return NamespaceId._trusted(SEPARATOR.join(parts), parts)
+
+    def ancestors(self) -> tuple[NamespaceId, ...]:
+        """Every enclosing namespace, root first, without ``self``."""
+        return self.hierarchy()[:-1]
+
+    def hierarchy(self) -> tuple[NamespaceId, ...]:
+        """Every enclosing namespace, root first, then ``self``.
+
+        ``NamespaceId("a/b/c").hierarchy()`` is ``(a, a/b, a/b/c)``.
+        """
+        parts = self._parts
+        return (
+            *(
+                NamespaceId._trusted(SEPARATOR.join(parts[:i]), parts[:i])
+                for i in range(1, len(parts))
+            ),
+            self,
+        )
+
+    def child(self, name: str) -> NamespaceId:
+        """The namespace ``name`` directly inside this one.
+
+        Raises:
+            InvalidNamespaceError: If ``name`` is not exactly one valid segment or
+                the result breaks a limit.
+            TypeError: If ``name`` is not a string.
+        """
+        if not isinstance(name, str):
+            raise TypeError(
+                f"Malformed namespace segment {name!r}: expected a str, got {type(name).__name__}."
+            )
+        if SEPARATOR in name:
+            raise _malformed(
+                f"{self._text}{SEPARATOR}{name}",
+                f"child name {name!r} must be a single segment without '/'",
+            )
+        return NamespaceId(f"{self._text}{SEPARATOR}{name}")
+
+    def __truediv__(self, name: str) -> NamespaceId:
+        return self.child(name)
+
+    def is_ancestor_of(self, other: NamespaceId) -> bool:
+        """Whether ``other`` lies strictly inside this namespace."""
+        n = len(self._parts)
+        return len(other._parts) > n and other._parts[:n] == self._parts
+
+    def is_within(self, other: NamespaceId) -> bool:
+        """Whether this namespace is ``other`` or lies inside it."""
+        return self == other or other.is_ancestor_of(self)
+
+    # -- value semantics ---------------------------------------------------
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"NamespaceId({self._text!r})"
+
+    def __hash__(self) -> int:
+        return hash(self._text)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NamespaceId):
+            return self._text == other._text
+        return NotImplemented
+
+    def __lt__(self, other: NamespaceId) -> bool:
+        if not isinstance(other, NamespaceId):
+            return NotImplemented
+        return self._parts < other._parts
+
+    def __le__(self, other: NamespaceId) -> bool:
+        if not isinstance(other, NamespaceId):
+            return NotImplemented
+        return self._parts <= other._parts
+
+    def __gt__(self, other: NamespaceId) -> bool:
+        if not isinstance(other, NamespaceId):
+            return NotImplemented
+        return self._parts > other._parts
+
+    def __ge__(self, other: NamespaceId) -> bool:
+        if not isinstance(other, NamespaceId):
+            return NotImplemented
+        return self._parts >= other._parts
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"NamespaceId is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"NamespaceId is immutable; cannot delete {name!r}")
+
+    def __reduce__(self) -> tuple[type[NamespaceId], tuple[str]]:
+        return (NamespaceId, (self._text,))
+
+    def __copy__(self) -> NamespaceId:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> NamespaceId:
+        return self
+
+    # -- pydantic ----------------------------------------------------------
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        from_str = core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(strict=True)
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=from_str,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_str]),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                str, when_used="json-unless-none"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": _SCHEMA_PATTERN,
+            "maxLength": MAX_UTF8_BYTES,
+            "title": "NamespaceId",
+            "description": "A '/'-separated namespace identifier such as 'D4RL/door'.",
+            "examples": ["D4RL", "D4RL/door"],
+        }

@@ -1,0 +1,599 @@
+"""``LocalNamespaceRepository``: namespaces in Minari's local dataset folder.
+
+The layout is Minari's, byte for byte: a namespace is a folder holding a regular
+file ``namespace_metadata.json``; a folder holding ``data`` is a dataset.
+
+Every path is walked one segment at a time from an open descriptor of the root
+with ``O_NOFOLLOW``, so no symbolic link inside the root is ever followed, even if
+one is swapped in while we work. Writes go to a temporary file that is flushed and
+fsynced, then ``os.link`` (create-only: of racing creators exactly one wins) or
+``os.replace`` (overwrite) puts it in place: a reader never sees half a file.
+Changes of one namespace are serialised with an advisory ``flock`` on its folder,
+so a read-modify-write never loses a concurrent update.
+
+POSIX only (Linux, macOS): it relies on ``dir_fd`` and ``O_NOFOLLOW``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import fcntl
+import os
+import secrets
+import stat
+import threading
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+from minari_namespaces.errors import (
+    NamespaceConflictError,
+    NamespaceExistsError,
+    NamespaceNotEmptyError,
+    NamespaceNotFoundError,
+    SkippedEntryWarning,
+)
+from minari_namespaces.identifier import MAX_DEPTH, NamespaceId, is_valid_segment
+from minari_namespaces.metadata import (
+    MAX_METADATA_BYTES,
+    METADATA_FILENAME,
+    MetadataChange,
+    NamespaceMetadata,
+    decode_metadata,
+)
+
+__all__ = ["DATASET_MARKER", "LocalNamespaceRepository", "OS_JUNK_FILES", "default_root"]
+
+#: The entry that makes a folder a Minari dataset.
+DATASET_MARKER: Final = "data"
+#: Files the operating system leaves behind; they do not make a namespace non-empty.
+OS_JUNK_FILES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+
+_DIR_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_TEMP_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_TEMP_PREFIX: Final = f".{METADATA_FILENAME}."
+_TEMP_SUFFIX: Final = ".tmp"
+_LINK_ERRNOS: Final = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
+_NO_HARDLINK_ERRNOS: Final = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+
+
+def default_root() -> Path:
+    """Minari's dataset folder: ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets``."""
+    configured = os.environ.get("MINARI_DATASETS_PATH")
+    if configured:
+        return Path(configured)
+    return Path("~", ".minari", "datasets").expanduser()
+
+
+class _NameIndex:
+    """Entry names of folders, keyed by inode and checked against the folder's
+    modification time, so finding a case-only twin costs one ``fstat`` instead
+    of a listing of every sibling on every create.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folders: dict[tuple[int, int], tuple[int, dict[str, set[str]]]] = {}
+
+    def names(self, fd: int) -> dict[str, set[str]]:
+        """Names in the folder ``fd``, grouped by their case-folded form."""
+        info = os.fstat(fd)
+        key = (info.st_dev, info.st_ino)
+        with self._lock:
+            cached = self._folders.get(key)
+            if cached is not None and cached[0] == info.st_mtime_ns:
+                return cached[1]
+        folded: dict[str, set[str]] = {}
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                folded.setdefault(entry.name.casefold(), set()).add(entry.name)
+        with self._lock:
+            self._folders[key] = (info.st_mtime_ns, folded)
+        return folded
+
+    def added(self, fd: int, folded: dict[str, set[str]], name: str) -> None:
+        """Record that we just created ``name`` in the folder ``fd``."""
+        info = os.fstat(fd)
+        with self._lock:
+            folded.setdefault(name.casefold(), set()).add(name)
+            self._folders[(info.st_dev, info.st_ino)] = (info.st_mtime_ns, folded)
+
+
+_NAME_INDEX: Final = _NameIndex()
+
+
+def _lexists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _is_regular_file(name: str, dir_fd: int) -> bool:
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return stat.S_ISREG(info.st_mode)
+
+
+class LocalNamespaceRepository:
+    """Namespaces in a local folder, in Minari's layout.
+
+    Args:
+        root: The dataset folder. ``None`` means ``$MINARI_DATASETS_PATH``, else
+            ``~/.minari/datasets``. It is made absolute once, here; reading never
+            creates it, the first write does.
+    """
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        chosen = default_root() if root is None else Path(root).expanduser()
+        self._root = Path(os.path.realpath(os.path.abspath(chosen)))
+
+    @property
+    def root(self) -> Path:
+        """The absolute dataset folder."""
+        return self._root
+
+    @property
+    def url(self) -> str:
+        """The absolute path of the dataset folder."""
+        return str(self._root)
+
+    def __repr__(self) -> str:
+        return f"LocalNamespaceRepository({str(self._root)!r})"
+
+    # -- walking -----------------------------------------------------------
+
+    def _path(self, ns: NamespaceId) -> str:
+        return os.path.join(self._root, *ns.parts)
+
+    def _open_root(self, *, create: bool) -> int | None:
+        if create:
+            os.makedirs(self._root, exist_ok=True)
+        try:
+            return os.open(self._root, _DIR_FLAGS)
+        except FileNotFoundError:
+            return None
+
+    @contextmanager
+    def _folder(self, ns: NamespaceId | None) -> Iterator[tuple[int, int] | None]:
+        """Open the folder of ``ns`` (the root for ``None``) for reading.
+
+        Yields ``(parent_fd, fd)``, or ``None`` when the folder is missing, is not
+        a plain folder, or lies in or on a dataset.
+        """
+        fds: builtins.list[int] = []
+        try:
+            fd = self._open_root(create=False)
+            if fd is None:
+                yield None
+                return
+            fds.append(fd)
+            for part in ns.parts if ns is not None else ():
+                try:
+                    fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    yield None
+                    return
+                except OSError as error:
+                    if error.errno in _LINK_ERRNOS:
+                        yield None
+                        return
+                    raise
+                fds.append(fd)
+                if _lexists(DATASET_MARKER, fd):
+                    yield None
+                    return
+            yield (fds[-2] if len(fds) > 1 else fds[-1], fds[-1])
+        finally:
+            for opened in reversed(fds):
+                os.close(opened)
+
+    @contextmanager
+    def _folder_for_write(self, ns: NamespaceId) -> Iterator[tuple[int, int]]:
+        """Open (making what is missing) the folder of ``ns`` for a create.
+
+        Raises:
+            NamespaceConflictError: If a dataset, a file, a link or a case-only
+                twin holds a folder on the way.
+        """
+        root_fd = self._open_root(create=True)
+        assert root_fd is not None
+        fds = [root_fd]
+        try:
+            fd = root_fd
+            for depth, part in enumerate(ns.parts, start=1):
+                here = NamespaceId._trusted("/".join(ns.parts[:depth]), ns.parts[:depth])
+                folded = _NAME_INDEX.names(fd)
+                twins = folded.get(part.casefold(), set()) - {part}
+                if twins:
+                    raise NamespaceConflictError(
+                        f"Cannot create namespace '{ns}': '{here}' has a case-only twin "
+                        f"{sorted(twins)} in {self._display(here.parent)}, which would "
+                        "collide on macOS and Windows. Rename one of them."
+                    )
+                try:
+                    os.mkdir(part, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                else:
+                    _NAME_INDEX.added(fd, folded, part)
+                try:
+                    fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError as error:
+                    if error.errno in _LINK_ERRNOS:
+                        raise NamespaceConflictError(
+                            f"Cannot create namespace '{ns}': {self._display(here)} is a file "
+                            "or a symbolic link, not a folder. Move it away first."
+                        ) from error
+                    raise
+                fds.append(fd)
+                if _lexists(DATASET_MARKER, fd):
+                    what = "is" if depth == ns.depth else "lies inside"
+                    raise NamespaceConflictError(
+                        f"Cannot create namespace '{ns}': it {what} the dataset folder "
+                        f"{self._display(here)}. Namespaces cannot be created in or on datasets."
+                    )
+            yield (fds[-2], fds[-1])
+        finally:
+            for opened in reversed(fds):
+                os.close(opened)
+
+    def _display(self, ns: NamespaceId | None) -> str:
+        return str(self._root) if ns is None else self._path(ns)
+
+    # -- reading -----------------------------------------------------------
+
+    def exists(self, ns: NamespaceId) -> bool:
+        """Whether ``ns`` has a regular marker file (links are not followed)."""
+        with self._folder(ns) as found:
+            return found is not None and _is_regular_file(METADATA_FILENAME, found[1])
+
+    def get(self, ns: NamespaceId) -> NamespaceMetadata:
+        """Read the metadata of ``ns``.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the marker is not a JSON object of at most 1 MiB.
+        """
+        with self._folder(ns) as found:
+            payload = None if found is None else self._read_marker(found[1])
+        if payload is None:
+            raise self._not_found(ns)
+        return decode_metadata(payload, os.path.join(self._path(ns), METADATA_FILENAME))
+
+    def get_many(self, ids: Iterable[NamespaceId]) -> dict[NamespaceId, NamespaceMetadata]:
+        """Read several namespaces; missing ones are left out.
+
+        Raises:
+            CorruptMetadataError: If a marker is corrupt.
+        """
+        result: dict[NamespaceId, NamespaceMetadata] = {}
+        for ns in ids:
+            try:
+                result[ns] = self.get(ns)
+            except NamespaceNotFoundError:
+                continue
+        return result
+
+    @staticmethod
+    def _read_marker(fd: int) -> bytes | None:
+        try:
+            marker = os.open(METADATA_FILENAME, _READ_FLAGS, dir_fd=fd)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            if error.errno in _LINK_ERRNOS:
+                return None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(marker).st_mode):
+                return None
+            chunks: builtins.list[bytes] = []
+            remaining = MAX_METADATA_BYTES + 1
+            while remaining > 0:
+                chunk = os.read(marker, remaining)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(marker)
+
+    def _not_found(self, ns: NamespaceId) -> NamespaceNotFoundError:
+        return NamespaceNotFoundError(
+            f"Namespace '{ns}' does not exist locally (no {METADATA_FILENAME} in "
+            f"{self._path(ns)}). Create it first, or check the spelling."
+        )
+
+    def list(self, prefix: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+        """Every namespace under ``prefix`` (included), in tree order.
+
+        One ``os.scandir`` walk; dataset folders are not entered, links are not
+        followed, and folders whose names are not valid ids are skipped with one
+        :class:`SkippedEntryWarning`.
+        """
+        found: builtins.list[NamespaceId] = []
+        skipped: builtins.list[str] = []
+        with self._folder(prefix) as start:
+            if start is None:
+                return found
+            base = () if prefix is None else prefix.parts
+            self._visit(start[1], base, found, skipped)
+        if skipped:
+            self._warn_skipped(skipped)
+        found.sort()
+        return found
+
+    def _visit(
+        self,
+        fd: int,
+        parts: tuple[str, ...],
+        found: builtins.list[NamespaceId],
+        skipped: builtins.list[str],
+    ) -> None:
+        marker = False
+        subfolders: builtins.list[str] = []
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                name = entry.name
+                if name == DATASET_MARKER:
+                    return
+                if name == METADATA_FILENAME:
+                    marker = entry.is_file(follow_symlinks=False)
+                elif entry.is_dir(follow_symlinks=False):
+                    subfolders.append(name)
+        if marker and parts:
+            text = "/".join(parts)
+            if len(text) * 4 <= 512 or len(text.encode("utf-8")) <= 512:
+                found.append(NamespaceId._trusted(text, parts))
+            else:
+                skipped.append(os.path.join(self._root, *parts))
+                return
+        if len(parts) >= MAX_DEPTH:
+            return
+        for name in subfolders:
+            if not is_valid_segment(name):
+                skipped.append(os.path.join(self._root, *parts, name))
+                continue
+            try:
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as error:
+                if error.errno in _LINK_ERRNOS or error.errno == errno.ENOENT:
+                    continue
+                raise
+            try:
+                self._visit(child, (*parts, name), found, skipped)
+            finally:
+                os.close(child)
+
+    @staticmethod
+    def _warn_skipped(skipped: builtins.list[str]) -> None:
+        shown = ", ".join(repr(path) for path in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        warnings.warn(
+            f"Skipped {len(skipped)} folder(s) whose names are not valid namespace ids: "
+            f"{shown}{more}. Rename them to list them as namespaces.",
+            SkippedEntryWarning,
+            stacklevel=3,
+        )
+
+    def children(self, ns: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+        """The namespaces directly inside ``ns`` (top level for ``None``), sorted."""
+        result: builtins.list[NamespaceId] = []
+        with self._folder(ns) as found:
+            if found is None:
+                return result
+            fd = found[1]
+            with os.scandir(fd) as entries:
+                names = [
+                    entry.name
+                    for entry in entries
+                    if entry.is_dir(follow_symlinks=False) and is_valid_segment(entry.name)
+                ]
+            for name in names:
+                child = ns.child(name) if ns is not None else NamespaceId._trusted(name, (name,))
+                if child.depth > MAX_DEPTH:
+                    continue
+                if self._is_namespace_folder(fd, name):
+                    result.append(child)
+        result.sort()
+        return result
+
+    @staticmethod
+    def _is_namespace_folder(parent_fd: int, name: str) -> bool:
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except OSError as error:
+            if error.errno in _LINK_ERRNOS or error.errno == errno.ENOENT:
+                return False
+            raise
+        try:
+            return not _lexists(DATASET_MARKER, fd) and _is_regular_file(METADATA_FILENAME, fd)
+        finally:
+            os.close(fd)
+
+    def has_datasets(self, ns: NamespaceId) -> bool:
+        """Whether a dataset folder (one holding ``data``) lies directly in ``ns``."""
+        with self._folder(ns) as found:
+            if found is None:
+                return False
+            fd = found[1]
+            with os.scandir(fd) as entries:
+                names = [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
+            for name in names:
+                try:
+                    child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    continue
+                try:
+                    if _lexists(DATASET_MARKER, child):
+                        return True
+                finally:
+                    os.close(child)
+        return False
+
+    # -- writing -----------------------------------------------------------
+
+    def create(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Create ``ns`` with ``metadata``, atomically and create-only.
+
+        Missing folders on the way are made; their markers are not (that is the
+        service's job).
+
+        Raises:
+            NamespaceExistsError: If ``ns`` already exists.
+            NamespaceConflictError: If a dataset, a file, a link or a case-only
+                twin holds the path.
+        """
+        payload = metadata.to_json_bytes()
+        with self._folder_for_write(ns) as (_, fd):
+            temp = _write_temp(fd, payload)
+            try:
+                os.link(
+                    temp, METADATA_FILENAME, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False
+                )
+            except FileExistsError as error:
+                if _is_regular_file(METADATA_FILENAME, fd):
+                    raise NamespaceExistsError(f"Namespace '{ns}' already exists.") from error
+                raise NamespaceConflictError(
+                    f"Cannot create namespace '{ns}': {self._path(ns)}/{METADATA_FILENAME} "
+                    "exists but is not a regular file. Remove it first."
+                ) from error
+            except OSError as error:
+                if error.errno not in _NO_HARDLINK_ERRNOS:
+                    raise
+                _create_exclusive(fd, payload, ns)
+            finally:
+                os.unlink(temp, dir_fd=fd)
+            os.fsync(fd)
+
+    def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Overwrite the metadata of ``ns`` atomically.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+        """
+        payload = metadata.to_json_bytes()
+        with self._locked(ns) as (_, fd):
+            _replace_marker(fd, payload)
+
+    def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
+        """Read, change and write ``ns`` under its folder lock.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the marker is corrupt.
+        """
+        with self._locked(ns) as (_, fd):
+            payload = self._read_marker(fd)
+            if payload is None:
+                raise self._not_found(ns)
+            current = decode_metadata(payload, os.path.join(self._path(ns), METADATA_FILENAME))
+            updated = change(current)
+            _replace_marker(fd, updated.to_json_bytes())
+            return updated
+
+    def delete(self, ns: NamespaceId) -> None:
+        """Delete the empty namespace ``ns`` (its marker and OS junk files only).
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            NamespaceNotEmptyError: If anything else is in its folder.
+        """
+        with self._locked(ns) as (parent_fd, fd):
+            with os.scandir(fd) as entries:
+                names = [entry.name for entry in entries]
+            removable = {METADATA_FILENAME} | OS_JUNK_FILES
+            others = sorted(
+                name
+                for name in names
+                if name not in removable
+                and not (name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX))
+            )
+            if others:
+                shown = ", ".join(others[:5]) + (
+                    f" and {len(others) - 5} more" if len(others) > 5 else ""
+                )
+                raise NamespaceNotEmptyError(
+                    f"Namespace '{ns}' is not empty: {self._path(ns)} still holds {shown}. "
+                    "Delete its datasets and child namespaces first."
+                )
+            payload = self._read_marker(fd)
+            for name in names:
+                if name != METADATA_FILENAME:
+                    os.unlink(name, dir_fd=fd)
+            os.unlink(METADATA_FILENAME, dir_fd=fd)
+            try:
+                os.rmdir(ns.name, dir_fd=parent_fd)
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or payload is None:
+                    raise
+                # Something appeared in the folder meanwhile: put the marker back.
+                _replace_marker(fd, payload)
+                raise NamespaceNotEmptyError(
+                    f"Namespace '{ns}' is not empty: something was added to "
+                    f"{self._path(ns)} while it was being deleted."
+                ) from error
+            os.fsync(parent_fd)
+
+    @contextmanager
+    def _locked(self, ns: NamespaceId) -> Iterator[tuple[int, int]]:
+        with self._folder(ns) as found:
+            if found is None:
+                raise self._not_found(ns)
+            fcntl.flock(found[1], fcntl.LOCK_EX)
+            try:
+                if not _is_regular_file(METADATA_FILENAME, found[1]):
+                    raise self._not_found(ns)
+                yield found
+            finally:
+                fcntl.flock(found[1], fcntl.LOCK_UN)
+
+
+def _write_temp(fd: int, payload: bytes) -> str:
+    """Write ``payload`` to a fresh temporary file in folder ``fd``, durably."""
+    name = f"{_TEMP_PREFIX}{os.getpid()}.{secrets.token_hex(6)}{_TEMP_SUFFIX}"
+    temp = os.open(name, _TEMP_FLAGS, 0o666, dir_fd=fd)
+    try:
+        view = memoryview(payload)
+        while view:
+            written = os.write(temp, view)
+            view = view[written:]
+        os.fsync(temp)
+    except BaseException:
+        os.close(temp)
+        os.unlink(name, dir_fd=fd)
+        raise
+    os.close(temp)
+    return name
+
+
+def _replace_marker(fd: int, payload: bytes) -> None:
+    temp = _write_temp(fd, payload)
+    try:
+        os.replace(temp, METADATA_FILENAME, src_dir_fd=fd, dst_dir_fd=fd)
+    except BaseException:
+        os.unlink(temp, dir_fd=fd)
+        raise
+    os.fsync(fd)
+
+
+def _create_exclusive(fd: int, payload: bytes, ns: NamespaceId) -> None:
+    """Create-only write for file systems without hard links (``O_EXCL``)."""
+    try:
+        marker = os.open(METADATA_FILENAME, _TEMP_FLAGS, 0o666, dir_fd=fd)
+    except FileExistsError as error:
+        raise NamespaceExistsError(f"Namespace '{ns}' already exists.") from error
+    try:
+        os.write(marker, payload)
+        os.fsync(marker)
+    finally:
+        os.close(marker)

@@ -1,0 +1,292 @@
+"""``NamespaceMetadata``: the JSON object stored in ``namespace_metadata.json``.
+
+The object is strict JSON: string keys; values that are ``None``, ``bool``,
+``int``, finite ``float``, ``str``, lists and objects of the same. It has one
+named field, ``description``; every other key is kept exactly as given. It is
+serialised the way Minari writes it (``json.dump`` with default settings), so files
+are byte-compatible in both directions, and it is capped at :data:`MAX_METADATA_BYTES`
+on write and on read.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from minari_namespaces.errors import CorruptMetadataError, InvalidMetadataError
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "MAX_NESTING",
+    "MetadataChange",
+    "METADATA_FILENAME",
+    "NamespaceMetadata",
+    "check_json_object",
+    "decode_metadata",
+    "encode_metadata",
+]
+
+#: The marker file that makes a folder a namespace (Minari's name).
+METADATA_FILENAME: Final = "namespace_metadata.json"
+#: The largest serialised metadata accepted, on write and on read: 1 MiB.
+MAX_METADATA_BYTES: Final = 1024 * 1024
+#: The deepest nesting of lists and objects accepted.
+MAX_NESTING: Final = 64
+
+_SCALARS: Final = (str, int, bool, type(None))
+
+
+def _describe(path: str) -> str:
+    return path or "the metadata"
+
+
+def _check_value(value: object, path: str, depth: int) -> object:
+    """Return ``value`` as plain JSON data, or raise why it is not JSON."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidMetadataError(
+                f"{_describe(path)} is {value!r}; JSON has no NaN or infinity, "
+                "store it as a string or null instead."
+            )
+        return value
+    if depth >= MAX_NESTING:
+        raise InvalidMetadataError(
+            f"{_describe(path)} nests lists and objects deeper than {MAX_NESTING} levels."
+        )
+    if isinstance(value, Mapping):
+        return _check_object(value, path, depth + 1)
+    if isinstance(value, (list, tuple)):
+        return [_check_value(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    raise InvalidMetadataError(
+        f"{_describe(path)} is a {type(value).__name__} ({value!r:.60}); metadata values must be "
+        "JSON: None, bool, int, float, str, list or dict. Convert it before storing it."
+    )
+
+
+def _check_object(value: Mapping[Any, Any], path: str, depth: int) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InvalidMetadataError(
+                f"key {key!r} in {_describe(path)} is a {type(key).__name__}; "
+                "JSON object keys must be strings."
+            )
+        result[key] = _check_value(item, f"{path}[{key!r}]", depth)
+    return result
+
+
+def check_json_object(value: object) -> dict[str, object]:
+    """Check that ``value`` is a strict JSON object and return a plain copy of it.
+
+    Tuples become lists (as ``json.dump`` would write them); everything else is
+    copied as it is.
+
+    Raises:
+        InvalidMetadataError: If ``value`` is not a mapping with string keys and
+            JSON values (no NaN, infinity, sets, bytes, ...).
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidMetadataError(
+            f"namespace metadata must be a JSON object (a dict), not a {type(value).__name__}."
+        )
+    return _check_object(value, "", 0)
+
+
+class NamespaceMetadata(Mapping[str, Any]):
+    """The metadata of one namespace: a JSON object with an optional description.
+
+    ``NamespaceMetadata(description="Door tasks", author="me")`` or
+    ``NamespaceMetadata.from_dict({...})``. Any key besides ``description`` is kept
+    as given. The object is immutable and reads like a ``Mapping``; :meth:`to_dict`
+    returns exactly the object that is stored (there is no ``description`` key
+    unless one was given). It is also a Pydantic field type that validates from,
+    and serialises to, a JSON object.
+
+    Args:
+        description: A human-readable description, or ``None`` for none.
+        **extra: Any other keys, with strict JSON values.
+
+    Raises:
+        InvalidMetadataError: If the data is not strict JSON (non-string keys,
+            NaN, infinity, sets, bytes, ...) or serialises to more than 1 MiB.
+    """
+
+    __slots__ = ("_data", "_payload")
+
+    _data: dict[str, Any]
+    _payload: bytes
+
+    def __init__(self, description: str | None = None, **extra: Any) -> None:
+        data = dict(extra)
+        if description is not None:
+            data["description"] = description
+        self._set(check_json_object(data))
+
+    def _set(self, data: dict[str, Any]) -> None:
+        description = data.get("description")
+        if description is not None and not isinstance(description, str):
+            raise InvalidMetadataError(
+                f"'description' must be a string or None, not {type(description).__name__}."
+            )
+        payload = _dumps(data)
+        if len(payload) > MAX_METADATA_BYTES:
+            raise InvalidMetadataError(
+                f"metadata serialises to {len(payload)} bytes; "
+                f"the limit is {MAX_METADATA_BYTES} (1 MiB)."
+            )
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_payload", payload)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NamespaceMetadata:
+        """Validate ``data`` (kept exactly, ``"description": None`` included).
+
+        Raises:
+            InvalidMetadataError: If ``data`` is not strict JSON or is over 1 MiB.
+        """
+        if isinstance(data, NamespaceMetadata):
+            return data
+        instance = object.__new__(cls)
+        instance._set(check_json_object(data))
+        return instance
+
+    @property
+    def description(self) -> str | None:
+        """The ``description`` value, or ``None`` when there is none."""
+        value = self._data.get("description")
+        return value if isinstance(value, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stored JSON object as a fresh, independent ``dict``."""
+        return copy.deepcopy(self._data)
+
+    def to_json_bytes(self) -> bytes:
+        """Return the bytes that are stored: ``json.dump`` defaults, as Minari."""
+        return self._payload
+
+    def merged(
+        self, updates: Mapping[str, Any] | None = None, removals: Iterable[str] = ()
+    ) -> NamespaceMetadata:
+        """Return a copy with ``updates`` set and ``removals`` deleted.
+
+        Raises:
+            InvalidMetadataError: If the result is not strict JSON or too large.
+        """
+        data = self.to_dict()
+        for key in removals:
+            data.pop(key, None)
+        data.update(check_json_object(updates or {}))
+        return NamespaceMetadata.from_dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return copy.deepcopy(self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NamespaceMetadata):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._payload)
+
+    def __repr__(self) -> str:
+        return f"NamespaceMetadata.from_dict({self._data!r})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("NamespaceMetadata is immutable; use merged() for a changed copy")
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        return (NamespaceMetadata.from_dict, (self._data,))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        from_dict = core_schema.no_info_after_validator_function(
+            cls.from_dict,
+            core_schema.dict_schema(core_schema.str_schema(), core_schema.any_schema()),
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=from_dict,
+            python_schema=core_schema.union_schema(
+                [core_schema.is_instance_schema(cls), from_dict]
+            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.to_dict(), when_used="json-unless-none"
+            ),
+        )
+
+
+def _dumps(data: object) -> bytes:
+    return json.dumps(data, allow_nan=False).encode("utf-8")
+
+
+def encode_metadata(data: Mapping[str, Any]) -> bytes:
+    """Check ``data`` and serialise it the way Minari writes it.
+
+    Raises:
+        InvalidMetadataError: If ``data`` is not strict JSON or is over 1 MiB.
+    """
+    payload = _dumps(check_json_object(data))
+    if len(payload) > MAX_METADATA_BYTES:
+        raise InvalidMetadataError(
+            f"metadata serialises to {len(payload)} bytes; "
+            f"the limit is {MAX_METADATA_BYTES} (1 MiB)."
+        )
+    return payload
+
+
+def decode_metadata(payload: bytes, source: str) -> NamespaceMetadata:
+    """Parse stored bytes into metadata, naming ``source`` in any error.
+
+    Raises:
+        CorruptMetadataError: If ``payload`` is over 1 MiB, not UTF-8, not JSON,
+            not an object, or holds values that are not strict JSON.
+    """
+    if len(payload) > MAX_METADATA_BYTES:
+        raise CorruptMetadataError(
+            f"{source} is over {MAX_METADATA_BYTES} bytes (1 MiB); refusing to load it."
+        )
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CorruptMetadataError(f"{source} is not UTF-8 text: {error}.") from error
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise CorruptMetadataError(f"{source} is not valid JSON: {error}.") from error
+    if not isinstance(data, dict):
+        raise CorruptMetadataError(
+            f"{source} holds a JSON {type(data).__name__}, not an object; fix or delete the file."
+        )
+    try:
+        return NamespaceMetadata.from_dict(data)
+    except InvalidMetadataError as error:
+        raise CorruptMetadataError(f"{source} holds invalid metadata: {error}") from error
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not strict JSON")
+
+
+#: A pure function from the current metadata to the new one (``modify``).
+MetadataChange = Callable[[NamespaceMetadata], NamespaceMetadata]

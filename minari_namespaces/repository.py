@@ -1,0 +1,162 @@
+"""The ``NamespaceRepository`` protocol and :func:`open_repository`.
+
+A repository is a store of namespaces and nothing more: it knows no hierarchy
+policy (the service creates parents) and moves nothing between stores. Every
+implementation passes the same contract suite
+(:mod:`minari_namespaces.testing.contract`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
+
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
+
+__all__ = ["MetadataChange", "NamespaceRepository", "open_repository"]
+
+
+@runtime_checkable
+class NamespaceRepository(Protocol):
+    """A store of namespaces: ``<ns>/namespace_metadata.json`` under some root.
+
+    Implementations match this protocol structurally; no inheritance is needed.
+    """
+
+    @property
+    def url(self) -> str:
+        """Where the store lives, without credentials."""
+        ...
+
+    def exists(self, ns: NamespaceId) -> bool:
+        """Whether ``ns`` exists (its marker is present).
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def get(self, ns: NamespaceId) -> NamespaceMetadata:
+        """Read the metadata of ``ns``.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the stored object is not a JSON object of
+                at most 1 MiB.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def get_many(self, ids: Iterable[NamespaceId]) -> dict[NamespaceId, NamespaceMetadata]:
+        """Read several namespaces in one batch; missing ones are left out.
+
+        Raises:
+            CorruptMetadataError: If a stored object is corrupt.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def create(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Create ``ns`` atomically; of two racing creators exactly one wins.
+
+        Raises:
+            NamespaceExistsError: If ``ns`` already exists.
+            NamespaceConflictError: If a dataset, a file, a link or a case-only
+                twin holds the path.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Overwrite the metadata of ``ns`` atomically.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
+        """Read, change and write the metadata of ``ns`` without losing a
+        concurrent writer's update, and return what was written.
+
+        ``change`` may be called more than once (on a conflict the read is
+        repeated), so it must not have side effects.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the stored object is corrupt.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def delete(self, ns: NamespaceId) -> None:
+        """Delete the empty namespace ``ns``.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            NamespaceNotEmptyError: If it still holds namespaces, datasets or
+                other files.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def list(self, prefix: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+        """Every namespace in the subtree of ``prefix`` (``prefix`` included),
+        or in the whole store, sorted in tree order.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def children(self, ns: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+        """The namespaces directly inside ``ns`` (top level for ``None``), sorted.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def has_datasets(self, ns: NamespaceId) -> bool:
+        """Whether a dataset folder lies directly inside ``ns``.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+
+def open_repository(
+    target: str | os.PathLike[str] | None = None, **storage_options: Any
+) -> NamespaceRepository:
+    """Open the store at ``target``.
+
+    ``None`` or a plain path gives a :class:`LocalNamespaceRepository` (``None``
+    means ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets``); a URL with a
+    protocol (``file://``, ``memory://``, ``s3://``, ``gs://``, ...) gives a
+    :class:`FsspecNamespaceRepository`. Both read and write the same layout.
+
+    Args:
+        target: A path, a URL, or ``None``.
+        **storage_options: Passed to the fsspec filesystem (credentials, endpoint).
+
+    Raises:
+        ValueError: If ``storage_options`` are given for a plain path.
+        RemoteError: If the URL's backend cannot be loaded.
+    """
+    from minari_namespaces.local import LocalNamespaceRepository
+
+    if target is None or isinstance(target, os.PathLike) or "://" not in target:
+        if storage_options:
+            raise ValueError(
+                "storage options only apply to URLs such as 's3://bucket/prefix'; "
+                f"got a local path and options {sorted(storage_options)}"
+            )
+        return LocalNamespaceRepository(target)
+    from minari_namespaces.remote import FsspecNamespaceRepository
+
+    return FsspecNamespaceRepository(target, **storage_options)

@@ -1,0 +1,523 @@
+"""``NamespaceService``: the use cases, over any two repositories.
+
+The service owns the hierarchy policy (a namespace's ancestors exist before it
+does, on every side) and the transfers between a local and a remote store. It
+takes its repositories as arguments and never imports an adapter: wiring by URL
+happens in :meth:`NamespaceService.from_urls` through
+:func:`~minari_namespaces.repository.open_repository`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from minari_namespaces.errors import (
+    InvalidMetadataError,
+    NamespaceError,
+    NamespaceExistsError,
+    NamespaceNotFoundError,
+    NamespaceWarning,
+)
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.metadata import NamespaceMetadata
+from minari_namespaces.repository import NamespaceRepository, open_repository
+
+__all__ = [
+    "NamespaceDiff",
+    "NamespaceService",
+    "PropertiesUpdateSummary",
+    "RemoteNotConfiguredError",
+    "TransferReport",
+]
+
+NamespaceLike = str | NamespaceId
+
+
+class RemoteNotConfiguredError(NamespaceError, ValueError):
+    """A remote operation was asked of a service that has no remote."""
+
+
+@dataclass(frozen=True)
+class PropertiesUpdateSummary:
+    """What :meth:`NamespaceService.update_properties` did.
+
+    Attributes:
+        updated: Keys that were set, sorted.
+        removed: Keys that were removed, sorted.
+        missing: Keys asked to be removed that were not there, sorted.
+    """
+
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TransferReport:
+    """What an upload or a download did, parents first.
+
+    Attributes:
+        source: URL of the store copied from.
+        target: URL of the store copied to.
+        copied: Namespaces written to the target (created or overwritten).
+        skipped: Namespaces the target already held and kept.
+    """
+
+    source: str
+    target: str
+    copied: list[NamespaceId] = field(default_factory=list)
+    skipped: list[NamespaceId] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NamespaceDiff:
+    """A dry-run comparison of the local and the remote store.
+
+    Attributes:
+        only_local: Namespaces only the local store holds.
+        only_remote: Namespaces only the remote store holds.
+        different: Namespaces both hold with different metadata.
+        same: Namespaces both hold with equal metadata.
+    """
+
+    only_local: list[NamespaceId] = field(default_factory=list)
+    only_remote: list[NamespaceId] = field(default_factory=list)
+    different: list[NamespaceId] = field(default_factory=list)
+    same: list[NamespaceId] = field(default_factory=list)
+
+    @property
+    def in_sync(self) -> bool:
+        """Whether both sides hold the same namespaces with the same metadata."""
+        return not (self.only_local or self.only_remote or self.different)
+
+
+def _id(ns: NamespaceLike) -> NamespaceId:
+    return NamespaceId.parse(ns)
+
+
+def _optional_id(ns: NamespaceLike | None) -> NamespaceId | None:
+    return None if ns is None else NamespaceId.parse(ns)
+
+
+def _metadata(description: str | None, extra: Mapping[str, Any]) -> NamespaceMetadata:
+    return NamespaceMetadata(description, **extra)
+
+
+class NamespaceService:
+    """Create, read, change, list and transfer namespaces.
+
+    Every method accepts a ``str`` or a :class:`NamespaceId` and converts it once.
+
+    Args:
+        local: The local store (usually a ``LocalNamespaceRepository``).
+        remote: The remote store, or ``None`` for local use only.
+    """
+
+    def __init__(self, local: NamespaceRepository, remote: NamespaceRepository | None = None):
+        self._local = local
+        self._remote = remote
+
+    @classmethod
+    def from_urls(
+        cls,
+        local: str | os.PathLike[str] | None = None,
+        remote: str | None = None,
+        **storage_options: Any,
+    ) -> NamespaceService:
+        """Open both stores by path or URL.
+
+        Args:
+            local: The local store; ``None`` means ``$MINARI_DATASETS_PATH``, else
+                ``~/.minari/datasets``. A URL opens an fsspec store instead.
+            remote: The remote URL; ``None`` means ``$MINARI_REMOTE`` when set,
+                else no remote.
+            **storage_options: Passed to the remote's fsspec filesystem.
+
+        Raises:
+            RemoteError: If the remote's backend cannot be loaded.
+        """
+        remote_url = remote if remote is not None else os.environ.get("MINARI_REMOTE") or None
+        remote_repository = (
+            open_repository(remote_url, **storage_options) if remote_url is not None else None
+        )
+        return cls(open_repository(local), remote_repository)
+
+    @property
+    def local(self) -> NamespaceRepository:
+        """The local store."""
+        return self._local
+
+    @property
+    def remote(self) -> NamespaceRepository:
+        """The remote store.
+
+        Raises:
+            RemoteNotConfiguredError: If the service has no remote.
+        """
+        if self._remote is None:
+            raise RemoteNotConfiguredError(
+                "This NamespaceService has no remote. Pass remote=... or set MINARI_REMOTE "
+                "to a URL such as 's3://bucket/prefix', 'gs://bucket' or 'file:///path'."
+            )
+        return self._remote
+
+    def __repr__(self) -> str:
+        remote = "None" if self._remote is None else repr(self._remote)
+        return f"NamespaceService(local={self._local!r}, remote={remote})"
+
+    # -- local use cases ---------------------------------------------------
+
+    def create(
+        self,
+        ns: NamespaceLike,
+        description: str | None = None,
+        *,
+        exist_ok: bool = False,
+        **metadata: Any,
+    ) -> NamespaceId:
+        """Create ``ns`` locally, and every missing ancestor (with ``{}``) first.
+
+        Metadata is validated before anything is written. An ancestor that
+        someone else creates meanwhile is fine. With ``exist_ok``, an existing
+        ``ns`` is left as it is.
+
+        Args:
+            ns: The namespace to create.
+            description: Its description, if any.
+            exist_ok: Do not fail if ``ns`` exists already.
+            **metadata: Further metadata keys, with JSON values.
+
+        Returns:
+            The created namespace's id.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            InvalidMetadataError: If the metadata is not strict JSON or over 1 MiB.
+            NamespaceExistsError: If ``ns`` exists and ``exist_ok`` is false.
+            NamespaceConflictError: If a dataset, a file or a case-only twin
+                holds its path.
+        """
+        target = _id(ns)
+        data = _metadata(description, metadata)
+        _create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
+        return target
+
+    def get(self, ns: NamespaceLike) -> NamespaceMetadata:
+        """Read the local metadata of ``ns``.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            NamespaceNotFoundError: If ``ns`` does not exist locally.
+            CorruptMetadataError: If its file is corrupt.
+        """
+        return self._local.get(_id(ns))
+
+    def exists(self, ns: NamespaceLike) -> bool:
+        """Whether ``ns`` exists locally.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+        """
+        return self._local.exists(_id(ns))
+
+    def update(self, ns: NamespaceLike, description: str | None = None, **metadata: Any) -> None:
+        """Replace the whole metadata of ``ns`` (as Minari's update does).
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            InvalidMetadataError: If the metadata is not strict JSON or over 1 MiB.
+            NamespaceNotFoundError: If ``ns`` does not exist locally.
+        """
+        target = _id(ns)
+        self._local.replace(target, _metadata(description, metadata))
+
+    def update_properties(
+        self,
+        ns: NamespaceLike,
+        updates: Mapping[str, Any] | None = None,
+        removals: Iterable[str] | None = None,
+    ) -> PropertiesUpdateSummary:
+        """Set some keys and remove others, keeping the rest.
+
+        The read-modify-write is atomic against other writers (a folder lock
+        locally, a compare-and-swap on stores that offer one): no concurrent
+        update is lost.
+
+        Args:
+            ns: The namespace to change.
+            updates: Keys to set, with JSON values.
+            removals: Keys to remove.
+
+        Returns:
+            Which keys were updated, removed, and asked to be removed but missing.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            InvalidMetadataError: If a key is both updated and removed, or the
+                result is not strict JSON or over 1 MiB.
+            NamespaceNotFoundError: If ``ns`` does not exist locally.
+            CorruptMetadataError: If its file is corrupt.
+        """
+        target = _id(ns)
+        to_set = dict(updates or {})
+        to_remove = list(dict.fromkeys(removals or ()))
+        overlap = sorted(set(to_set) & set(to_remove))
+        if overlap:
+            raise InvalidMetadataError(
+                f"Keys {overlap} are both updated and removed for namespace '{target}'; "
+                "ask for one or the other."
+            )
+        NamespaceMetadata.from_dict(to_set)
+        outcome: list[PropertiesUpdateSummary] = []
+
+        def change(current: NamespaceMetadata) -> NamespaceMetadata:
+            present = [key for key in to_remove if key in current]
+            outcome.append(
+                PropertiesUpdateSummary(
+                    updated=sorted(to_set),
+                    removed=sorted(present),
+                    missing=sorted(key for key in to_remove if key not in current),
+                )
+            )
+            return current.merged(to_set, present)
+
+        self._local.modify(target, change)
+        return outcome[-1]
+
+    def delete(self, ns: NamespaceLike) -> None:
+        """Delete the empty local namespace ``ns``.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            NamespaceNotFoundError: If ``ns`` does not exist locally.
+            NamespaceNotEmptyError: If it holds child namespaces or datasets.
+        """
+        self._local.delete(_id(ns))
+
+    def list_local(self, prefix: NamespaceLike | None = None) -> list[NamespaceId]:
+        """Local namespaces under ``prefix`` (included), in tree order.
+
+        Raises:
+            InvalidNamespaceError: If ``prefix`` is not a valid id.
+        """
+        return self._local.list(_optional_id(prefix))
+
+    def list_remote(self, prefix: NamespaceLike | None = None) -> list[NamespaceId]:
+        """Remote namespaces under ``prefix`` (included), in tree order.
+
+        Raises:
+            InvalidNamespaceError: If ``prefix`` is not a valid id.
+            RemoteNotConfiguredError: If the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        return self.remote.list(_optional_id(prefix))
+
+    def children(
+        self, ns: NamespaceLike | None = None, *, remote: bool = False
+    ) -> list[NamespaceId]:
+        """The namespaces directly inside ``ns`` (top level for ``None``).
+
+        Args:
+            ns: The parent namespace, or ``None`` for the top level.
+            remote: Ask the remote store instead of the local one.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            RemoteNotConfiguredError: If ``remote`` and the service has no remote.
+        """
+        store = self.remote if remote else self._local
+        return store.children(_optional_id(ns))
+
+    # -- transfers ---------------------------------------------------------
+
+    def upload(self, ns: NamespaceLike, *, overwrite: bool = False) -> TransferReport:
+        """Copy ``ns`` and every ancestor the remote lacks to the remote, parents first.
+
+        Args:
+            ns: The local namespace to upload.
+            overwrite: Replace ``ns`` on the remote if it is there already;
+                otherwise it is kept, with a warning.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            NamespaceNotFoundError: If ``ns`` does not exist locally.
+            RemoteNotConfiguredError: If the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        return _transfer_one(self._local, self.remote, _id(ns), overwrite=overwrite)
+
+    def download(self, ns: NamespaceLike, *, overwrite: bool = False) -> TransferReport:
+        """Copy ``ns`` and every ancestor the local store lacks from the remote.
+
+        Everything is fetched and validated before anything is written locally.
+
+        Args:
+            ns: The remote namespace to download.
+            overwrite: Replace the local ``ns`` if it exists; otherwise it is
+                kept, with a warning.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            NamespaceNotFoundError: If ``ns`` does not exist on the remote.
+            CorruptMetadataError: If remote metadata is not a valid JSON object.
+            RemoteNotConfiguredError: If the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        return _transfer_one(self.remote, self._local, _id(ns), overwrite=overwrite)
+
+    def upload_tree(
+        self, prefix: NamespaceLike | None = None, *, overwrite: bool = False
+    ) -> TransferReport:
+        """Upload every local namespace under ``prefix`` (all for ``None``).
+
+        Batched: one listing of each side and one batched read, then writes
+        parents first. Rerunning after a failure completes the transfer.
+
+        Raises:
+            InvalidNamespaceError: If ``prefix`` is not a valid id.
+            RemoteNotConfiguredError: If the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        return _transfer_tree(self._local, self.remote, _optional_id(prefix), overwrite=overwrite)
+
+    def download_tree(
+        self, prefix: NamespaceLike | None = None, *, overwrite: bool = False
+    ) -> TransferReport:
+        """Download every remote namespace under ``prefix`` (all for ``None``).
+
+        All remote metadata is fetched and validated before anything is written.
+
+        Raises:
+            InvalidNamespaceError: If ``prefix`` is not a valid id.
+            CorruptMetadataError: If remote metadata is not a valid JSON object.
+            RemoteNotConfiguredError: If the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        return _transfer_tree(self.remote, self._local, _optional_id(prefix), overwrite=overwrite)
+
+    def diff(self, prefix: NamespaceLike | None = None) -> NamespaceDiff:
+        """Compare the local and remote subtrees under ``prefix``; writes nothing.
+
+        Raises:
+            InvalidNamespaceError: If ``prefix`` is not a valid id.
+            CorruptMetadataError: If metadata on either side is corrupt.
+            RemoteNotConfiguredError: If the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        start = _optional_id(prefix)
+        remote = self.remote
+        local_ids = set(self._local.list(start))
+        remote_ids = set(remote.list(start))
+        common = sorted(local_ids & remote_ids)
+        local_data = self._local.get_many(common)
+        remote_data = remote.get_many(common)
+        different = [ns for ns in common if local_data.get(ns) != remote_data.get(ns)]
+        return NamespaceDiff(
+            only_local=sorted(local_ids - remote_ids),
+            only_remote=sorted(remote_ids - local_ids),
+            different=different,
+            same=[ns for ns in common if ns not in set(different)],
+        )
+
+
+def _create_with_ancestors(
+    store: NamespaceRepository, ns: NamespaceId, metadata: NamespaceMetadata, *, exist_ok: bool
+) -> None:
+    empty = NamespaceMetadata()
+    for ancestor in ns.ancestors():
+        if not store.exists(ancestor):
+            with contextlib.suppress(NamespaceExistsError):
+                store.create(ancestor, empty)
+    try:
+        store.create(ns, metadata)
+    except NamespaceExistsError:
+        if not exist_ok:
+            raise
+
+
+def _warn_kept(kept: list[NamespaceId], target: NamespaceRepository) -> None:
+    shown = ", ".join(f"'{ns}'" for ns in kept[:10])
+    more = f" and {len(kept) - 10} more" if len(kept) > 10 else ""
+    warnings.warn(
+        f"Kept {len(kept)} existing namespace(s) in {target.url}: {shown}{more}. "
+        "Pass overwrite=True to replace them.",
+        NamespaceWarning,
+        stacklevel=4,
+    )
+
+
+def _copy(
+    source_data: Mapping[NamespaceId, NamespaceMetadata],
+    target: NamespaceRepository,
+    order: list[NamespaceId],
+    present: set[NamespaceId],
+    overwrite: set[NamespaceId],
+) -> tuple[list[NamespaceId], list[NamespaceId]]:
+    """Write ``order`` (parents first) to ``target``; return (copied, skipped)."""
+    copied: list[NamespaceId] = []
+    skipped: list[NamespaceId] = []
+    empty = NamespaceMetadata()
+    for ns in order:
+        data = source_data.get(ns, empty)
+        if ns in present:
+            if ns in overwrite:
+                target.replace(ns, data)
+                copied.append(ns)
+            else:
+                skipped.append(ns)
+            continue
+        try:
+            target.create(ns, data)
+        except NamespaceExistsError:
+            if ns in overwrite:
+                target.replace(ns, data)
+                copied.append(ns)
+            else:
+                skipped.append(ns)
+            continue
+        copied.append(ns)
+    return copied, skipped
+
+
+def _transfer_one(
+    source: NamespaceRepository, target: NamespaceRepository, ns: NamespaceId, *, overwrite: bool
+) -> TransferReport:
+    levels = list(ns.hierarchy())
+    source_data = source.get_many(levels)
+    if ns not in source_data:
+        raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {source.url}.")
+    present = set(target.get_many(levels))
+    order = [level for level in levels if level not in present or level == ns]
+    copied, skipped = _copy(source_data, target, order, present, {ns} if overwrite else set())
+    if skipped and ns in skipped:
+        _warn_kept([ns], target)
+    return TransferReport(source.url, target.url, copied, skipped)
+
+
+def _transfer_tree(
+    source: NamespaceRepository,
+    target: NamespaceRepository,
+    prefix: NamespaceId | None,
+    *,
+    overwrite: bool,
+) -> TransferReport:
+    subtree = source.list(prefix)
+    if not subtree:
+        return TransferReport(source.url, target.url)
+    ancestors = list(prefix.ancestors()) if prefix is not None else []
+    source_data = source.get_many(ancestors + subtree)
+    present = set(target.list(prefix))
+    if ancestors:
+        present |= set(target.get_many(ancestors))
+    order = [ns for ns in ancestors if ns not in present] + subtree
+    copied, skipped = _copy(
+        source_data, target, order, present, set(subtree) if overwrite else set()
+    )
+    if skipped:
+        _warn_kept(skipped, target)
+    return TransferReport(source.url, target.url, copied, skipped)

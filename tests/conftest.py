@@ -1,0 +1,68 @@
+"""Shared fixtures: one factory per repository implementation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from minari_namespaces import LocalNamespaceRepository, NamespaceId
+from minari_namespaces.testing import InMemoryNamespaceRepository
+from minari_namespaces.testing.contract import RepositoryHarness
+
+
+def local_dataset(root: Path) -> Callable[[NamespaceId | None, str], None]:
+    """Lay out a Minari-style dataset folder: ``<ns>/<name>/data/main_data.hdf5``."""
+
+    def add(ns: NamespaceId | None, name: str) -> None:
+        folder = root.joinpath(*(ns.parts if ns else ()), name, "data")
+        folder.mkdir(parents=True)
+        (folder / "main_data.hdf5").write_bytes(b"\x89HDF")
+        (folder / "metadata.json").write_text("{}")
+
+    return add
+
+
+def local_marker(root: Path) -> Callable[[NamespaceId, bytes], None]:
+    def write(ns: NamespaceId, raw: bytes) -> None:
+        folder = root.joinpath(*ns.parts)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "namespace_metadata.json").write_bytes(raw)
+
+    return write
+
+
+def local_harness(tmp_path: Path) -> RepositoryHarness:
+    root = tmp_path / "datasets"
+    return RepositoryHarness(
+        repository=LocalNamespaceRepository(root),
+        add_dataset=local_dataset(root),
+        write_marker=local_marker(root),
+    )
+
+
+def memory_harness(tmp_path: Path) -> RepositoryHarness:
+    repository = InMemoryNamespaceRepository()
+    return RepositoryHarness(
+        repository=repository,
+        add_dataset=repository.add_dataset,
+        write_marker=repository.write_marker,
+    )
+
+
+HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {
+    "local": local_harness,
+    "in-memory": memory_harness,
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_minari_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never touch the real ~/.minari or a remote from the environment."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path_factory.mktemp("minari-home")))
+    monkeypatch.delenv("MINARI_REMOTE", raising=False)
+    assert "MINARI_REMOTE" not in os.environ
