@@ -475,6 +475,23 @@ class LocalNamespaceRepository:
                 os.unlink(temp, dir_fd=fd)
             os.fsync(fd)
 
+    def create_many(
+        self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
+    ) -> builtins.list[NamespaceId]:
+        """Create each namespace in order; return those that already existed.
+
+        Raises:
+            NamespaceConflictError: If something else holds a path (namespaces
+                created before it stay).
+        """
+        existed: builtins.list[NamespaceId] = []
+        for ns, metadata in items:
+            try:
+                self.create(ns, metadata)
+            except NamespaceExistsError:
+                existed.append(ns)
+        return existed
+
     def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
         """Overwrite the metadata of ``ns`` atomically.
 

@@ -70,6 +70,24 @@ class NamespaceRepository(Protocol):
         """
         ...
 
+    def create_many(
+        self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
+    ) -> builtins.list[NamespaceId]:
+        """Create each namespace in the given order (parents first), create-only.
+
+        A namespace that already exists is left as it is and returned. Remote
+        stores check every conflict in one listing before writing anything.
+
+        Returns:
+            The namespaces that already existed.
+
+        Raises:
+            NamespaceConflictError: If a dataset, a file, a link or a case-only
+                twin holds a path; namespaces created before it stay.
+            RemoteError: If the backend fails.
+        """
+        ...
+
     def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
         """Overwrite the metadata of ``ns`` atomically.
 

@@ -455,33 +455,23 @@ def _copy(
     source_data: Mapping[NamespaceId, NamespaceMetadata],
     target: NamespaceRepository,
     order: list[NamespaceId],
-    present: set[NamespaceId],
     overwrite: set[NamespaceId],
+    reported: set[NamespaceId],
 ) -> tuple[list[NamespaceId], list[NamespaceId]]:
-    """Write ``order`` (parents first) to ``target``; return (copied, skipped)."""
-    copied: list[NamespaceId] = []
-    skipped: list[NamespaceId] = []
+    """Create ``order`` (parents first) on ``target``, then overwrite what existed
+    and is in ``overwrite``. Returns (copied, skipped), limited to ``reported``
+    for the skipped ones (an existing ancestor is not news)."""
     empty = NamespaceMetadata()
-    for ns in order:
-        data = source_data.get(ns, empty)
-        if ns in present:
-            if ns in overwrite:
-                target.replace(ns, data)
-                copied.append(ns)
-            else:
-                skipped.append(ns)
-            continue
-        try:
-            target.create(ns, data)
-        except NamespaceExistsError:
-            if ns in overwrite:
-                target.replace(ns, data)
-                copied.append(ns)
-            else:
-                skipped.append(ns)
-            continue
-        copied.append(ns)
-    return copied, skipped
+    existed = target.create_many((ns, source_data.get(ns, empty)) for ns in order)
+    kept: list[NamespaceId] = []
+    for ns in existed:
+        if ns in overwrite:
+            target.replace(ns, source_data.get(ns, empty))
+        elif ns in reported:
+            kept.append(ns)
+    left_alone = set(existed) - overwrite
+    copied = [ns for ns in order if ns not in left_alone]
+    return copied, kept
 
 
 def _transfer_one(
@@ -493,9 +483,9 @@ def _transfer_one(
         raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {source.url}.")
     present = set(target.get_many(levels))
     order = [level for level in levels if level not in present or level == ns]
-    copied, skipped = _copy(source_data, target, order, present, {ns} if overwrite else set())
-    if skipped and ns in skipped:
-        _warn_kept([ns], target)
+    copied, skipped = _copy(source_data, target, order, {ns} if overwrite else set(), {ns})
+    if skipped:
+        _warn_kept(skipped, target)
     return TransferReport(source.url, target.url, copied, skipped)
 
 
@@ -511,12 +501,9 @@ def _transfer_tree(
         return TransferReport(source.url, target.url)
     ancestors = list(prefix.ancestors()) if prefix is not None else []
     source_data = source.get_many(ancestors + subtree)
-    present = set(target.list(prefix))
-    if ancestors:
-        present |= set(target.get_many(ancestors))
-    order = [ns for ns in ancestors if ns not in present] + subtree
+    members = set(subtree)
     copied, skipped = _copy(
-        source_data, target, order, present, set(subtree) if overwrite else set()
+        source_data, target, ancestors + subtree, members if overwrite else set(), members
     )
     if skipped:
         _warn_kept(skipped, target)

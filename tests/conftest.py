@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minari_namespaces import LocalNamespaceRepository, NamespaceId
+from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceId
 from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.contract import RepositoryHarness
 
@@ -34,6 +34,29 @@ def local_marker(root: Path) -> Callable[[NamespaceId, bytes], None]:
     return write
 
 
+def fsspec_harness(url: str, **storage_options: object) -> RepositoryHarness:
+    """A harness for an ``FsspecNamespaceRepository`` at ``url``."""
+    repository = FsspecNamespaceRepository(url, **storage_options)
+    fs, root = repository.fs, repository.url
+
+    def path(*parts: str) -> str:
+        return "/".join([fs._strip_protocol(root).rstrip("/"), *parts])
+
+    def put(key: str, raw: bytes) -> None:
+        fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
+        fs.pipe_file(key, raw)
+
+    def add_dataset(ns: NamespaceId | None, name: str) -> None:
+        folder = path(*(ns.parts if ns else ()), name, "data")
+        put(f"{folder}/main_data.hdf5", b"\x89HDF")
+        put(f"{folder}/metadata.json", b"{}")
+
+    def write_marker(ns: NamespaceId, raw: bytes) -> None:
+        put(path(*ns.parts, "namespace_metadata.json"), raw)
+
+    return RepositoryHarness(repository, add_dataset, write_marker)
+
+
 def local_harness(tmp_path: Path) -> RepositoryHarness:
     root = tmp_path / "datasets"
     return RepositoryHarness(
@@ -52,10 +75,29 @@ def memory_harness(tmp_path: Path) -> RepositoryHarness:
     )
 
 
+def fsspec_memory_harness(tmp_path: Path) -> RepositoryHarness:
+    return fsspec_harness(f"memory://contract/{tmp_path.name}")
+
+
+def fsspec_file_harness(tmp_path: Path) -> RepositoryHarness:
+    return fsspec_harness(f"file://{tmp_path}/remote")
+
+
 HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {
     "local": local_harness,
     "in-memory": memory_harness,
+    "fsspec-memory": fsspec_memory_harness,
+    "fsspec-file": fsspec_file_harness,
 }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_filesystem(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every test its own fsspec memory store (it is global by default)."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    monkeypatch.setattr(MemoryFileSystem, "store", {})
+    monkeypatch.setattr(MemoryFileSystem, "pseudo_dirs", [""])
 
 
 @pytest.fixture(autouse=True)

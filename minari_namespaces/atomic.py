@@ -1,0 +1,169 @@
+"""Atomic, durable file writes relative to an open folder descriptor (POSIX).
+
+A write goes to a fresh temporary file in the same folder, is flushed and
+fsynced, and is then put in place in one step: ``os.link`` for create-only (it
+fails if the name exists, so of racing creators exactly one wins) or
+``os.replace`` to overwrite. A reader sees the old bytes or the new ones, never
+half a file; a failed write leaves the old content.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+__all__ = [
+    "DIR_FLAGS",
+    "LINK_ERRNOS",
+    "create_exclusive",
+    "folder_lock",
+    "is_regular_file",
+    "is_temp_name",
+    "lexists",
+    "read_capped",
+    "replace_atomic",
+]
+
+#: Open a folder without following a symbolic link.
+DIR_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+#: What ``open`` with ``O_NOFOLLOW`` raises on a symbolic link or a non-folder.
+LINK_ERRNOS: Final = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
+_NO_HARDLINK_ERRNOS: Final = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+_TEMP_SUFFIX: Final = ".tmp"
+
+
+def _temp_name(name: str) -> str:
+    return f".{name}.{os.getpid()}.{secrets.token_hex(6)}{_TEMP_SUFFIX}"
+
+
+def is_temp_name(name: str, target: str) -> bool:
+    """Whether ``name`` is a temporary file left by a write of ``target``."""
+    return name.startswith(f".{target}.") and name.endswith(_TEMP_SUFFIX)
+
+
+def lexists(name: str, dir_fd: int) -> bool:
+    """Whether ``name`` exists in folder ``dir_fd`` (a link counts as itself)."""
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def is_regular_file(name: str, dir_fd: int) -> bool:
+    """Whether ``name`` in folder ``dir_fd`` is a regular file (not a link)."""
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return stat.S_ISREG(info.st_mode)
+
+
+def read_capped(name: str, dir_fd: int, limit: int) -> bytes | None:
+    """Read at most ``limit + 1`` bytes of the regular file ``name``.
+
+    Returns ``None`` if it is missing, a link or not a regular file.
+    """
+    try:
+        fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno in LINK_ERRNOS:
+            return None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(dir_fd: int, name: str, payload: bytes) -> str:
+    temp = _temp_name(name)
+    fd = os.open(temp, _NEW_FILE_FLAGS, 0o666, dir_fd=dir_fd)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temp, dir_fd=dir_fd)
+        raise
+    os.close(fd)
+    return temp
+
+
+def replace_atomic(dir_fd: int, name: str, payload: bytes) -> None:
+    """Overwrite (or create) ``name`` in folder ``dir_fd`` atomically and durably."""
+    temp = _write_temp(dir_fd, name, payload)
+    try:
+        os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        os.unlink(temp, dir_fd=dir_fd)
+        raise
+    os.fsync(dir_fd)
+
+
+def create_exclusive(dir_fd: int, name: str, payload: bytes) -> None:
+    """Create ``name`` in folder ``dir_fd`` with ``payload``, only if it is absent.
+
+    Uses a hard link of a complete temporary file, so the name never holds a
+    partial file; on file systems without hard links, falls back to ``O_EXCL``.
+
+    Raises:
+        FileExistsError: If ``name`` exists (as anything, links included).
+    """
+    temp = _write_temp(dir_fd, name, payload)
+    try:
+        os.link(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    except OSError as error:
+        if isinstance(error, FileExistsError) or error.errno not in _NO_HARDLINK_ERRNOS:
+            raise
+        _create_with_o_excl(dir_fd, name, payload)
+    finally:
+        os.unlink(temp, dir_fd=dir_fd)
+    os.fsync(dir_fd)
+
+
+def _create_with_o_excl(dir_fd: int, name: str, payload: bytes) -> None:
+    fd = os.open(name, _NEW_FILE_FLAGS, 0o666, dir_fd=dir_fd)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def folder_lock(dir_fd: int) -> Iterator[None]:
+    """Hold an exclusive advisory lock (``flock``) on the folder ``dir_fd``.
+
+    The folder's inode outlives every replacement of the files inside it, so
+    the lock serialises read-modify-write cycles of those files across processes.
+    """
+    fcntl.flock(dir_fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(dir_fd, fcntl.LOCK_UN)
