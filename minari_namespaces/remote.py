@@ -641,7 +641,7 @@ class FsspecNamespaceRepository:
             for depth in range(ns.depth + 1):
                 here = ns.parts[:depth]
                 names = self._driver.names(self._folder_of(here))
-                if depth > 0 and _DATASET_MARKER in names:
+                if depth > 0 and _DATASET_MARKER in names and self._holds(here, "data"):
                     raise self._dataset_conflict(ns, here)
                 if depth == ns.depth:
                     return
@@ -649,12 +649,22 @@ class FsspecNamespaceRepository:
                 twins = sorted(
                     name
                     for name in names
-                    if name != wanted and name.casefold() == wanted.casefold()
+                    if name != wanted
+                    and name.casefold() == wanted.casefold()
+                    and self._holds(here, name)
                 )
                 if twins:
                     raise self._twin_conflict(ns, (*here, twins[0]))
                 if wanted not in names:
                     return
+
+    def _holds(self, parts: tuple[str, ...], name: str) -> bool:
+        """Whether an object lies at or under ``parts/name``: some stores (such
+        as SeaweedFS) keep listing a folder after its last key is gone."""
+        path = f"{self._folder_of(parts)}/{name}" if parts or self._root else name
+        if self._driver.find(path):
+            return True
+        return not isinstance(self._driver.read(path), _Missing)
 
     def _folder_of(self, parts: tuple[str, ...]) -> str:
         if not parts:
@@ -698,26 +708,23 @@ class FsspecNamespaceRepository:
         scope = NamespaceId(next(iter(tops))) if len(tops) == 1 else None
         keys = self._keys(scope)
         top_names = self._driver.names(self._root) if scope is not None else []
-        folders = {key[:i] for key in keys for i in range(1, len(key))}
-        folders |= {(name,) for name in top_names}
+        folded: dict[tuple[tuple[str, ...], str], set[str]] = {}
+        for folder in {key[:i] for key in keys for i in range(1, len(key))} | {
+            (name,) for name in top_names
+        }:
+            folded.setdefault((folder[:-1], folder[-1].casefold()), set()).add(folder[-1])
         datasets = {
             key[:i] for key in keys for i, part in enumerate(key) if part == _DATASET_MARKER
         }
-        datasets |= {() for name in top_names if name == _DATASET_MARKER}
         markers = {key[:-1] for key in keys if key[-1] == METADATA_FILENAME}
         for ns, _ in batch:
             for depth in range(1, ns.depth + 1):
                 if ns.parts[:depth] in datasets:
                     raise self._dataset_conflict(ns, ns.parts[:depth])
-                wanted = ns.parts[depth - 1]
-                for folder in folders:
-                    if (
-                        len(folder) == depth
-                        and folder[:-1] == ns.parts[: depth - 1]
-                        and folder[-1] != wanted
-                        and folder[-1].casefold() == wanted.casefold()
-                    ):
-                        raise self._twin_conflict(ns, folder)
+                above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
+                for twin in sorted(folded.get((above, wanted.casefold()), set()) - {wanted}):
+                    if self._holds(above, twin):
+                        raise self._twin_conflict(ns, (*above, twin))
         existed: builtins.list[NamespaceId] = []
         for ns, payload in batch:
             if ns.parts in markers:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceId
 from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.contract import RepositoryHarness
+from tests.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_environment
 
 
 def local_dataset(root: Path) -> Callable[[NamespaceId | None, str], None]:
@@ -83,12 +84,58 @@ def fsspec_file_harness(tmp_path: Path) -> RepositoryHarness:
     return fsspec_harness(f"file://{tmp_path}/remote")
 
 
+def s3_harness(server: S3Server) -> RepositoryHarness:
+    return fsspec_harness(f"s3://{server.new_bucket()}/prefix", **server.storage_options())
+
+
 HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {
     "local": local_harness,
     "in-memory": memory_harness,
     "fsspec-memory": fsspec_memory_harness,
     "fsspec-file": fsspec_file_harness,
 }
+S3_SERVERS = ("moto", "seaweed")
+
+
+@pytest.fixture(scope="session")
+def _moto_process() -> Iterator[tuple[MotoServer, S3Server]]:
+    isolate_aws_environment()
+    moto = MotoServer()
+    server = moto.start()
+    try:
+        yield moto, server
+    finally:
+        moto.stop()
+
+
+@pytest.fixture
+def moto_s3(_moto_process: tuple[MotoServer, S3Server]) -> S3Server:
+    """moto's S3 server, reset for this test."""
+    moto, server = _moto_process
+    moto.reset(server)
+    return server
+
+
+@pytest.fixture(scope="session")
+def seaweed_s3() -> Iterator[S3Server]:
+    """SeaweedFS, started once per run; each test takes a fresh bucket."""
+    isolate_aws_environment()
+    seaweed = SeaweedServer()
+    server = seaweed.start()
+    try:
+        yield server
+    finally:
+        seaweed.stop()
+
+
+@pytest.fixture(params=sorted(HARNESSES) + [f"s3-{name}" for name in S3_SERVERS])
+def any_harness(request: pytest.FixtureRequest, tmp_path: Path) -> RepositoryHarness:
+    """A fresh harness for every repository implementation."""
+    name: str = request.param
+    if name.startswith("s3-"):
+        server: S3Server = request.getfixturevalue(f"{name[3:]}_s3")
+        return s3_harness(server)
+    return HARNESSES[name](tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -141,6 +141,38 @@ class NamespaceRepositoryContract:
         repo.create(ns("p"), EMPTY)
         assert repo.list() == [ns("p"), ns("p/c")]
 
+    def test_create_many_creates_in_order_and_returns_those_that_existed(
+        self, repo: NamespaceRepository
+    ) -> None:
+        repo.create(ns("a/b"), NamespaceMetadata(description="kept"))
+        existed = repo.create_many(
+            [
+                (ns("a"), NamespaceMetadata(description="A")),
+                (ns("a/b"), NamespaceMetadata(description="replaced?")),
+                (ns("a/b/c"), NamespaceMetadata(description="C")),
+                (ns("z"), EMPTY),
+            ]
+        )
+        assert existed == [ns("a/b")]
+        assert repo.list() == [ns("a"), ns("a/b"), ns("a/b/c"), ns("z")]
+        assert repo.get(ns("a/b")).description == "kept"
+        assert repo.get(ns("a/b/c")).description == "C"
+        assert repo.create_many([]) == []
+
+    def test_create_many_refuses_dataset_paths_and_case_twins(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        repo.create(ns("a"), EMPTY)
+        repo.create(ns("a/door"), EMPTY)
+        harness.add_dataset(ns("a"), "pen-v0")
+        with pytest.raises(NamespaceConflictError):
+            repo.create_many([(ns("a/pen-v0/inner"), EMPTY)])
+        with pytest.raises(NamespaceConflictError, match="case"):
+            repo.create_many([(ns("a/Door"), EMPTY)])
+        with pytest.raises(NamespaceConflictError, match="case"):
+            repo.create_many([(ns("A"), EMPTY), (ns("b"), EMPTY)])
+        assert repo.list() == [ns("a"), ns("a/door")]
+
     def test_get_missing_raises_not_found(self, repo: NamespaceRepository) -> None:
         with pytest.raises(NamespaceNotFoundError, match="does not exist") as info:
             repo.get(ns("missing"))
@@ -295,6 +327,15 @@ class NamespaceRepositoryContract:
         with pytest.raises(NamespaceConflictError, match="case"):
             repo.create(ns("d4rl"), EMPTY)
         assert repo.list() == [ns("D4RL/door")]
+
+    def test_a_deleted_namespace_leaves_no_case_twin_behind(
+        self, repo: NamespaceRepository
+    ) -> None:
+        repo.create(ns("D4RL"), EMPTY)
+        repo.create(ns("D4RL/door"), EMPTY)
+        repo.delete(ns("D4RL/door"))
+        repo.create(ns("D4RL/Door"), EMPTY)
+        assert repo.list() == [ns("D4RL"), ns("D4RL/Door")]
 
     # -- corrupt data ------------------------------------------------------
 
