@@ -33,7 +33,14 @@ class InvalidNamespaceError(NamespaceError, ValueError):
 
     The message always contains ``Malformed namespace`` (Minari's wording), the
     reason, and the offending segment.
+
+    Attributes:
+        reason: Why the identifier was refused, without the identifier itself.
     """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason if reason is not None else message
 
 
 class InvalidMetadataError(NamespaceError, ValueError):

@@ -67,7 +67,7 @@ def is_valid_segment(name: str) -> bool:
 
 def _malformed(text: str, reason: str) -> InvalidNamespaceError:
     shown = repr(text) if len(text) <= 120 else f"{text[:100]!r}... ({len(text)} characters)"
-    return InvalidNamespaceError(f"Malformed namespace {shown}: {reason}.")
+    return InvalidNamespaceError(f"Malformed namespace {shown}: {reason}.", reason)
 
 
 def _explain(text: str) -> InvalidNamespaceError:  # noqa: PLR0911 - one return per rule
@@ -91,9 +91,10 @@ def _explain(text: str) -> InvalidNamespaceError:  # noqa: PLR0911 - one return 
             return _malformed(text, f"segment {segment!r} is a relative path component")
         if not _SEGMENT_CHARS_RE.fullmatch(segment):
             bad = next(c for c in segment if not _SEGMENT_CHARS_RE.fullmatch(c))
+            shown = repr(segment) if len(segment) <= 40 else f"{segment[:32]!r}..."
             return _malformed(
                 text,
-                f"segment {segment!r} contains {bad!r} (U+{ord(bad):04X}); "
+                f"segment {shown} contains {bad!r} (U+{ord(bad):04X}); "
                 "only letters, digits, '_' and '-' are allowed",
             )
         if len(segment) > MAX_SEGMENT_LENGTH:
@@ -188,7 +189,8 @@ class NamespaceId:
         """Build an id from its segments, validating them.
 
         Raises:
-            InvalidNamespaceError: If the joined segments are not a valid id.
+            InvalidNamespaceError: If a segment holds a ``/`` or the joined
+                segments are not a valid id.
             TypeError: If a segment is not a string.
         """
         segments = list(parts)
@@ -197,6 +199,11 @@ class NamespaceId:
                 raise TypeError(
                     f"Malformed namespace segment {segment!r}: expected a str, "
                     f"got {type(segment).__name__}."
+                )
+            if SEPARATOR in segment:
+                raise _malformed(
+                    SEPARATOR.join(segments),
+                    f"segment {segment!r} must not contain '/'",
                 )
         return cls(SEPARATOR.join(segments))
 

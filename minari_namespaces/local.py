@@ -23,6 +23,7 @@ import os
 import secrets
 import stat
 import threading
+import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -69,10 +70,15 @@ def default_root() -> Path:
     return Path("~", ".minari", "datasets").expanduser()
 
 
+def _portable_key(name: str) -> str:
+    """What ``name`` collides with on case- or normalisation-insensitive file systems."""
+    return (name if name.isascii() else unicodedata.normalize("NFC", name)).casefold()
+
+
 class _NameIndex:
     """Entry names of folders, keyed by inode and checked against the folder's
-    modification time, so finding a case-only twin costs one ``fstat`` instead
-    of a listing of every sibling on every create.
+    modification time, so finding a case-only (or NFC/NFD) twin costs one
+    ``fstat`` instead of a listing of every sibling on every create.
     """
 
     def __init__(self) -> None:
@@ -80,7 +86,7 @@ class _NameIndex:
         self._folders: dict[tuple[int, int], tuple[int, dict[str, set[str]]]] = {}
 
     def names(self, fd: int) -> dict[str, set[str]]:
-        """Names in the folder ``fd``, grouped by their case-folded form."""
+        """Names in the folder ``fd``, grouped by their :func:`_portable_key`."""
         info = os.fstat(fd)
         key = (info.st_dev, info.st_ino)
         with self._lock:
@@ -90,7 +96,7 @@ class _NameIndex:
         folded: dict[str, set[str]] = {}
         with os.scandir(fd) as entries:
             for entry in entries:
-                folded.setdefault(entry.name.casefold(), set()).add(entry.name)
+                folded.setdefault(_portable_key(entry.name), set()).add(entry.name)
         with self._lock:
             self._folders[key] = (info.st_mtime_ns, folded)
         return folded
@@ -99,7 +105,7 @@ class _NameIndex:
         """Record that we just created ``name`` in the folder ``fd``."""
         info = os.fstat(fd)
         with self._lock:
-            folded.setdefault(name.casefold(), set()).add(name)
+            folded.setdefault(_portable_key(name), set()).add(name)
             self._folders[(info.st_dev, info.st_ino)] = (info.st_mtime_ns, folded)
 
 
@@ -211,12 +217,13 @@ class LocalNamespaceRepository:
             for depth, part in enumerate(ns.parts, start=1):
                 here = NamespaceId._trusted("/".join(ns.parts[:depth]), ns.parts[:depth])
                 folded = _NAME_INDEX.names(fd)
-                twins = folded.get(part.casefold(), set()) - {part}
+                twins = folded.get(_portable_key(part), set()) - {part}
                 if twins:
                     raise NamespaceConflictError(
-                        f"Cannot create namespace '{ns}': '{here}' has a case-only twin "
-                        f"{sorted(twins)} in {self._display(here.parent)}, which would "
-                        "collide on macOS and Windows. Rename one of them."
+                        f"Cannot create namespace '{ns}': '{here}' has a twin {sorted(twins)} "
+                        f"in {self._display(here.parent)} that differs only in letter case "
+                        "or Unicode form, which would collide on macOS and Windows. "
+                        "Rename one of them."
                     )
                 try:
                     os.mkdir(part, dir_fd=fd)
@@ -360,6 +367,8 @@ class LocalNamespaceRepository:
         if len(parts) >= MAX_DEPTH:
             return
         for name in subfolders:
+            if name.startswith("."):
+                continue  # hidden: tool bookkeeping such as .cache, never a namespace (as Minari)
             if not is_valid_segment(name):
                 skipped.append(os.path.join(self._root, *parts, name))
                 continue
@@ -527,13 +536,18 @@ class LocalNamespaceRepository:
         """
         with self._locked(ns) as (parent_fd, fd):
             with os.scandir(fd) as entries:
-                names = [entry.name for entry in entries]
+                is_folder = {entry.name: entry.is_dir(follow_symlinks=False) for entry in entries}
+            names = builtins.list(is_folder)
             removable = {METADATA_FILENAME} | OS_JUNK_FILES
+            # A folder is never junk, even one named like a junk or temporary file.
             others = sorted(
                 name
                 for name in names
-                if name not in removable
-                and not (name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX))
+                if is_folder[name]
+                or (
+                    name not in removable
+                    and not (name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX))
+                )
             )
             if others:
                 shown = ", ".join(others[:5]) + (

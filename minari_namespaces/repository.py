@@ -156,7 +156,8 @@ def open_repository(
     ``None`` or a plain path gives a :class:`LocalNamespaceRepository` (``None``
     means ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets``); a URL with a
     protocol (``file://``, ``memory://``, ``s3://``, ``gs://``, ...) gives a
-    :class:`FsspecNamespaceRepository`. Both read and write the same layout.
+    :class:`FsspecNamespaceRepository`; Minari's ``gcp://bucket`` means
+    ``gs://bucket``. Both read and write the same layout.
 
     Args:
         target: A path, a URL, or ``None``.
@@ -177,4 +178,7 @@ def open_repository(
         return LocalNamespaceRepository(target)
     from minari_namespaces.remote import FsspecNamespaceRepository
 
+    if target.startswith("gcp://"):
+        # Minari's spelling of a GCS bucket remote.
+        target = "gs://" + target[len("gcp://") :]
     return FsspecNamespaceRepository(target, **storage_options)

@@ -207,23 +207,30 @@ class NamespaceService:
         _create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
         return target
 
-    def get(self, ns: NamespaceLike) -> NamespaceMetadata:
-        """Read the local metadata of ``ns``.
+    def get(self, ns: NamespaceLike, *, remote: bool = False) -> NamespaceMetadata:
+        """Read the metadata of ``ns`` (from the remote store if ``remote``).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
-            NamespaceNotFoundError: If ``ns`` does not exist locally.
-            CorruptMetadataError: If its file is corrupt.
+            NamespaceNotFoundError: If ``ns`` does not exist there.
+            CorruptMetadataError: If its metadata is corrupt.
+            RemoteNotConfiguredError: If ``remote`` and the service has no remote.
+            RemoteError: If the remote fails.
         """
-        return self._local.get(_id(ns))
+        return self._store(remote).get(_id(ns))
 
-    def exists(self, ns: NamespaceLike) -> bool:
-        """Whether ``ns`` exists locally.
+    def exists(self, ns: NamespaceLike, *, remote: bool = False) -> bool:
+        """Whether ``ns`` exists locally (or on the remote store if ``remote``).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
+            RemoteNotConfiguredError: If ``remote`` and the service has no remote.
+            RemoteError: If the remote fails.
         """
-        return self._local.exists(_id(ns))
+        return self._store(remote).exists(_id(ns))
+
+    def _store(self, remote: bool) -> NamespaceRepository:
+        return self.remote if remote else self._local
 
     def update(self, ns: NamespaceLike, description: str | None = None, **metadata: Any) -> None:
         """Replace the whole metadata of ``ns`` (as Minari's update does).
@@ -233,8 +240,18 @@ class NamespaceService:
             InvalidMetadataError: If the metadata is not strict JSON or over 1 MiB.
             NamespaceNotFoundError: If ``ns`` does not exist locally.
         """
+        self.replace(ns, _metadata(description, metadata))
+
+    def replace(self, ns: NamespaceLike, metadata: NamespaceMetadata | Mapping[str, Any]) -> None:
+        """Replace the whole metadata of ``ns`` with ``metadata``, kept exactly.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            InvalidMetadataError: If ``metadata`` is not strict JSON or over 1 MiB.
+            NamespaceNotFoundError: If ``ns`` does not exist locally.
+        """
         target = _id(ns)
-        self._local.replace(target, _metadata(description, metadata))
+        self._local.replace(target, NamespaceMetadata.from_dict(metadata))
 
     def update_properties(
         self,
@@ -330,18 +347,24 @@ class NamespaceService:
             InvalidNamespaceError: If ``ns`` is not a valid id.
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
         """
-        store = self.remote if remote else self._local
-        return store.children(_optional_id(ns))
+        return self._store(remote).children(_optional_id(ns))
 
     # -- transfers ---------------------------------------------------------
 
-    def upload(self, ns: NamespaceLike, *, overwrite: bool = False) -> TransferReport:
+    def upload(
+        self, ns: NamespaceLike, *, overwrite: bool = False, ancestors: bool = True
+    ) -> TransferReport:
         """Copy ``ns`` and every ancestor the remote lacks to the remote, parents first.
+
+        An ancestor the local store lacks too is created on the remote with
+        ``{}``, so the remote never holds a child without its parent.
 
         Args:
             ns: The local namespace to upload.
             overwrite: Replace ``ns`` on the remote if it is there already;
                 otherwise it is kept, with a warning.
+            ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone,
+                as Minari's ``download_namespace_metadata`` does).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -349,9 +372,13 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return _transfer_one(self._local, self.remote, _id(ns), overwrite=overwrite)
+        return _transfer_one(
+            self._local, self.remote, _id(ns), overwrite=overwrite, ancestors=ancestors
+        )
 
-    def download(self, ns: NamespaceLike, *, overwrite: bool = False) -> TransferReport:
+    def download(
+        self, ns: NamespaceLike, *, overwrite: bool = False, ancestors: bool = True
+    ) -> TransferReport:
         """Copy ``ns`` and every ancestor the local store lacks from the remote.
 
         Everything is fetched and validated before anything is written locally.
@@ -360,6 +387,7 @@ class NamespaceService:
             ns: The remote namespace to download.
             overwrite: Replace the local ``ns`` if it exists; otherwise it is
                 kept, with a warning.
+            ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -368,7 +396,9 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return _transfer_one(self.remote, self._local, _id(ns), overwrite=overwrite)
+        return _transfer_one(
+            self.remote, self._local, _id(ns), overwrite=overwrite, ancestors=ancestors
+        )
 
     def upload_tree(
         self, prefix: NamespaceLike | None = None, *, overwrite: bool = False
@@ -475,9 +505,14 @@ def _copy(
 
 
 def _transfer_one(
-    source: NamespaceRepository, target: NamespaceRepository, ns: NamespaceId, *, overwrite: bool
+    source: NamespaceRepository,
+    target: NamespaceRepository,
+    ns: NamespaceId,
+    *,
+    overwrite: bool,
+    ancestors: bool,
 ) -> TransferReport:
-    levels = list(ns.hierarchy())
+    levels = list(ns.hierarchy()) if ancestors else [ns]
     source_data = source.get_many(levels)
     if ns not in source_data:
         raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {source.url}.")
