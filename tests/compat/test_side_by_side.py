@@ -9,7 +9,6 @@ changes and deletes trees the other made.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -96,8 +95,8 @@ def assert_same_outcome(theirs: Outcome, ours: Outcome, roots: dict[str, Path]) 
 
 
 @pytest.fixture
-def sides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sides]:
-    yield Sides(tmp_path, monkeypatch)
+def sides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sides:
+    return Sides(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(("namespace", "description", "extra"), VALID_CASES)
@@ -116,7 +115,7 @@ def test_create_get_update_delete_agree(
     sides.assert_same_files()
     sides.both("namespace_hierarchy", namespace)
     if "/" in namespace:
-        sides.both("delete_namespace", namespace.split("/")[0])
+        sides.both("delete_namespace", namespace.split("/", maxsplit=1)[0])
         sides.assert_same_files()
     sides.both("delete_namespace", namespace)
     sides.both("list_local_namespaces")
@@ -131,7 +130,7 @@ def test_create_get_update_delete_agree(
         ("delete_namespace", "missing_ns"),
         ("get_namespace_metadata", "deep/missing_ns"),
     ],
-    ids=lambda call: "-".join(call),
+    ids="-".join,
 )
 def test_nonexistent_namespaces_agree(sides: Sides, call: tuple[str, str]) -> None:
     sides.both(*call)
