@@ -20,6 +20,7 @@ the documentation page "Migrating from minari.namespace" lists every difference.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -30,13 +31,14 @@ from minari_namespaces.errors import (
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
 )
-from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.identifier import ID_PATTERN, NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
 from minari_namespaces.repository import open_repository
 from minari_namespaces.service import NamespaceService, RemoteNotConfiguredError
 
 __all__ = [
     "NAMESPACE_METADATA_FILENAME",
+    "NAMESPACE_REGEX",
     "create_namespace",
     "delete_namespace",
     "download_namespace_metadata",
@@ -50,6 +52,9 @@ __all__ = [
 ]
 
 NAMESPACE_METADATA_FILENAME = METADATA_FILENAME
+#: Our identifier rules as one expression (apply it with ``fullmatch``); unlike
+#: Minari's it does not check NFC or the 512-byte limit: use ``validate_namespace``.
+NAMESPACE_REGEX = re.compile(ID_PATTERN)
 
 _URL_FORMS = (
     "any fsspec URL such as 's3://bucket/prefix', 'gs://bucket', 'file:///path' or "

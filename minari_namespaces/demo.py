@@ -1,12 +1,13 @@
 """A short tour of the library on its embedded defaults: ``python -m minari_namespaces.demo``.
 
-It works in a fresh temporary folder (a local store), so it never touches your
-real ``~/.minari``.
+It works in a fresh temporary folder (a local store and a ``file://`` remote), so
+it never touches your real ``~/.minari`` or the network.
 """
 
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 from minari_namespaces.identifier import NamespaceId
@@ -28,8 +29,10 @@ def main() -> None:
     """Run the tour and print what happens at each step."""
     with tempfile.TemporaryDirectory(prefix="minari-namespaces-demo-") as scratch:
         root = Path(scratch) / "datasets"
-        service = NamespaceService.from_urls(local=root)
-        print(f"Local store: {service.local.url}\n")
+        remote_url = (Path(scratch) / "remote").as_uri()
+        service = NamespaceService.from_urls(local=root, remote=remote_url)
+        print(f"Local store:  {service.local.url}")
+        print(f"Remote store: {service.remote.url}\n")
 
         service.create("D4RL/door", description="Door opening with a dexterous hand")
         service.create("D4RL/pen", description="Pen twirling", difficulty="hard")
@@ -49,10 +52,33 @@ def main() -> None:
         print("After updates:")
         print(render_tree(service, service.list_local()), "\n")
 
-        print("Children of D4RL:", [str(ns) for ns in service.children("D4RL")])
+        print("Children of D4RL:", [str(ns) for ns in service.children("D4RL")], "\n")
+
+        report = service.upload("D4RL/pen")
+        print("upload D4RL/pen copied (parents first):", [str(ns) for ns in report.copied])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = service.upload_tree()
+        for warning in caught:
+            print(f"warning: {warning.message}")
+        print("upload_tree copied:", [str(ns) for ns in report.copied])
+        print("skipped (already there):", [str(ns) for ns in report.skipped])
+        print("Remote now holds:", [str(ns) for ns in service.list_remote()], "\n")
+
         service.delete("mujoco/halfcheetah")
         service.delete("mujoco")
-        print("After deleting mujoco/halfcheetah and mujoco:")
+        service.update("D4RL/door", description="Edited locally")
+        diff = service.diff()
+        print(
+            "diff: only remote",
+            [str(ns) for ns in diff.only_remote],
+            "| different",
+            [str(ns) for ns in diff.different],
+        )
+        report = service.download_tree(overwrite=True)
+        print("download_tree(overwrite=True) copied:", [str(ns) for ns in report.copied])
+        print("In sync again:", service.diff().in_sync, "\n")
+        print("Local tree after the round trip:")
         print(render_tree(service, service.list_local()))
 
 
