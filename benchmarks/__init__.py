@@ -1,0 +1,1 @@
+"""Benchmarks of minari-namespaces against the real Minari and against I/O floors."""

@@ -1,0 +1,37 @@
+"""``python -m benchmarks [--local-only]``: print the table; exit 1 if a target is missed."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+from benchmarks import local_bench
+from benchmarks.report import Report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--local-only", action="store_true", help="skip the S3 benchmarks")
+    arguments = parser.parse_args()
+    started = time.perf_counter()
+    report = Report()
+    local_bench.run(report)
+    if not arguments.local_only:
+        from benchmarks import remote_bench
+
+        remote_bench.run(report)
+    print(report.markdown())
+    print(
+        f"\n{platform.python_implementation()} {platform.python_version()} on "
+        f"{platform.machine()}, {platform.system()}; "
+        f"took {time.perf_counter() - started:.0f} s"
+    )
+    for row in report.missed:
+        print(f"MISSED: {row.name}: {row.ratio or row.measured} (target {row.target})")
+    return 1 if report.missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
