@@ -237,7 +237,11 @@ class NamespaceMetadata(Mapping[str, Any]):
 
 
 def _dumps(data: object) -> bytes:
-    return json.dumps(data, allow_nan=False).encode("utf-8")
+    try:
+        return json.dumps(data, allow_nan=False).encode("utf-8")
+    except ValueError as error:
+        # An int beyond Python's int-to-str limit (4300 digits) cannot be written.
+        raise InvalidMetadataError(f"the metadata cannot be written as JSON: {error}.") from error
 
 
 def encode_metadata(data: Mapping[str, Any]) -> bytes:

@@ -1,0 +1,220 @@
+"""Real processes racing on one local store (``multiprocessing``, not threads).
+
+Workers are top-level functions started with the ``spawn`` context, so each one
+is a fresh interpreter with its own ``LocalNamespaceRepository``; a
+``multiprocessing.Barrier`` lines them up so that they really do collide. Workers
+never assert: they report what they saw, and the test judges it.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Callable, Sequence
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier, Event
+from pathlib import Path
+from typing import Any
+
+from minari_namespaces import (
+    LocalNamespaceRepository,
+    NamespaceExistsError,
+    NamespaceService,
+)
+
+CONTEXT = multiprocessing.get_context("spawn")
+TIMEOUT = 120.0
+MARKER = "namespace_metadata.json"
+
+RACERS = 8
+ROUNDS = 100
+REWRITES = 2_000
+ADDERS = 4
+KEYS_PER_ADDER = 250
+SHARED = "shared/counter"
+
+
+def run_workers(target: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """Start one process per argument tuple (plus a result queue), collect one
+    report from each, and check that every process exited cleanly."""
+    results: Queue[Any] = CONTEXT.Queue()
+    processes = [CONTEXT.Process(target=target, args=(*args, results)) for args in arguments]
+    for process in processes:
+        process.start()
+    try:
+        reports = [results.get(timeout=TIMEOUT) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=TIMEOUT)
+            if process.is_alive():
+                process.kill()
+    assert [process.exitcode for process in processes] == [0] * len(processes)
+    return reports
+
+
+def error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+# -- 8 processes racing to create the same namespace, 100 rounds ------------------------
+
+
+def race_to_create(root: str, worker: int, barrier: Barrier, results: Queue[Any]) -> None:
+    service = NamespaceService(LocalNamespaceRepository(root))
+    seen: list[tuple[int, str, bytes]] = []
+    try:
+        for round_ in range(ROUNDS):
+            barrier.wait(timeout=TIMEOUT)
+            try:
+                service.create(f"round{round_:03d}/race", winner=worker, round=round_)
+                outcome = "won"
+            except NamespaceExistsError:
+                outcome = "exists"
+            except Exception as error:
+                outcome = error_text(error)
+            raw = Path(root, f"round{round_:03d}", "race", MARKER).read_bytes()
+            seen.append((round_, outcome, raw))
+    except Exception as error:
+        seen.append((-1, error_text(error), b""))
+    results.put((worker, seen))
+
+
+def test_exactly_one_of_eight_racing_processes_creates_a_namespace(tmp_path: Path) -> None:
+    root = tmp_path / "datasets"
+    barrier = CONTEXT.Barrier(RACERS)
+    reports = run_workers(race_to_create, [(str(root), w, barrier) for w in range(RACERS)])
+
+    by_round: dict[int, list[tuple[int, str, bytes]]] = {}
+    for worker, seen in reports:
+        assert len(seen) == ROUNDS, seen[-1:]
+        for round_, outcome, raw in seen:
+            by_round.setdefault(round_, []).append((worker, outcome, raw))
+    assert sorted(by_round) == list(range(ROUNDS))
+
+    for round_, attempts in by_round.items():
+        winners = [worker for worker, outcome, _ in attempts if outcome == "won"]
+        assert len(winners) == 1, (round_, attempts)
+        assert sorted(outcome for _, outcome, _ in attempts) == ["exists"] * 7 + ["won"]
+        expected = {"winner": winners[0], "round": round_}
+        for _, _, raw in attempts:
+            assert json.loads(raw) == expected
+        folder = root / f"round{round_:03d}"
+        assert json.loads((folder / "race" / MARKER).read_bytes()) == expected
+        assert json.loads((folder / MARKER).read_bytes()) == {}
+        assert sorted(p.name for p in (folder / "race").iterdir()) == [MARKER]
+        assert sorted(p.name for p in folder.iterdir()) == [MARKER, "race"]
+
+    service = NamespaceService(LocalNamespaceRepository(root))
+    assert len(service.list_local()) == 2 * ROUNDS
+
+
+# -- one process rewriting while another reads: no partial reads -------------------------
+
+
+def version(number: int) -> dict[str, Any]:
+    """The metadata of rewrite ``number``; sizes vary from a few bytes to ~20 KB."""
+    return {"description": f"version {number}", "n": number, "pad": "x" * (number * 7919 % 20_000)}
+
+
+def rewrite(root: str, barrier: Barrier, done: Event, results: Queue[Any]) -> None:
+    service = NamespaceService(LocalNamespaceRepository(root))
+    errors: list[str] = []
+    barrier.wait(timeout=TIMEOUT)
+    try:
+        for number in range(1, REWRITES + 1):
+            service.update(SHARED, **version(number))
+    except Exception as error:
+        errors.append(error_text(error))
+    finally:
+        done.set()
+    results.put(("writer", errors))
+
+
+def read_while_rewritten(root: str, barrier: Barrier, done: Event, results: Queue[Any]) -> None:
+    service = NamespaceService(LocalNamespaceRepository(root))
+    marker = Path(root, *SHARED.split("/"), MARKER)
+    reads = 0
+    seen: set[int] = set()
+    bad: list[str] = []
+    barrier.wait(timeout=TIMEOUT)
+    finished = False
+    while not finished:
+        finished = done.is_set()
+        try:
+            if reads % 3 == 0:
+                data = service.get(SHARED).to_dict()
+            else:
+                data = json.loads(marker.read_bytes())
+            if not 0 <= data["n"] <= REWRITES or data != version(data["n"]):
+                bad.append(f"unexpected content {str(data)[:80]}")
+            else:
+                seen.add(data["n"])
+        except Exception as error:
+            bad.append(error_text(error)[:200])
+        reads += 1
+    results.put(("reader", (reads, len(seen), bad[:10], len(bad))))
+
+
+def test_a_reader_never_sees_a_partial_rewrite(tmp_path: Path) -> None:
+    root = tmp_path / "datasets"
+    NamespaceService(LocalNamespaceRepository(root)).create(SHARED, **version(0))
+    barrier, done = CONTEXT.Barrier(2), CONTEXT.Event()
+    reports = dict(
+        run_workers(
+            rewrite_or_read,
+            [(str(root), "writer", barrier, done), (str(root), "reader", barrier, done)],
+        )
+    )
+    assert reports["writer"] == []
+    reads, distinct, bad, bad_count = reports["reader"]
+    assert (bad_count, bad) == (0, [])
+    assert reads > 0
+    assert distinct > 1
+    final = NamespaceService(LocalNamespaceRepository(root)).get(SHARED)
+    assert final.to_dict() == version(REWRITES)
+    assert sorted(p.name for p in (root / "shared" / "counter").iterdir()) == [MARKER]
+
+
+def rewrite_or_read(
+    root: str, role: str, barrier: Barrier, done: Event, results: Queue[Any]
+) -> None:
+    if role == "writer":
+        rewrite(root, barrier, done, results)
+    else:
+        read_while_rewritten(root, barrier, done, results)
+
+
+# -- 4 processes adding keys with update_properties: none is lost ----------------------
+
+
+def add_keys(root: str, worker: int, barrier: Barrier, results: Queue[Any]) -> None:
+    service = NamespaceService(LocalNamespaceRepository(root))
+    errors: list[str] = []
+    barrier.wait(timeout=TIMEOUT)
+    for number in range(KEYS_PER_ADDER):
+        key = f"w{worker}-k{number:03d}"
+        try:
+            summary = service.update_properties(SHARED, updates={key: [worker, number]})
+            if summary.updated != [key] or summary.removed or summary.missing:
+                errors.append(f"unexpected summary {summary}")
+        except Exception as error:
+            errors.append(error_text(error))
+    results.put((worker, errors))
+
+
+def test_concurrent_update_properties_lose_no_key(tmp_path: Path) -> None:
+    root = tmp_path / "datasets"
+    service = NamespaceService(LocalNamespaceRepository(root))
+    service.create(SHARED, description="shared")
+    barrier = CONTEXT.Barrier(ADDERS)
+    reports = run_workers(add_keys, [(str(root), w, barrier) for w in range(ADDERS)])
+
+    assert sorted(reports) == [(w, []) for w in range(ADDERS)]
+    expected: dict[str, Any] = {"description": "shared"}
+    for worker in range(ADDERS):
+        for number in range(KEYS_PER_ADDER):
+            expected[f"w{worker}-k{number:03d}"] = [worker, number]
+    stored = service.get(SHARED).to_dict()
+    assert len(stored) == ADDERS * KEYS_PER_ADDER + 1
+    assert stored == expected
+    assert sorted(p.name for p in (root / "shared" / "counter").iterdir()) == [MARKER]
