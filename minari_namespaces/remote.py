@@ -128,6 +128,18 @@ class _Driver:
     def write(self, path: str, payload: bytes) -> None:
         self.fs.pipe_file(path, payload)
 
+    def create_all(self, items: builtins.list[tuple[str, bytes]]) -> builtins.list[bool]:
+        """Create-only writes of ``(path, payload)``; ``True`` where one existed."""
+        existed: builtins.list[bool] = []
+        for path, payload in items:
+            try:
+                self.create(path, payload)
+            except FileExistsError:
+                existed.append(True)
+            else:
+                existed.append(False)
+        return existed
+
     def write_if(self, path: str, payload: bytes, version: Any) -> None:
         self.write(path, payload)
 
@@ -251,6 +263,64 @@ class _S3Driver(_AsyncDriver):
     def remove(self, paths: builtins.list[str], folder: str) -> None:
         if paths:
             self.fs.rm(paths)
+
+    def _list_pages(self, folder: str, **options: str) -> Iterator[dict[str, Any]]:
+        """ListObjectsV2 pages under ``folder/``: one request per 1,000 keys,
+        and no HEAD (s3fs's ``find`` sends one when a prefix is empty)."""
+        bucket, key, _ = self.fs.split_path(folder)
+        prefix = f"{key.rstrip('/')}/" if key else ""
+        token: dict[str, str] = {}
+        while True:
+            page = self.fs.call_s3(
+                "list_objects_v2", Bucket=bucket, Prefix=prefix, **options, **token
+            )
+            yield page
+            if not page.get("IsTruncated"):
+                return
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def find(self, path: str) -> builtins.list[str]:
+        bucket = self.fs.split_path(path)[0]
+        return [
+            f"{bucket}/{entry['Key']}"
+            for page in self._list_pages(path)
+            for entry in page.get("Contents", ())
+            if not entry["Key"].endswith("/")
+        ]
+
+    def names(self, folder: str) -> builtins.list[str]:
+        found: builtins.list[str] = []
+        for page in self._list_pages(folder, Delimiter="/"):
+            found += [entry["Prefix"] for entry in page.get("CommonPrefixes", ())]
+            found += [entry["Key"] for entry in page.get("Contents", ())]
+        return [name.rstrip("/").rsplit("/", 1)[-1] for name in found if name.rstrip("/")]
+
+    def create_all(self, items: builtins.list[tuple[str, bytes]]) -> builtins.list[bool]:
+        """Create-only PUTs, concurrently; ``True`` where the object existed."""
+        from fsspec.asyn import sync
+
+        async def one(path: str, payload: bytes) -> bool:
+            bucket, key, _ = self.fs.split_path(path)
+            try:
+                await self.fs._call_s3(
+                    "put_object", Bucket=bucket, Key=key, Body=payload, IfNoneMatch="*"
+                )
+            except OSError as error:
+                if isinstance(error, FileExistsError) or _is_precondition_failure(error):
+                    return True
+                raise
+            finally:
+                self.fs.invalidate_cache(path)
+            return False
+
+        async def gather() -> builtins.list[bool]:
+            results: builtins.list[bool] = []
+            for start in range(0, len(items), _BATCH):
+                batch = items[start : start + _BATCH]
+                results += await asyncio.gather(*(one(p, d) for p, d in batch))
+            return results
+
+        return sync(self.fs.loop, gather)  # type: ignore[no-any-return]
 
 
 class _FileDriver(_Driver):
@@ -725,16 +795,15 @@ class FsspecNamespaceRepository:
                 for twin in sorted(folded.get((above, wanted.casefold()), set()) - {wanted}):
                     if self._holds(above, twin):
                         raise self._twin_conflict(ns, (*above, twin))
-        existed: builtins.list[NamespaceId] = []
-        for ns, payload in batch:
-            if ns.parts in markers:
-                existed.append(ns)
-                continue
-            try:
-                self._put_new(ns, payload)
-            except NamespaceExistsError:
-                existed.append(ns)
-        return existed
+        existed = {ns for ns, _ in batch if ns.parts in markers}
+        for depth in sorted({ns.depth for ns, _ in batch}):
+            # One level at a time, so a parent is always written before its children.
+            level = [(ns, payload) for ns, payload in batch if ns.depth == depth]
+            todo = [(ns, payload) for ns, payload in level if ns not in existed]
+            with self._backend("create namespaces"):
+                found = self._driver.create_all([(self._marker(ns), p) for ns, p in todo])
+            existed |= {ns for (ns, _), was_there in zip(todo, found, strict=True) if was_there}
+        return [ns for ns, _ in batch if ns in existed]
 
     def _put_new(self, ns: NamespaceId, payload: bytes) -> None:
         try:
