@@ -7,6 +7,7 @@ the end; every test gets a fresh, empty bucket.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,7 @@ class MotoServer:
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
     def start(self) -> S3Server:
@@ -232,3 +235,36 @@ class SeaweedServer:
             for leftover in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-grpc-{port}.sock"):
                 leftover.unlink(missing_ok=True)
         self._process = None
+
+
+class RequestCounter:
+    """Counts S3 requests by kind (LIST, GET, PUT, HEAD, other), as sent by botocore."""
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        method, url = request.method, request.url
+        if method == "GET" and "list-type=2" in url:
+            self.kinds["LIST"] += 1
+        elif method in ("GET", "PUT", "HEAD"):
+            self.kinds[method] += 1
+        else:
+            self.kinds["other"] += 1
+
+    def take(self) -> Counter[str]:
+        """The counts so far; the counter starts again from zero."""
+        counts = self.kinds
+        self.kinds = Counter()
+        return counts
+
+
+def counted_repository(server: S3Server, url: str) -> tuple[Any, RequestCounter]:
+    """An ``FsspecNamespaceRepository`` on ``url`` whose S3 requests are counted."""
+    from minari_namespaces import FsspecNamespaceRepository
+
+    repository = FsspecNamespaceRepository(url, **server.storage_options())
+    counter = RequestCounter()
+    repository.fs.connect()
+    repository.fs.s3.meta.events.register("before-send.s3", counter)
+    return repository, counter

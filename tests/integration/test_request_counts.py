@@ -1,0 +1,74 @@
+"""Request counts on moto S3, counted at the client: they are deterministic.
+
+The benchmark (``make bench``) reports the same counts for 2,000 namespaces and
+times them; here they are asserted for a tree that needs two listing pages.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from minari_namespaces import LocalNamespaceRepository, NamespaceService, NamespaceWarning
+from tests.servers import S3Server, counted_repository
+
+N = 1_050
+
+
+def _tree(root: Path) -> LocalNamespaceRepository:
+    from benchmarks.trees import namespace_names, write_tree
+
+    write_tree(root, namespace_names(N, fanout=50))
+    return LocalNamespaceRepository(root)
+
+
+def test_transfers_use_the_fewest_requests(moto_s3: S3Server, tmp_path: Path) -> None:
+    pages = math.ceil(N / 1000)
+    remote, counter = counted_repository(moto_s3, f"s3://{moto_s3.new_bucket()}/minari")
+    service = NamespaceService(_tree(tmp_path / "source"), remote)
+
+    report = service.upload_tree()
+    counts = counter.take()
+    assert len(report.copied) == N
+    assert counts["PUT"] == N
+    assert counts["LIST"] <= pages + 1
+    assert counts["HEAD"] == 0
+    assert counts["GET"] == 0
+
+    assert len(service.list_remote()) == N
+    counts = counter.take()
+    assert counts["LIST"] == pages
+    assert sum(counts.values()) == pages
+
+    with pytest.warns(NamespaceWarning, match=f"Kept {N} existing"):
+        again = service.upload_tree()
+    counts = counter.take()
+    assert again.copied == []
+    assert counts["PUT"] == 0
+    assert counts["LIST"] <= pages + 1
+
+    fresh = NamespaceService(LocalNamespaceRepository(tmp_path / "down"), remote)
+    fresh.download_tree()
+    counts = counter.take()
+    assert counts["GET"] == N
+    assert counts["LIST"] == pages
+    assert counts["HEAD"] == 0
+    assert counts["PUT"] == 0
+
+
+def test_single_namespace_operations_cost_one_request(moto_s3: S3Server, tmp_path: Path) -> None:
+    remote, counter = counted_repository(moto_s3, f"s3://{moto_s3.new_bucket()}/minari")
+    service = NamespaceService(LocalNamespaceRepository(tmp_path / "local"), remote)
+    service.create("D4RL/door", description="Door")
+    service.upload("D4RL/door")
+    counter.take()
+
+    assert service.get("D4RL/door", remote=True).description == "Door"
+    assert sum(counter.take().values()) == 1
+    assert service.exists("D4RL/door", remote=True)
+    assert sum(counter.take().values()) == 1
+    remote.modify(service.list_remote()[1], lambda current: current.merged({"k": 1}))
+    counts = counter.take()
+    assert (counts["GET"], counts["PUT"], counts["HEAD"]) == (1, 1, 0)
