@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from minari_namespaces.errors import InvalidNamespaceError
+from minari_namespaces.errors import InvalidNamespaceError, NamespaceConflictError
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -26,7 +26,9 @@ __all__ = [
     "NamespaceId",
     "RESERVED_SEGMENTS",
     "SEPARATOR",
+    "check_batch_twins",
     "is_valid_segment",
+    "portable_key",
 ]
 
 SEPARATOR: Final = "/"
@@ -63,6 +65,31 @@ def is_valid_segment(name: str) -> bool:
     if _SEGMENT_RE.fullmatch(name) is None:
         return False
     return name.isascii() or unicodedata.is_normalized("NFC", name)
+
+
+def portable_key(name: str) -> str:
+    """What ``name`` collides with on case- or normalisation-insensitive file
+    systems (macOS, Windows): its NFC form, case-folded."""
+    return (name if name.isascii() else unicodedata.normalize("NFC", name)).casefold()
+
+
+def check_batch_twins(ids: Iterable[NamespaceId]) -> None:
+    """Refuse a batch in which two ids differ only in letter case at some level.
+
+    Raises:
+        NamespaceConflictError: Naming the two twins.
+    """
+    seen: dict[tuple[tuple[str, ...], str], str] = {}
+    for ns in ids:
+        for depth, part in enumerate(ns.parts):
+            key = (ns.parts[:depth], portable_key(part))
+            other = seen.setdefault(key, part)
+            if other != part:
+                twin = "/".join((*ns.parts[:depth], other))
+                raise NamespaceConflictError(
+                    f"Cannot create namespace '{ns}': '{twin}' in the same batch is a "
+                    "case-only twin, which would collide on macOS and Windows."
+                )
 
 
 def _malformed(text: str, reason: str) -> InvalidNamespaceError:

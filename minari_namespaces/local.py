@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import builtins
 import errno
-import fcntl
 import os
-import secrets
-import stat
 import threading
-import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +27,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
+from minari_namespaces.atomic import (
+    DIR_FLAGS,
+    LINK_ERRNOS,
+    create_exclusive,
+    folder_lock,
+    is_regular_file,
+    is_temp_name,
+    lexists,
+    read_capped,
+    replace_atomic,
+)
 from minari_namespaces.errors import (
     NamespaceConflictError,
     NamespaceExistsError,
@@ -38,7 +45,13 @@ from minari_namespaces.errors import (
     NamespaceNotFoundError,
     SkippedEntryWarning,
 )
-from minari_namespaces.identifier import MAX_DEPTH, NamespaceId, is_valid_segment
+from minari_namespaces.identifier import (
+    MAX_DEPTH,
+    NamespaceId,
+    check_batch_twins,
+    is_valid_segment,
+    portable_key,
+)
 from minari_namespaces.metadata import (
     MAX_METADATA_BYTES,
     METADATA_FILENAME,
@@ -56,14 +69,6 @@ DATASET_MARKER: Final = "data"
 #: Files the operating system leaves behind; they do not make a namespace non-empty.
 OS_JUNK_FILES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
-_DIR_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-_TEMP_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_TEMP_PREFIX: Final = f".{METADATA_FILENAME}."
-_TEMP_SUFFIX: Final = ".tmp"
-_LINK_ERRNOS: Final = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
-_NO_HARDLINK_ERRNOS: Final = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
-
 
 def default_root() -> Path:
     """Minari's dataset folder: ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets``."""
@@ -71,11 +76,6 @@ def default_root() -> Path:
     if configured:
         return Path(configured)
     return Path("~", ".minari", "datasets").expanduser()
-
-
-def _portable_key(name: str) -> str:
-    """What ``name`` collides with on case- or normalisation-insensitive file systems."""
-    return (name if name.isascii() else unicodedata.normalize("NFC", name)).casefold()
 
 
 class _NameIndex:
@@ -89,7 +89,7 @@ class _NameIndex:
         self._folders: dict[tuple[int, int], tuple[int, dict[str, set[str]]]] = {}
 
     def names(self, fd: int) -> dict[str, set[str]]:
-        """Names in the folder ``fd``, grouped by their :func:`_portable_key`."""
+        """Names in the folder ``fd``, grouped by their :func:`portable_key`."""
         info = os.fstat(fd)
         key = (info.st_dev, info.st_ino)
         with self._lock:
@@ -99,7 +99,7 @@ class _NameIndex:
         folded: dict[str, set[str]] = {}
         with os.scandir(fd) as entries:
             for entry in entries:
-                folded.setdefault(_portable_key(entry.name), set()).add(entry.name)
+                folded.setdefault(portable_key(entry.name), set()).add(entry.name)
         with self._lock:
             self._folders[key] = (info.st_mtime_ns, folded)
         return folded
@@ -108,27 +108,11 @@ class _NameIndex:
         """Record that we just created ``name`` in the folder ``fd``."""
         info = os.fstat(fd)
         with self._lock:
-            folded.setdefault(_portable_key(name), set()).add(name)
+            folded.setdefault(portable_key(name), set()).add(name)
             self._folders[(info.st_dev, info.st_ino)] = (info.st_mtime_ns, folded)
 
 
 _NAME_INDEX: Final = _NameIndex()
-
-
-def _lexists(name: str, dir_fd: int) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _is_regular_file(name: str, dir_fd: int) -> bool:
-    try:
-        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    return stat.S_ISREG(info.st_mode)
 
 
 class LocalNamespaceRepository:
@@ -164,12 +148,12 @@ class LocalNamespaceRepository:
 
     def _open_root(self, *, create: bool) -> int | None:
         try:
-            return os.open(self._root, _DIR_FLAGS)
+            return os.open(self._root, DIR_FLAGS)
         except FileNotFoundError:
             if not create:
                 return None
         os.makedirs(self._root, exist_ok=True)
-        return os.open(self._root, _DIR_FLAGS)
+        return os.open(self._root, DIR_FLAGS)
 
     @contextmanager
     def _folder(self, ns: NamespaceId | None) -> Iterator[tuple[int, int] | None]:
@@ -187,17 +171,17 @@ class LocalNamespaceRepository:
             fds.append(fd)
             for part in ns.parts if ns is not None else ():
                 try:
-                    fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                    fd = os.open(part, DIR_FLAGS, dir_fd=fd)
                 except FileNotFoundError:
                     yield None
                     return
                 except OSError as error:
-                    if error.errno in _LINK_ERRNOS:
+                    if error.errno in LINK_ERRNOS:
                         yield None
                         return
                     raise
                 fds.append(fd)
-                if _lexists(DATASET_MARKER, fd):
+                if lexists(DATASET_MARKER, fd):
                     yield None
                     return
             yield (fds[-2] if len(fds) > 1 else fds[-1], fds[-1])
@@ -213,15 +197,34 @@ class LocalNamespaceRepository:
             NamespaceConflictError: If a dataset, a file, a link or a case-only
                 twin holds a folder on the way.
         """
-        root_fd = self._open_root(create=True)
-        assert root_fd is not None
+        fds = self._descend(ns, make=True)
+        try:
+            yield (fds[-2], fds[-1])
+        finally:
+            for opened in reversed(fds):
+                os.close(opened)
+
+    def _check_free(self, ns: NamespaceId) -> None:
+        """Raise what a create of ``ns`` would raise for a conflict, writing nothing."""
+        for opened in reversed(self._descend(ns, make=False)):
+            os.close(opened)
+
+    def _descend(self, ns: NamespaceId, *, make: bool) -> builtins.list[int]:
+        """Open the folders from the root down to ``ns``, checking each level.
+
+        With ``make``, missing folders are made and every level is returned;
+        without, the walk stops (writing nothing) at the first missing folder.
+        The caller closes the returned descriptors.
+        """
+        root_fd = self._open_root(create=make)
+        if root_fd is None:
+            return []
         fds = [root_fd]
         try:
-            fd = root_fd
             for depth, part in enumerate(ns.parts, start=1):
                 here = NamespaceId._trusted("/".join(ns.parts[:depth]), ns.parts[:depth])
-                folded = _NAME_INDEX.names(fd)
-                twins = folded.get(_portable_key(part), set()) - {part}
+                folded = _NAME_INDEX.names(fds[-1])
+                twins = folded.get(portable_key(part), set()) - {part}
                 if twins:
                     raise NamespaceConflictError(
                         f"Cannot create namespace '{ns}': '{here}' has a twin {sorted(twins)} "
@@ -230,25 +233,32 @@ class LocalNamespaceRepository:
                         "Rename one of them."
                     )
                 try:
-                    fd = self._open_or_make(fd, part, folded)
+                    if make:
+                        fds.append(self._open_or_make(fds[-1], part, folded))
+                    else:
+                        fds.append(os.open(part, DIR_FLAGS, dir_fd=fds[-1]))
+                except FileNotFoundError:
+                    if make:
+                        raise
+                    return fds
                 except OSError as error:
-                    if error.errno in _LINK_ERRNOS:
+                    if error.errno in LINK_ERRNOS:
                         raise NamespaceConflictError(
                             f"Cannot create namespace '{ns}': {self._display(here)} is a file "
                             "or a symbolic link, not a folder. Move it away first."
                         ) from error
                     raise
-                fds.append(fd)
-                if _lexists(DATASET_MARKER, fd):
+                if lexists(DATASET_MARKER, fds[-1]):
                     what = "is" if depth == ns.depth else "lies inside"
                     raise NamespaceConflictError(
                         f"Cannot create namespace '{ns}': it {what} the dataset folder "
                         f"{self._display(here)}. Namespaces cannot be created in or on datasets."
                     )
-            yield (fds[-2], fds[-1])
-        finally:
+        except BaseException:
             for opened in reversed(fds):
                 os.close(opened)
+            raise
+        return fds
 
     @staticmethod
     def _open_or_make(parent_fd: int, part: str, folded: dict[str, set[str]]) -> int:
@@ -258,7 +268,7 @@ class LocalNamespaceRepository:
         call: a failing ``mkdir`` costs far more than an ``open`` on ext4.
         """
         try:
-            return os.open(part, _DIR_FLAGS, dir_fd=parent_fd)
+            return os.open(part, DIR_FLAGS, dir_fd=parent_fd)
         except FileNotFoundError:
             pass
         try:
@@ -267,7 +277,7 @@ class LocalNamespaceRepository:
             pass
         else:
             _NAME_INDEX.added(parent_fd, folded, part)
-        return os.open(part, _DIR_FLAGS, dir_fd=parent_fd)
+        return os.open(part, DIR_FLAGS, dir_fd=parent_fd)
 
     def _display(self, ns: NamespaceId | None) -> str:
         return str(self._root) if ns is None else self._path(ns)
@@ -277,7 +287,7 @@ class LocalNamespaceRepository:
     def exists(self, ns: NamespaceId) -> bool:
         """Whether ``ns`` has a regular marker file (links are not followed)."""
         with self._folder(ns) as found:
-            return found is not None and _is_regular_file(METADATA_FILENAME, found[1])
+            return found is not None and is_regular_file(METADATA_FILENAME, found[1])
 
     def get(self, ns: NamespaceId) -> NamespaceMetadata:
         """Read the metadata of ``ns``.
@@ -308,28 +318,7 @@ class LocalNamespaceRepository:
 
     @staticmethod
     def _read_marker(fd: int) -> bytes | None:
-        try:
-            marker = os.open(METADATA_FILENAME, _READ_FLAGS, dir_fd=fd)
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            if error.errno in _LINK_ERRNOS:
-                return None
-            raise
-        try:
-            if not stat.S_ISREG(os.fstat(marker).st_mode):
-                return None
-            chunks: builtins.list[bytes] = []
-            remaining = MAX_METADATA_BYTES + 1
-            while remaining > 0:
-                chunk = os.read(marker, remaining)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-            return b"".join(chunks)
-        finally:
-            os.close(marker)
+        return read_capped(METADATA_FILENAME, fd, MAX_METADATA_BYTES)
 
     def _not_found(self, ns: NamespaceId) -> NamespaceNotFoundError:
         return NamespaceNotFoundError(
@@ -390,9 +379,9 @@ class LocalNamespaceRepository:
                 skipped.append(os.path.join(self._root, *parts, name))
                 continue
             try:
-                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                child = os.open(name, DIR_FLAGS, dir_fd=fd)
             except OSError as error:
-                if error.errno in _LINK_ERRNOS or error.errno == errno.ENOENT:
+                if error.errno in LINK_ERRNOS or error.errno == errno.ENOENT:
                     continue
                 raise
             try:
@@ -436,13 +425,13 @@ class LocalNamespaceRepository:
     @staticmethod
     def _is_namespace_folder(parent_fd: int, name: str) -> bool:
         try:
-            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+            fd = os.open(name, DIR_FLAGS, dir_fd=parent_fd)
         except OSError as error:
-            if error.errno in _LINK_ERRNOS or error.errno == errno.ENOENT:
+            if error.errno in LINK_ERRNOS or error.errno == errno.ENOENT:
                 return False
             raise
         try:
-            return not _lexists(DATASET_MARKER, fd) and _is_regular_file(METADATA_FILENAME, fd)
+            return not lexists(DATASET_MARKER, fd) and is_regular_file(METADATA_FILENAME, fd)
         finally:
             os.close(fd)
 
@@ -456,11 +445,11 @@ class LocalNamespaceRepository:
                 names = [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
             for name in names:
                 try:
-                    child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                    child = os.open(name, DIR_FLAGS, dir_fd=fd)
                 except OSError:
                     continue
                 try:
-                    if _lexists(DATASET_MARKER, child):
+                    if lexists(DATASET_MARKER, child):
                         return True
                 finally:
                     os.close(child)
@@ -481,25 +470,15 @@ class LocalNamespaceRepository:
         """
         payload = metadata.to_json_bytes()
         with self._folder_for_write(ns) as (_, fd):
-            temp = _write_temp(fd, payload)
             try:
-                os.link(
-                    temp, METADATA_FILENAME, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False
-                )
+                create_exclusive(fd, METADATA_FILENAME, payload)
             except FileExistsError as error:
-                if _is_regular_file(METADATA_FILENAME, fd):
+                if is_regular_file(METADATA_FILENAME, fd):
                     raise NamespaceExistsError(f"Namespace '{ns}' already exists.") from error
                 raise NamespaceConflictError(
                     f"Cannot create namespace '{ns}': {self._path(ns)}/{METADATA_FILENAME} "
                     "exists but is not a regular file. Remove it first."
                 ) from error
-            except OSError as error:
-                if error.errno not in _NO_HARDLINK_ERRNOS:
-                    raise
-                _create_exclusive(fd, payload, ns)
-            finally:
-                os.unlink(temp, dir_fd=fd)
-            os.fsync(fd)
 
     def create_many(
         self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
@@ -510,9 +489,11 @@ class LocalNamespaceRepository:
         Within a level the writes run on a few threads: each still fsyncs, and
         the file system commits concurrent fsyncs together.
 
+        Every conflict is checked before anything is written.
+
         Raises:
-            NamespaceConflictError: If something else holds a path. The level it
-                is in finishes; deeper levels are not started.
+            NamespaceConflictError: If something else holds a path, or two ids of
+                the batch are case-only twins.
         """
         batch = builtins.list(items)
 
@@ -523,6 +504,9 @@ class LocalNamespaceRepository:
                 return True
             return False
 
+        check_batch_twins([ns for ns, _ in batch])
+        for ns, _ in batch:
+            self._check_free(ns)
         existed: set[NamespaceId] = set()
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
             for depth in sorted({ns.depth for ns, _ in batch}):
@@ -541,7 +525,7 @@ class LocalNamespaceRepository:
         """
         payload = metadata.to_json_bytes()
         with self._locked(ns) as (_, fd):
-            _replace_marker(fd, payload)
+            replace_atomic(fd, METADATA_FILENAME, payload)
 
     def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
         """Read, change and write ``ns`` under its folder lock.
@@ -556,7 +540,7 @@ class LocalNamespaceRepository:
                 raise self._not_found(ns)
             current = decode_metadata(payload, os.path.join(self._path(ns), METADATA_FILENAME))
             updated = change(current)
-            _replace_marker(fd, updated.to_json_bytes())
+            replace_atomic(fd, METADATA_FILENAME, updated.to_json_bytes())
             return updated
 
     def delete(self, ns: NamespaceId) -> None:
@@ -576,10 +560,7 @@ class LocalNamespaceRepository:
                 name
                 for name in names
                 if is_folder[name]
-                or (
-                    name not in removable
-                    and not (name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX))
-                )
+                or (name not in removable and not is_temp_name(name, METADATA_FILENAME))
             )
             if others:
                 shown = ", ".join(others[:5]) + (
@@ -600,7 +581,7 @@ class LocalNamespaceRepository:
                 if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or payload is None:
                     raise
                 # Something appeared in the folder meanwhile: put the marker back.
-                _replace_marker(fd, payload)
+                replace_atomic(fd, METADATA_FILENAME, payload)
                 raise NamespaceNotEmptyError(
                     f"Namespace '{ns}' is not empty: something was added to "
                     f"{self._path(ns)} while it was being deleted."
@@ -612,51 +593,7 @@ class LocalNamespaceRepository:
         with self._folder(ns) as found:
             if found is None:
                 raise self._not_found(ns)
-            fcntl.flock(found[1], fcntl.LOCK_EX)
-            try:
-                if not _is_regular_file(METADATA_FILENAME, found[1]):
+            with folder_lock(found[1]):
+                if not is_regular_file(METADATA_FILENAME, found[1]):
                     raise self._not_found(ns)
                 yield found
-            finally:
-                fcntl.flock(found[1], fcntl.LOCK_UN)
-
-
-def _write_temp(fd: int, payload: bytes) -> str:
-    """Write ``payload`` to a fresh temporary file in folder ``fd``, durably."""
-    name = f"{_TEMP_PREFIX}{os.getpid()}.{secrets.token_hex(6)}{_TEMP_SUFFIX}"
-    temp = os.open(name, _TEMP_FLAGS, 0o666, dir_fd=fd)
-    try:
-        view = memoryview(payload)
-        while view:
-            written = os.write(temp, view)
-            view = view[written:]
-        os.fsync(temp)
-    except BaseException:
-        os.close(temp)
-        os.unlink(name, dir_fd=fd)
-        raise
-    os.close(temp)
-    return name
-
-
-def _replace_marker(fd: int, payload: bytes) -> None:
-    temp = _write_temp(fd, payload)
-    try:
-        os.replace(temp, METADATA_FILENAME, src_dir_fd=fd, dst_dir_fd=fd)
-    except BaseException:
-        os.unlink(temp, dir_fd=fd)
-        raise
-    os.fsync(fd)
-
-
-def _create_exclusive(fd: int, payload: bytes, ns: NamespaceId) -> None:
-    """Create-only write for file systems without hard links (``O_EXCL``)."""
-    try:
-        marker = os.open(METADATA_FILENAME, _TEMP_FLAGS, 0o666, dir_fd=fd)
-    except FileExistsError as error:
-        raise NamespaceExistsError(f"Namespace '{ns}' already exists.") from error
-    try:
-        os.write(marker, payload)
-        os.fsync(marker)
-    finally:
-        os.close(marker)

@@ -50,7 +50,7 @@ from minari_namespaces.errors import (
     RemoteError,
     SkippedEntryWarning,
 )
-from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.identifier import NamespaceId, check_batch_twins, portable_key
 from minari_namespaces.metadata import (
     MAX_METADATA_BYTES,
     METADATA_FILENAME,
@@ -99,6 +99,16 @@ def _is_precondition_failure(error: BaseException) -> bool:
     return False
 
 
+def _walks_folders(fs: Any) -> bool:
+    """Whether ``fs.find`` is fsspec's generic walk (one listing per folder)."""
+    from fsspec.asyn import AsyncFileSystem
+    from fsspec.spec import AbstractFileSystem
+
+    if isinstance(fs, AsyncFileSystem):
+        return type(fs)._find is AsyncFileSystem._find
+    return type(fs).find is AbstractFileSystem.find
+
+
 class _Driver:
     """Object I/O through the plain fsspec API (works on every backend)."""
 
@@ -107,6 +117,7 @@ class _Driver:
     def __init__(self, fs: Any) -> None:
         self.fs = fs
         self._lock = threading.RLock()
+        self._list_by_folder = _walks_folders(fs)
 
     def read(self, path: str) -> bytes | _Missing:
         try:
@@ -154,6 +165,8 @@ class _Driver:
 
     def find(self, path: str) -> builtins.list[str]:
         self.fs.invalidate_cache(path)
+        if self._list_by_folder:
+            return self._walk_folders(path)
         try:
             found = self.fs.find(path, withdirs=False, detail=True)
         except FileNotFoundError:
@@ -163,6 +176,30 @@ class _Driver:
             for name, info in found.items()
             if info.get("type") == "file" and not info.get("islink", False)
         ]
+
+    def _walk_folders(self, root: str) -> builtins.list[str]:
+        """Files under ``root``, one listing per folder. fsspec's generic walk
+        silently skips every folder whose listing fails (its ``on_error`` does
+        not reach sub-folders); here only a folder that has vanished is skipped,
+        and any other failure fails the whole listing."""
+        files: builtins.list[str] = []
+        folders = [root.rstrip("/")]
+        while folders:
+            folder = folders.pop()
+            self.fs.invalidate_cache(folder)
+            try:
+                entries = self.fs.ls(folder, detail=True)
+            except FileNotFoundError:
+                continue
+            for info in entries:
+                name = str(info["name"]).rstrip("/")
+                if name == folder or info.get("islink", False):
+                    continue
+                if info.get("type") == "directory":
+                    folders.append(name)
+                elif info.get("type") == "file":
+                    files.append(name)
+        return files
 
     def names(self, folder: str) -> builtins.list[str]:
         """Names directly inside ``folder`` (files and folders); ``[]`` if none."""
@@ -317,7 +354,15 @@ class _S3Driver(_AsyncDriver):
             results: builtins.list[bool] = []
             for start in range(0, len(items), _BATCH):
                 batch = items[start : start + _BATCH]
-                results += await asyncio.gather(*(one(p, d) for p, d in batch))
+                # Let every PUT of the batch finish before raising, so that no
+                # write lands after the call has failed.
+                outcomes = await asyncio.gather(
+                    *(one(p, d) for p, d in batch), return_exceptions=True
+                )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                results += [outcome for outcome in outcomes if isinstance(outcome, bool)]
             return results
 
         return sync(self.fs.loop, gather)  # type: ignore[no-any-return]
@@ -720,7 +765,7 @@ class FsspecNamespaceRepository:
                     name
                     for name in names
                     if name != wanted
-                    and name.casefold() == wanted.casefold()
+                    and portable_key(name) == portable_key(wanted)
                     and self._holds(here, name)
                 )
                 if twins:
@@ -774,6 +819,7 @@ class FsspecNamespaceRepository:
         batch = [(ns, metadata.to_json_bytes()) for ns, metadata in items]
         if not batch:
             return []
+        check_batch_twins([ns for ns, _ in batch])
         tops = {ns.parts[0] for ns, _ in batch}
         scope = NamespaceId(next(iter(tops))) if len(tops) == 1 else None
         keys = self._keys(scope)
@@ -782,7 +828,7 @@ class FsspecNamespaceRepository:
         for folder in {key[:i] for key in keys for i in range(1, len(key))} | {
             (name,) for name in top_names
         }:
-            folded.setdefault((folder[:-1], folder[-1].casefold()), set()).add(folder[-1])
+            folded.setdefault((folder[:-1], portable_key(folder[-1])), set()).add(folder[-1])
         datasets = {
             key[:i] for key in keys for i, part in enumerate(key) if part == _DATASET_MARKER
         }
@@ -792,7 +838,7 @@ class FsspecNamespaceRepository:
                 if ns.parts[:depth] in datasets:
                     raise self._dataset_conflict(ns, ns.parts[:depth])
                 above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
-                for twin in sorted(folded.get((above, wanted.casefold()), set()) - {wanted}):
+                for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
                     if self._holds(above, twin):
                         raise self._twin_conflict(ns, (*above, twin))
         existed = {ns for ns, _ in batch if ns.parts in markers}

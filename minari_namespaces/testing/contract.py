@@ -159,7 +159,7 @@ class NamespaceRepositoryContract:
         assert repo.get(ns("a/b/c")).description == "C"
         assert repo.create_many([]) == []
 
-    def test_create_many_refuses_dataset_paths_and_case_twins(
+    def test_create_many_refuses_conflicts_before_writing_anything(
         self, harness: RepositoryHarness, repo: NamespaceRepository
     ) -> None:
         repo.create(ns("a"), EMPTY)
@@ -170,7 +170,9 @@ class NamespaceRepositoryContract:
         with pytest.raises(NamespaceConflictError, match="case"):
             repo.create_many([(ns("a/Door"), EMPTY)])
         with pytest.raises(NamespaceConflictError, match="case"):
-            repo.create_many([(ns("A"), EMPTY), (ns("b"), EMPTY)])
+            repo.create_many([(ns("b"), EMPTY), (ns("A"), EMPTY)])
+        with pytest.raises(NamespaceConflictError, match="case"):
+            repo.create_many([(ns("x"), EMPTY), (ns("x/y"), EMPTY), (ns("X/z"), EMPTY)])
         assert repo.list() == [ns("a"), ns("a/door")]
 
     def test_get_missing_raises_not_found(self, repo: NamespaceRepository) -> None:

@@ -16,7 +16,7 @@ from minari_namespaces.errors import (
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
 )
-from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.identifier import NamespaceId, check_batch_twins, portable_key
 from minari_namespaces.metadata import (
     METADATA_FILENAME,
     MetadataChange,
@@ -110,28 +110,30 @@ class InMemoryNamespaceRepository:
         with self._lock:
             if ns in self._namespaces:
                 raise NamespaceExistsError(f"Namespace '{ns}' already exists.")
-            dataset = self._dataset_holding(ns)
-            if dataset is not None:
-                raise NamespaceConflictError(
-                    f"Cannot create namespace '{ns}': the dataset '{dataset}' holds that path."
-                )
-            for level in ns.hierarchy():
-                above = level.parts[:-1]
-                siblings = {
-                    n.parts[len(above)]
-                    for n in self._namespaces
-                    if n.depth > len(above) and n.parts[: len(above)] == above
-                }
-                siblings |= self._datasets.get(level.parent, set())
-                twins = {s for s in siblings if s.casefold() == level.name.casefold()} - {
-                    level.name
-                }
-                if twins:
-                    raise NamespaceConflictError(
-                        f"Cannot create namespace '{ns}': '{level}' has a case-only twin "
-                        f"{sorted(twins)}."
-                    )
+            self._check_free(ns)
             self._namespaces[ns] = metadata.to_json_bytes()
+
+    def _check_free(self, ns: NamespaceId) -> None:
+        dataset = self._dataset_holding(ns)
+        if dataset is not None:
+            raise NamespaceConflictError(
+                f"Cannot create namespace '{ns}': the dataset '{dataset}' holds that path."
+            )
+        for level in ns.hierarchy():
+            above = level.parts[:-1]
+            siblings = {
+                n.parts[len(above)]
+                for n in self._namespaces
+                if n.depth > len(above) and n.parts[: len(above)] == above
+            }
+            siblings |= self._datasets.get(level.parent, set())
+            twins = {s for s in siblings if portable_key(s) == portable_key(level.name)}
+            twins -= {level.name}
+            if twins:
+                raise NamespaceConflictError(
+                    f"Cannot create namespace '{ns}': '{level}' has a case-only twin "
+                    f"{sorted(twins)}."
+                )
 
     def create_many(
         self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
@@ -139,15 +141,20 @@ class InMemoryNamespaceRepository:
         """Create each namespace in order; return those that already existed.
 
         Raises:
-            NamespaceConflictError: If something else holds a path (namespaces
-                created before it stay).
+            NamespaceConflictError: If something else holds a path or two ids of
+                the batch are case-only twins (checked before anything is written).
         """
+        batch = builtins.list(items)
         existed: builtins.list[NamespaceId] = []
-        for ns, metadata in items:
-            try:
-                self.create(ns, metadata)
-            except NamespaceExistsError:
-                existed.append(ns)
+        with self._lock:
+            check_batch_twins([ns for ns, _ in batch])
+            for ns, _ in batch:
+                self._check_free(ns)
+            for ns, metadata in batch:
+                try:
+                    self.create(ns, metadata)
+                except NamespaceExistsError:
+                    existed.append(ns)
         return existed
 
     def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
