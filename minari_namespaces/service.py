@@ -175,6 +175,7 @@ class NamespaceService:
     def create(
         self,
         ns: NamespaceLike,
+        /,
         description: str | None = None,
         *,
         exist_ok: bool = False,
@@ -187,9 +188,11 @@ class NamespaceService:
         ``ns`` is left as it is.
 
         Args:
-            ns: The namespace to create.
+            ns: The namespace to create (positional only, so ``ns`` can be a
+                metadata key).
             description: Its description, if any.
-            exist_ok: Do not fail if ``ns`` exists already.
+            exist_ok: Do not fail if ``ns`` exists already (so ``exist_ok``
+                cannot be a metadata key here; use :meth:`replace` for that).
             **metadata: Further metadata keys, with JSON values.
 
         Returns:
@@ -232,7 +235,9 @@ class NamespaceService:
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
 
-    def update(self, ns: NamespaceLike, description: str | None = None, **metadata: Any) -> None:
+    def update(
+        self, ns: NamespaceLike, /, description: str | None = None, **metadata: Any
+    ) -> None:
         """Replace the whole metadata of ``ns`` (as Minari's update does).
 
         Raises:
