@@ -235,9 +235,7 @@ class NamespaceService:
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
 
-    def update(
-        self, ns: NamespaceLike, /, description: str | None = None, **metadata: Any
-    ) -> None:
+    def update(self, ns: NamespaceLike, /, description: str | None = None, **metadata: Any) -> None:
         """Replace the whole metadata of ``ns`` (as Minari's update does).
 
         Raises:
