@@ -100,10 +100,7 @@ def _write_temp(dir_fd: int, name: str, payload: bytes) -> str:
     temp = _temp_name(name)
     fd = os.open(temp, _NEW_FILE_FLAGS, 0o666, dir_fd=dir_fd)
     try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        _write_durably(fd, payload)
     except BaseException:
         os.close(fd)
         os.unlink(temp, dir_fd=dir_fd)
@@ -147,12 +144,16 @@ def create_exclusive(dir_fd: int, name: str, payload: bytes) -> None:
 def _create_with_o_excl(dir_fd: int, name: str, payload: bytes) -> None:
     fd = os.open(name, _NEW_FILE_FLAGS, 0o666, dir_fd=dir_fd)
     try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        _write_durably(fd, payload)
     finally:
         os.close(fd)
+
+
+def _write_durably(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
 
 
 @contextmanager
