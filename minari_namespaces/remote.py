@@ -65,7 +65,9 @@ _DATASET_MARKER: Final = "data"
 _JUNK: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _CAS_ATTEMPTS: Final = 50
 _BATCH: Final = 64
-_USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)[^/@]*@")
+# ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``.
+_USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::[^@]*)?)@")
+_EXTRAS: Final = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
 
 
 class _Missing:
@@ -489,6 +491,32 @@ def _redact(url: str) -> str:
     return _USERINFO.sub(r"\1", url)
 
 
+def _userinfo_of(url: str) -> builtins.list[str]:
+    """The credentials a URL carries before ``@`` (``s3://key:secret@bucket``)."""
+    match = _USERINFO.match(url)
+    if match is None or not match.group(2):
+        return []
+    userinfo = match.group(2)
+    return [userinfo, *(part for part in re.split("[:/]", userinfo) if len(part) >= 4)]
+
+
+def _install_hint(protocol: str, detail: str) -> str:
+    """What to install for ``protocol``, unless ``detail`` says so already."""
+    from fsspec.registry import known_implementations
+
+    extra = _EXTRAS.get(protocol)
+    if extra is not None:
+        return f" Install it with: pip install 'minari-namespaces[{extra}]'."
+    known = known_implementations.get(protocol)
+    if known is None:
+        return (
+            f" No fsspec implementation is registered for '{protocol}://': check the URL, "
+            "or install the package that provides this protocol."
+        )
+    advice = known.get("err")
+    return f" {advice}." if advice and advice not in detail else ""
+
+
 def _secrets_of(options: dict[str, Any]) -> builtins.list[str]:
     found: builtins.list[str] = []
     for value in options.values():
@@ -521,21 +549,24 @@ class FsspecNamespaceRepository:
 
         protocol, _ = split_protocol(url)
         protocol = protocol or "file"
-        self._secrets = _secrets_of(storage_options)
-        self._url = _redact(url)
+        # Longest first, so that no secret is left half-scrubbed by a shorter one.
+        self._secrets = sorted(
+            {*_secrets_of(storage_options), *_userinfo_of(url)}, key=len, reverse=True
+        )
+        self._url = self._scrub(_redact(url))
         try:
             cls = fsspec.get_filesystem_class(protocol)
             root = str(cls._strip_protocol(url))
             fs = cls(**storage_options)
         except (ImportError, ValueError) as error:
-            extra = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}.get(protocol)
-            hint = f" Install it with: pip install 'minari-namespaces[{extra}]'." if extra else ""
+            detail = self._scrub(str(error))
             raise RemoteError(
-                f"Cannot open the store at {self._url}: {self._scrub(str(error))}.{hint}"
+                f"Cannot open the store at {self._url}: {detail}.{_install_hint(protocol, detail)}"
             ) from None
         self._root: str = root.rstrip("/") if root not in ("/", "") else root
         self._fs = fs
-        self._url = _redact(fs.unstrip_protocol(self._root)) if self._root else self._url
+        if self._root:
+            self._url = self._scrub(_redact(fs.unstrip_protocol(self._root)))
         protocols = {
             protocol,
             *(cls.protocol if isinstance(cls.protocol, tuple) else (cls.protocol,)),

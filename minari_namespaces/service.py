@@ -537,12 +537,12 @@ def _transfer_tree(
     subtree = source.list(prefix)
     if not subtree:
         return TransferReport(source.url, target.url)
-    ancestors = list(prefix.ancestors()) if prefix is not None else []
-    source_data = source.get_many(ancestors + subtree)
     members = set(subtree)
-    copied, skipped = _copy(
-        source_data, target, ancestors + subtree, members if overwrite else set(), members
-    )
+    # Every ancestor of every member, so a gap in the source (a child without its
+    # parent) becomes a parent with {} on the target, never a gap.
+    order = sorted(members | {above for ns in subtree for above in ns.ancestors()})
+    source_data = source.get_many(order)
+    copied, skipped = _copy(source_data, target, order, members if overwrite else set(), members)
     if skipped:
         _warn_kept(skipped, target)
     return TransferReport(source.url, target.url, copied, skipped)

@@ -1,0 +1,299 @@
+"""What only a remote store has: credentials, listing caches, 412s, failing backends.
+
+Runs against real S3 servers on 127.0.0.1 (moto and SeaweedFS) and against an
+endpoint where nothing listens. The repository contract itself is proven in
+``tests/contract``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from minari_namespaces import (
+    FsspecNamespaceRepository,
+    NamespaceExistsError,
+    NamespaceId,
+    NamespaceMetadata,
+    NamespaceNotFoundError,
+    RemoteError,
+)
+from tests.servers import S3Server, free_port
+
+MARKER = "namespace_metadata.json"
+ACCESS_KEY = "AKIAMINARITESTKEY0001"
+SECRET = "s3cr3t/never-shown+anywhere"
+NS = NamespaceId("D4RL/door")
+RACED = NamespaceId("race")
+
+
+@pytest.fixture(params=["moto", "seaweed"])
+def s3(request: pytest.FixtureRequest) -> S3Server:
+    server: S3Server = request.getfixturevalue(f"{request.param}_s3")
+    return server
+
+
+def open_s3(server: S3Server, bucket: str | None = None) -> FsspecNamespaceRepository:
+    bucket = bucket or server.new_bucket()
+    return FsspecNamespaceRepository(f"s3://{bucket}/minari", **server.storage_options())
+
+
+def unreachable(url: str = "s3://bucket/prefix", **options: Any) -> FsspecNamespaceRepository:
+    """An S3 store on a port of 127.0.0.1 where nothing listens; one attempt, fast."""
+    return FsspecNamespaceRepository(
+        url,
+        key=ACCESS_KEY,
+        secret=SECRET,
+        client_kwargs={"endpoint_url": f"http://127.0.0.1:{free_port()}"},
+        config_kwargs={"retries": {"max_attempts": 1}, "connect_timeout": 1},
+        skip_instance_cache=True,
+        **options,
+    )
+
+
+OPERATIONS: dict[str, Callable[[FsspecNamespaceRepository], object]] = {
+    "list": lambda store: store.list(),
+    "children": lambda store: store.children(NS),
+    "exists": lambda store: store.exists(NS),
+    "get": lambda store: store.get(NS),
+    "get_many": lambda store: store.get_many([NS, NamespaceId("D4RL")]),
+    "create": lambda store: store.create(NS, NamespaceMetadata("x")),
+    "create_many": lambda store: store.create_many([(NS, NamespaceMetadata("x"))]),
+    "replace": lambda store: store.replace(NS, NamespaceMetadata("x")),
+    "delete": lambda store: store.delete(NS),
+    "has_datasets": lambda store: store.has_datasets(NS),
+}
+
+
+def everything_printed(error: BaseException) -> str:
+    """The whole traceback a user would see, chained causes included."""
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+
+
+# -- failing backends and credentials ------------------------------------------------------
+
+
+def test_credentials_in_storage_options_never_show_in_url_or_repr() -> None:
+    store = unreachable()
+    assert store.url == "s3://bucket/prefix"
+    assert repr(store) == "FsspecNamespaceRepository('s3://bucket/prefix')"
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_a_backend_failure_is_a_remote_error_with_the_url_and_the_cause_but_no_credentials(
+    operation: str,
+) -> None:
+    store = unreachable()
+    with pytest.raises(RemoteError) as caught:
+        OPERATIONS[operation](store)
+    error = caught.value
+    assert isinstance(error, OSError)
+    assert "s3://bucket/prefix" in str(error)
+    assert error.__cause__ is not None
+    for shown in (str(error), repr(error), everything_printed(error)):
+        assert ACCESS_KEY not in shown
+        assert SECRET not in shown
+
+
+def test_a_wrong_secret_is_a_remote_error_that_does_not_show_it(seaweed_s3: S3Server) -> None:
+    bucket = seaweed_s3.new_bucket()
+    wrong = "wrong-secret-that-must-not-leak"
+    store = FsspecNamespaceRepository(
+        f"s3://{bucket}/minari",
+        **{**seaweed_s3.storage_options(), "secret": wrong},
+    )
+    for operation in ("list", "create", "get"):
+        with pytest.raises(RemoteError) as caught:
+            OPERATIONS[operation](store)
+        assert f"s3://{bucket}/minari" in str(caught.value)
+        assert isinstance(caught.value.__cause__, PermissionError)
+        assert wrong not in everything_printed(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        (f"s3://{ACCESS_KEY}:{SECRET}@bucket/prefix", "s3://bucket/prefix"),
+        (f"memory://alice:{SECRET}@host/tree", None),
+    ],
+    ids=["s3", "memory"],
+)
+def test_a_url_with_userinfo_is_redacted_everywhere(url: str, clean: str | None) -> None:
+    options: dict[str, Any] = {}
+    if url.startswith("s3://"):
+        options = {
+            "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{free_port()}"},
+            "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1},
+            "skip_instance_cache": True,
+        }
+    store = FsspecNamespaceRepository(url, **options)
+    if clean is not None:
+        assert store.url == clean
+    for shown in (store.url, repr(store)):
+        assert SECRET not in shown
+        assert ACCESS_KEY not in shown
+    if url.startswith("s3://"):
+        with pytest.raises(RemoteError) as caught:
+            store.list()
+        assert SECRET not in str(caught.value)
+        assert ACCESS_KEY not in str(caught.value)
+
+
+def test_an_unknown_protocol_is_a_remote_error_with_an_install_hint() -> None:
+    with pytest.raises(RemoteError, match=r"nosuchproto.*install the package"):
+        FsspecNamespaceRepository("nosuchproto://bucket/prefix", secret=SECRET)
+
+
+# -- listing caches --------------------------------------------------------------------------
+
+
+def prime_caches(store: FsspecNamespaceRepository) -> None:
+    """Fill every cache fsspec keeps for this store (listings, infos)."""
+    root = store.fs._strip_protocol(store.url)
+    store.list()
+    store.children(NS)
+    store.exists(NS)
+    for folder in (root, f"{root}/D4RL", f"{root}/{NS}"):
+        with contextlib.suppress(FileNotFoundError):
+            store.fs.ls(folder, refresh=False)
+    store.fs.find(root)
+
+
+def test_our_own_writes_are_never_hidden_by_the_listing_cache(s3: S3Server) -> None:
+    store = open_s3(s3)
+    store.create(NamespaceId("D4RL"), NamespaceMetadata())
+    prime_caches(store)
+
+    store.create(NS, NamespaceMetadata("door"))
+    assert store.list() == [NamespaceId("D4RL"), NS]
+    assert store.children(NamespaceId("D4RL")) == [NS]
+    assert store.exists(NS)
+    assert store.get(NS).description == "door"
+
+    prime_caches(store)
+    store.replace(NS, NamespaceMetadata("replaced"))
+    assert store.get(NS).description == "replaced"
+
+    prime_caches(store)
+    store.delete(NS)
+    assert store.list() == [NamespaceId("D4RL")]
+    assert store.children(NamespaceId("D4RL")) == []
+    assert not store.exists(NS)
+    with pytest.raises(NamespaceNotFoundError):
+        store.get(NS)
+
+    prime_caches(store)
+    store.create(NS, NamespaceMetadata("again"))
+    assert store.get(NS).description == "again"
+
+
+def test_another_instances_writes_are_seen_on_the_next_call(s3: S3Server) -> None:
+    bucket = s3.new_bucket()
+    ours, theirs = open_s3(s3, bucket), open_s3(s3, bucket)
+    assert ours.fs is not theirs.fs
+    theirs.create(NamespaceId("D4RL"), NamespaceMetadata())
+    prime_caches(ours)
+
+    theirs.create(NS, NamespaceMetadata("theirs"))
+    assert ours.list() == [NamespaceId("D4RL"), NS]
+    assert ours.children(NamespaceId("D4RL")) == [NS]
+    assert ours.exists(NS)
+    assert ours.get(NS).description == "theirs"
+
+    prime_caches(ours)
+    theirs.replace(NS, NamespaceMetadata("changed"))
+    assert ours.get(NS).description == "changed"
+    assert ours.get_many([NS])[NS].description == "changed"
+
+    prime_caches(ours)
+    theirs.delete(NS)
+    assert ours.list() == [NamespaceId("D4RL")]
+    assert not ours.exists(NS)
+    ours.create(NS, NamespaceMetadata("ours now"))
+    assert theirs.get(NS).description == "ours now"
+
+
+def test_a_raw_write_by_another_client_is_seen_on_the_next_call(s3: S3Server) -> None:
+    store = open_s3(s3)
+    store.create(NamespaceId("D4RL"), NamespaceMetadata())
+    prime_caches(store)
+    root = store.fs._strip_protocol(store.url)
+    other = s3.filesystem()
+    other.pipe_file(f"{root}/{NS}/{MARKER}", b'{"description": "raw"}')
+    assert store.list() == [NamespaceId("D4RL"), NS]
+    with pytest.raises(NamespaceExistsError):
+        store.create(NS, NamespaceMetadata("mine"))
+    other.rm_file(f"{root}/{NS}/{MARKER}")
+    assert store.list() == [NamespaceId("D4RL")]
+    store.create(NS, NamespaceMetadata("mine"))
+    assert store.get(NS).description == "mine"
+
+
+# -- create-only writes and 412s ---------------------------------------------------------------
+
+
+def chain(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def is_412(error: BaseException) -> bool:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status == 412 or response.get("Error", {}).get("Code") == "PreconditionFailed"
+    return "pre-condition" in str(error).lower() or "precondition" in str(error).lower()
+
+
+def test_a_second_create_is_refused_by_the_server_with_a_412(s3: S3Server) -> None:
+    store = open_s3(s3)
+    store.create(NS, NamespaceMetadata("first"))
+    with pytest.raises(NamespaceExistsError, match="D4RL/door") as caught:
+        store.create(NS, NamespaceMetadata("second"))
+    assert any(is_412(error) for error in chain(caught.value)), chain(caught.value)
+    assert store.get(NS).description == "first"
+    assert store.create_many([(NS, NamespaceMetadata("third"))]) == [NS]
+    assert store.get(NS).description == "first"
+
+
+def test_of_eight_racing_creators_exactly_one_wins(s3: S3Server) -> None:
+    bucket = s3.new_bucket()
+    stores = [open_s3(s3, bucket) for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+    outcomes: dict[int, str] = {}
+
+    def create(index: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            stores[index].create(RACED, NamespaceMetadata(f"creator {index}"))
+            outcomes[index] = "won"
+        except NamespaceExistsError:
+            outcomes[index] = "exists"
+
+    threads = [threading.Thread(target=create, args=(index,)) for index in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    winners = [index for index, outcome in outcomes.items() if outcome == "won"]
+    assert sorted(outcomes.values()) == ["exists"] * 7 + ["won"]
+    assert stores[0].list() == [RACED]
+    assert stores[0].get(RACED).description == f"creator {winners[0]}"
+
+
+def test_a_missing_bucket_is_a_remote_error_naming_the_url(s3: S3Server) -> None:
+    store = open_s3(s3, bucket=f"missing-{uuid.uuid4().hex[:12]}")
+    for operation in ("list", "create"):
+        with pytest.raises(RemoteError, match=store.url) as caught:
+            OPERATIONS[operation](store)
+        assert isinstance(caught.value.__cause__, OSError)
