@@ -9,6 +9,8 @@ This module is a leaf: it imports nothing from the package.
 
 from __future__ import annotations
 
+import warnings
+
 __all__ = [
     "CorruptMetadataError",
     "InvalidMetadataError",
@@ -21,6 +23,7 @@ __all__ = [
     "NamespaceWarning",
     "RemoteError",
     "SkippedEntryWarning",
+    "warn_skipped",
 ]
 
 
@@ -91,3 +94,14 @@ class NamespaceWarning(UserWarning):
 
 class SkippedEntryWarning(NamespaceWarning):
     """A listing skipped folders or keys that are not valid, safe namespace ids."""
+
+
+def warn_skipped(entries: list[str], what: str, hint: str, stacklevel: int) -> None:
+    """Emit one :class:`SkippedEntryWarning` naming the first ten ``entries``."""
+    shown = ", ".join(repr(entry) for entry in entries[:10])
+    more = f" and {len(entries) - 10} more" if len(entries) > 10 else ""
+    warnings.warn(
+        f"Skipped {len(entries)} {what} that are not valid namespace ids: {shown}{more}.{hint}",
+        SkippedEntryWarning,
+        stacklevel=stacklevel + 1,
+    )

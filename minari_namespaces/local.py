@@ -20,7 +20,6 @@ import builtins
 import errno
 import os
 import threading
-import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -43,7 +42,7 @@ from minari_namespaces.errors import (
     NamespaceExistsError,
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
-    SkippedEntryWarning,
+    warn_skipped,
 )
 from minari_namespaces.identifier import (
     MAX_DEPTH,
@@ -341,7 +340,7 @@ class LocalNamespaceRepository:
             base = () if prefix is None else prefix.parts
             self._visit(start[1], base, found, skipped)
         if skipped:
-            self._warn_skipped(skipped)
+            warn_skipped(skipped, "folder(s)", " Rename them to list them as namespaces.", 2)
         found.sort()
         return found
 
@@ -388,17 +387,6 @@ class LocalNamespaceRepository:
                 self._visit(child, (*parts, name), found, skipped)
             finally:
                 os.close(child)
-
-    @staticmethod
-    def _warn_skipped(skipped: builtins.list[str]) -> None:
-        shown = ", ".join(repr(path) for path in skipped[:10])
-        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-        warnings.warn(
-            f"Skipped {len(skipped)} folder(s) whose names are not valid namespace ids: "
-            f"{shown}{more}. Rename them to list them as namespaces.",
-            SkippedEntryWarning,
-            stacklevel=3,
-        )
 
     def children(self, ns: NamespaceId | None = None) -> builtins.list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted."""

@@ -27,7 +27,6 @@ import random
 import re
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, Final
@@ -48,7 +47,7 @@ from minari_namespaces.errors import (
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
     RemoteError,
-    SkippedEntryWarning,
+    warn_skipped,
 )
 from minari_namespaces.identifier import NamespaceId, check_batch_twins, portable_key
 from minari_namespaces.metadata import (
@@ -722,14 +721,7 @@ class FsspecNamespaceRepository:
                 continue
             found.append(ns)
         if skipped:
-            shown = ", ".join(repr(key) for key in skipped[:10])
-            more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-            warnings.warn(
-                f"Skipped {len(skipped)} key(s) in {self._url} that are not valid namespace "
-                f"ids: {shown}{more}.",
-                SkippedEntryWarning,
-                stacklevel=3,
-            )
+            warn_skipped(skipped, f"key(s) in {self._url}", "", 3)
         found.sort()
         return found, datasets
 

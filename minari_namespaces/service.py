@@ -139,9 +139,15 @@ class NamespaceService:
             **storage_options: Passed to the remote's fsspec filesystem.
 
         Raises:
+            ValueError: If ``storage_options`` are given without a remote.
             RemoteError: If the remote's backend cannot be loaded.
         """
         remote_url = remote if remote is not None else os.environ.get("MINARI_REMOTE") or None
+        if remote_url is None and storage_options:
+            raise ValueError(
+                f"storage options {sorted(storage_options)} were given but there is no "
+                "remote: pass remote=... or set MINARI_REMOTE."
+            )
         remote_repository = (
             open_repository(remote_url, **storage_options) if remote_url is not None else None
         )

@@ -635,3 +635,8 @@ def test_after_an_upload_tree_both_sides_are_in_sync(
     assert diff.different == []
     assert diff.only_remote == ids("e")
     assert diff.same == ids("a", "a/b", "a/b/c", "d")
+
+
+def test_from_urls_refuses_storage_options_without_a_remote(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no remote"):
+        NamespaceService.from_urls(tmp_path, key="id", secret="hidden")
