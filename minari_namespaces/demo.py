@@ -1,11 +1,16 @@
 """A short tour of the library on its embedded defaults: ``python -m minari_namespaces.demo``.
 
 It works in a fresh temporary folder (a local store and a ``file://`` remote), so
-it never touches your real ``~/.minari`` or the network.
+it never touches your real ``~/.minari`` or the network: first the Python API, then
+the same from the shell with the ``minari-namespaces`` command.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -80,6 +85,38 @@ def main() -> None:
         print("In sync again:", service.diff().in_sync, "\n")
         print("Local tree after the round trip:")
         print(render_tree(service, service.list_local()))
+        print("\n== The same from the shell ==\n")
+        shell_tour(Path(scratch))
+
+
+def shell_tour(scratch: Path) -> None:
+    """Run a short session of the ``minari-namespaces`` command, echoing each line."""
+    environment = {key: value for key, value in os.environ.items() if key != "MINARI_REMOTE"}
+    environment["MINARI_DATASETS_PATH"] = str(scratch / "shell-datasets")
+    remote = (scratch / "shell-remote").as_uri()
+    commands = [
+        ["create", "D4RL/door", "--description", "Door opening", "--set", "level=2"],
+        ["create", "D4RL/pen", "--description", "Pen twirling"],
+        ["create", "mujoco/hopper"],
+        ["list"],
+        ["upload", "--tree", "--remote", remote],
+        ["update", "D4RL/pen", "--set", "maintainer=farama"],
+        ["diff", "--remote", remote],
+        ["download", "--tree", "--root", str(scratch / "elsewhere"), "--remote", remote],
+        ["list", "--root", str(scratch / "elsewhere"), "--json", "--prefix", "D4RL/door"],
+        ["show", "no/such/namespace"],
+    ]
+    for arguments in commands:
+        print("$ minari-namespaces " + " ".join(shlex.quote(a) for a in arguments))
+        result = subprocess.run(
+            [sys.executable, "-m", "minari_namespaces", *arguments],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print(result.stdout + result.stderr, end="")
+        print(f"(exit status {result.returncode})\n" if result.returncode else "")
 
 
 if __name__ == "__main__":
