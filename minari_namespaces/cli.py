@@ -370,12 +370,9 @@ def upload(
     Example: minari-namespaces upload --tree --remote file:///tmp/remote
     """
     service = _service(root, remote)
-    if tree:
-        with _progress("Uploading"):
-            report = service.upload_tree(namespace, overwrite=overwrite)
-    else:
-        report = service.upload(_required(namespace), overwrite=overwrite)
-    _print_report("Uploaded", report)
+    _transfer(
+        "Uploaded", service.upload, service.upload_tree, namespace, tree=tree, overwrite=overwrite
+    )
 
 
 @app.command()
@@ -393,12 +390,32 @@ def download(
     Example: minari-namespaces download D4RL/door --remote s3://bucket/minari
     """
     service = _service(root, remote)
+    _transfer(
+        "Downloaded",
+        service.download,
+        service.download_tree,
+        namespace,
+        tree=tree,
+        overwrite=overwrite,
+    )
+
+
+def _transfer(
+    verb: str,
+    one: Callable[..., TransferReport],
+    whole_tree: Callable[..., TransferReport],
+    namespace: str | None,
+    *,
+    tree: bool,
+    overwrite: bool,
+) -> None:
+    """Run one transfer or a tree transfer and print its report (``verb``: Uploaded...)."""
     if tree:
-        with _progress("Downloading"):
-            report = service.download_tree(namespace, overwrite=overwrite)
+        with _progress(verb.removesuffix("ed") + "ing"):
+            report = whole_tree(namespace, overwrite=overwrite)
     else:
-        report = service.download(_required(namespace), overwrite=overwrite)
-    _print_report("Downloaded", report)
+        report = one(_required(namespace), overwrite=overwrite)
+    _print_report(verb, report)
 
 
 def _required(namespace: str | None) -> str:

@@ -9,8 +9,6 @@ never assert: they report what they saw, and the test judges it.
 from __future__ import annotations
 
 import json
-import multiprocessing
-from collections.abc import Callable, Sequence
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
@@ -21,9 +19,8 @@ from minari_namespaces import (
     NamespaceExistsError,
     NamespaceService,
 )
+from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
 
-CONTEXT = multiprocessing.get_context("spawn")
-TIMEOUT = 120.0
 MARKER = "namespace_metadata.json"
 
 RACERS = 8
@@ -32,28 +29,6 @@ REWRITES = 2_000
 ADDERS = 4
 KEYS_PER_ADDER = 250
 SHARED = "shared/counter"
-
-
-def run_workers(target: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> list[Any]:
-    """Start one process per argument tuple (plus a result queue), collect one
-    report from each, and check that every process exited cleanly."""
-    results: Queue[Any] = CONTEXT.Queue()
-    processes = [CONTEXT.Process(target=target, args=(*args, results)) for args in arguments]
-    for process in processes:
-        process.start()
-    try:
-        reports = [results.get(timeout=TIMEOUT) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=TIMEOUT)
-            if process.is_alive():
-                process.kill()
-    assert [process.exitcode for process in processes] == [0] * len(processes)
-    return reports
-
-
-def error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 # -- 8 processes racing to create the same namespace, 100 rounds ------------------------

@@ -9,9 +9,7 @@ Workers never assert: they report what they did, and the test judges it.
 
 from __future__ import annotations
 
-import multiprocessing
 import warnings
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -25,35 +23,13 @@ from minari_namespaces import (
     NamespaceService,
 )
 from tests.integration.nested_tree import TREE, contents, populate
+from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
 from tests.servers import S3Server
 
-CONTEXT = multiprocessing.get_context("spawn")
-TIMEOUT = 120.0
 ROUNDS = 8
 ADDERS = 4
 KEYS_PER_ADDER = 100
 SHARED = "shared/counter"
-
-
-def run_workers(target: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> list[Any]:
-    """One process per argument tuple (plus a result queue); one report from each."""
-    results: Queue[Any] = CONTEXT.Queue()
-    processes = [CONTEXT.Process(target=target, args=(*args, results)) for args in arguments]
-    for process in processes:
-        process.start()
-    try:
-        reports = [results.get(timeout=TIMEOUT) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=TIMEOUT)
-            if process.is_alive():
-                process.kill()
-    assert [process.exitcode for process in processes] == [0] * len(processes)
-    return reports
-
-
-def error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 # -- two processes uploading the same tree at once --------------------------------------
