@@ -6,7 +6,7 @@ import minari_namespaces
 
 project = "minari-namespaces"
 author = "minari-namespaces developers"
-copyright = "2026, minari-namespaces developers"  # noqa: A001 - Sphinx's name
+copyright = "2026, minari-namespaces developers"
 release = minari_namespaces.__version__
 
 extensions = [
