@@ -252,6 +252,8 @@ class _S3Driver(_AsyncDriver):
         body = response["Body"]
         try:
             if int(response.get("ContentLength") or 0) > MAX_METADATA_BYTES:
+                # Closing the body unread keeps a hostile object from being
+                # downloaded; the stand-in has the one property decoding checks first.
                 data = b"\0" * (MAX_METADATA_BYTES + 1)
             else:
                 data = await body.read()
