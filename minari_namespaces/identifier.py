@@ -384,11 +384,24 @@ class NamespaceId:
         )
         return core_schema.json_or_python_schema(
             json_schema=from_str,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_str]),
+            python_schema=core_schema.no_info_plain_validator_function(cls._from_python),
             serialization=core_schema.plain_serializer_function_ser_schema(
                 str, when_used="json-unless-none"
             ),
         )
+
+    @classmethod
+    def _from_python(cls, value: object) -> NamespaceId:
+        """Pydantic's Python-mode validator: one clear error per bad value."""
+        if isinstance(value, NamespaceId):
+            return value
+        if not isinstance(value, str):
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError(
+                "string_type", "Input should be a valid string or NamespaceId"
+            )
+        return cls(value)
 
     @classmethod
     def __get_pydantic_json_schema__(
