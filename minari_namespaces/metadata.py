@@ -216,6 +216,17 @@ class NamespaceMetadata(Mapping[str, Any]):
         return (NamespaceMetadata.from_dict, (self._data,))
 
     @classmethod
+    def _from_python(cls, value: object) -> NamespaceMetadata:
+        """Pydantic's Python-mode validator: one clear error per bad value."""
+        if isinstance(value, NamespaceMetadata):
+            return value
+        if not isinstance(value, Mapping):
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError("dict_type", "Input should be a JSON object (a dict)")
+        return cls.from_dict(value)
+
+    @classmethod
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> CoreSchema:
@@ -227,9 +238,7 @@ class NamespaceMetadata(Mapping[str, Any]):
         )
         return core_schema.json_or_python_schema(
             json_schema=from_dict,
-            python_schema=core_schema.union_schema(
-                [core_schema.is_instance_schema(cls), from_dict]
-            ),
+            python_schema=core_schema.no_info_plain_validator_function(cls._from_python),
             serialization=core_schema.plain_serializer_function_ser_schema(
                 lambda value: value.to_dict(), when_used="json-unless-none"
             ),

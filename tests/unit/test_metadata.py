@@ -475,8 +475,13 @@ def test_metadata_is_a_pydantic_field_that_serialises_to_an_object() -> None:
     entry = Entry.model_validate_json('{"namespace": "D4RL", "metadata": {"description": "d"}}')
     assert entry.metadata == NamespaceMetadata("d")
     assert entry.model_dump_json() == '{"namespace":"D4RL","metadata":{"description":"d"}}'
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(pydantic.ValidationError) as info:
         Entry(namespace=NamespaceId("D4RL"), metadata={"x": float("nan")})  # type: ignore[arg-type]
+    (error,) = info.value.errors()
+    assert "NaN" in error["msg"]
+    with pytest.raises(pydantic.ValidationError) as info:
+        Entry(namespace=NamespaceId("D4RL"), metadata=[1])  # type: ignore[arg-type]
+    assert [error["type"] for error in info.value.errors()] == ["dict_type"]
 
 
 def test_no_temporary_files_are_left_after_a_refused_update(
