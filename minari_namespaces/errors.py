@@ -9,6 +9,8 @@ This module is a leaf: it imports nothing from the package.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 __all__ = [
@@ -96,12 +98,22 @@ class SkippedEntryWarning(NamespaceWarning):
     """A listing skipped folders or keys that are not valid, safe namespace ids."""
 
 
-def warn_skipped(entries: list[str], what: str, hint: str, stacklevel: int) -> None:
-    """Emit one :class:`SkippedEntryWarning` naming the first ten ``entries``."""
+def warn_skipped(entries: list[str], what: str, hint: str) -> None:
+    """Emit one :class:`SkippedEntryWarning` naming the first ten ``entries``,
+    attributed to the first caller outside this package."""
     shown = ", ".join(repr(entry) for entry in entries[:10])
     more = f" and {len(entries) - 10} more" if len(entries) > 10 else ""
     warnings.warn(
         f"Skipped {len(entries)} {what} that are not valid namespace ids: {shown}{more}.{hint}",
         SkippedEntryWarning,
-        stacklevel=stacklevel + 1,
+        stacklevel=_outside_caller(),
     )
+
+
+def _outside_caller() -> int:
+    """The ``stacklevel`` of the nearest frame whose code is not in this package."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level

@@ -340,7 +340,7 @@ class LocalNamespaceRepository:
             base = () if prefix is None else prefix.parts
             self._visit(start[1], base, found, skipped)
         if skipped:
-            warn_skipped(skipped, "folder(s)", " Rename them to list them as namespaces.", 2)
+            warn_skipped(skipped, "folder(s)", " Rename them to list them as namespaces.")
         found.sort()
         return found
 

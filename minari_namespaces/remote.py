@@ -723,7 +723,7 @@ class FsspecNamespaceRepository:
                 continue
             found.append(ns)
         if skipped:
-            warn_skipped(skipped, f"key(s) in {self._url}", "", 3)
+            warn_skipped(skipped, f"key(s) in {self._url}", "")
         found.sort()
         return found, datasets
 

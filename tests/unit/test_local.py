@@ -377,3 +377,26 @@ def test_a_minari_namespace_can_be_updated_and_deleted(
     assert json.loads(marker.read_bytes()) == {"description": "now described"}
     service.delete("D4RL")
     assert os.listdir(root) == []
+
+
+def test_the_skipped_folder_warning_points_at_the_callers_code(root: Path) -> None:
+    (root / "bad name").mkdir(parents=True)
+    (root / "bad name" / MARKER).write_text("{}")
+    service = NamespaceService(LocalNamespaceRepository(root))
+    with pytest.warns(SkippedEntryWarning) as through_service:
+        service.list_local()
+    with pytest.warns(SkippedEntryWarning) as directly:
+        LocalNamespaceRepository(root).list()
+    assert through_service[0].filename == __file__
+    assert directly[0].filename == __file__
+
+
+def test_hidden_folders_are_skipped_without_a_warning(root: Path) -> None:
+    for hidden in [".git", ".cache/huggingface", ".ipynb_checkpoints"]:
+        (root / hidden).mkdir(parents=True)
+        (root / hidden / MARKER).write_text("{}")
+    (root / "visible").mkdir()
+    (root / "visible" / MARKER).write_text("{}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert LocalNamespaceRepository(root).list() == [NamespaceId("visible")]
