@@ -64,6 +64,8 @@ _DATASET_MARKER: Final = "data"
 _JUNK: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _CAS_ATTEMPTS: Final = 50
 _BATCH: Final = 64
+#: Up to this many leaves, create_many checks conflicts level by level.
+_SHALLOW_CHECKS: Final = 4
 # ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``.
 _USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::[^@]*)?)@")
 _EXTRAS: Final = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
@@ -831,8 +833,11 @@ class FsspecNamespaceRepository:
     ) -> builtins.list[NamespaceId]:
         """Create each namespace in the given order (parents first), create-only.
 
-        All conflicts are checked against one recursive listing before anything
-        is written; then one create-only write per namespace.
+        All conflicts are checked before anything is written: for a few chains
+        of namespaces (an upload with its parents) by one shallow listing per
+        level, so the cost does not grow with the tree; for a larger batch by one
+        recursive listing of its subtree. Then one create-only write per namespace,
+        a level at a time.
 
         Returns:
             The namespaces that already existed and were left as they were.
@@ -844,7 +849,13 @@ class FsspecNamespaceRepository:
         batch = [(ns, metadata.to_json_bytes()) for ns, metadata in items]
         if not batch:
             return []
-        check_batch_twins([ns for ns, _ in batch])
+        ids = [ns for ns, _ in batch]
+        check_batch_twins(ids)
+        leaves = {ns for ns in ids if not any(ns.is_ancestor_of(other) for other in ids)}
+        if len(leaves) <= _SHALLOW_CHECKS:
+            for leaf in sorted(leaves):
+                self._check_free(leaf)  # covers every ancestor of the leaf too
+            return self._create_levels(batch, existed=set())
         tops = {ns.parts[0] for ns, _ in batch}
         scope = NamespaceId(next(iter(tops))) if len(tops) == 1 else None
         keys = self._keys(scope)
@@ -866,7 +877,12 @@ class FsspecNamespaceRepository:
                 for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
                     if self._holds(above, twin):
                         raise self._twin_conflict(ns, (*above, twin))
-        existed = {ns for ns, _ in batch if ns.parts in markers}
+        return self._create_levels(batch, existed={ns for ns, _ in batch if ns.parts in markers})
+
+    def _create_levels(
+        self, batch: builtins.list[tuple[NamespaceId, bytes]], existed: set[NamespaceId]
+    ) -> builtins.list[NamespaceId]:
+        """Create-only writes, one depth level at a time; return what existed."""
         for depth in sorted({ns.depth for ns, _ in batch}):
             # One level at a time, so a parent is always written before its children.
             level = [(ns, payload) for ns, payload in batch if ns.depth == depth]
