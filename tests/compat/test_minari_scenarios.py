@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import minari
 import pytest
 
@@ -19,6 +18,7 @@ from minari_namespaces.compat import (
     update_namespace_metadata,
     upload_namespace,
 )
+from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
 
 @pytest.fixture(autouse=True)
@@ -78,23 +78,10 @@ def test_invalid_namespaces_raise_malformed(namespace: str) -> None:
 
 @pytest.mark.filterwarnings("ignore:`eval_env` is set to None:UserWarning")
 def test_namespaced_datasets_keep_their_namespaces() -> None:
-    env = minari.DataCollector(gym.make("CartPole-v1"))
+    env = cartpole_collector()
 
     def collect(dataset_id: str) -> None:
-        env.reset(seed=42)
-        for _ in range(4):
-            terminated = truncated = False
-            while not (terminated or truncated):
-                _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-            env.reset()
-        env.create_dataset(
-            dataset_id,
-            algorithm_name="random",
-            code_permalink="https://example.com",
-            author="tests",
-            author_email="tests@example.com",
-            description="namespaced dataset",
-        )
+        collect_cartpole(env, dataset_id, episodes=4, seed=42)
 
     collect("nested/namespace/test-v1")
     assert list_local_namespaces() == ["nested", "nested/namespace"]

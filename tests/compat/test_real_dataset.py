@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gymnasium as gym
 import minari
 import pytest
 
 from minari_namespaces import NamespaceNotEmptyError, NamespaceService, compat
+from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
 pytestmark = pytest.mark.filterwarnings("ignore:`eval_env` is set to None:UserWarning")
 
@@ -21,21 +21,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
     compat.create_namespace("robots", "Robot tasks")
     compat.create_namespace("robots/cartpole", "CartPole")
-    env = minari.DataCollector(gym.make("CartPole-v1"))
-    env.reset(seed=7)
-    for _ in range(3):
-        terminated = truncated = False
-        while not (terminated or truncated):
-            _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-        env.reset()
-    env.create_dataset(
-        dataset_id=DATASET_ID,
-        algorithm_name="random",
-        author="minari-namespaces tests",
-        author_email="tests@example.com",
-        code_permalink="https://example.com/tests",
-        description="A few random CartPole episodes",
-    )
+    env = cartpole_collector()
+    collect_cartpole(env, DATASET_ID, episodes=3, seed=7)
     env.close()
     assert (root / "robots" / "cartpole" / "random-v0" / "data").is_dir()
     return root

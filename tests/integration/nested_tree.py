@@ -6,6 +6,7 @@ metadata of every JSON type, so that a round trip proves the bytes survive.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from minari_namespaces import NamespaceId, NamespaceMetadata, NamespaceRepository
@@ -52,3 +53,14 @@ def orphans(store: NamespaceRepository) -> list[NamespaceId]:
     """Namespaces of ``store`` whose parent namespace is missing."""
     listed = set(store.list())
     return sorted(ns for ns in listed if ns.parent is not None and ns.parent not in listed)
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` with its bytes (an empty dict if it is missing)."""
+    if not root.exists():
+        return {}
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }

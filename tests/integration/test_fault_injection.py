@@ -72,7 +72,7 @@ from minari_namespaces import (
     TransferReport,
 )
 from minari_namespaces.metadata import MetadataChange
-from tests.integration.nested_tree import TREE, contents, orphans, populate
+from tests.integration.nested_tree import TREE, contents, files_under, orphans, populate
 from tests.servers import S3Server
 
 MARKER = "namespace_metadata.json"
@@ -241,16 +241,6 @@ class Scenario:
         return f"{self.direction}-{self.backend}-{target.replace(' ', '-')}"
 
 
-def local_files(root: Path) -> dict[str, bytes]:
-    if not root.exists():
-        return {}
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
-
-
 def remote_objects(store: FsspecNamespaceRepository) -> dict[str, bytes]:
     fs = store.fs
     root = fs._strip_protocol(store.url).rstrip("/")
@@ -286,7 +276,7 @@ def build(scenario: Scenario, folder: Path, server: S3Server | None) -> Transfer
             return service.download_tree(overwrite=overwrite)
 
         def leftovers() -> dict[str, bytes]:
-            return local_files(folder / "local")
+            return files_under(folder / "local")
 
     populate(source)
     if overwrite:
@@ -467,7 +457,7 @@ def test_a_marker_write_cut_short_by_the_kernel_leaves_no_partial_file(
     assert BIG.parent in held
     assert orphans(target) == []
     assert all(metadata == BIG_TREE[ns] for ns, metadata in held.items())
-    files = local_files(target_root)
+    files = files_under(target_root)
     assert sorted(files) == sorted(f"{ns}/{MARKER}" for ns in held)
     with quiet_kept_warnings():
         run()

@@ -29,7 +29,7 @@ from minari_namespaces import (
     RemoteNotConfiguredError,
     open_repository,
 )
-from tests.integration.nested_tree import TREE, contents, populate
+from tests.integration.nested_tree import TREE, contents, files_under, populate
 from tests.servers import S3Server
 
 MARKER = "namespace_metadata.json"
@@ -89,17 +89,6 @@ def plant(store: FsspecNamespaceRepository, key: str, raw: bytes) -> None:
     path = f"{fs._strip_protocol(store.url).rstrip('/')}/{key}"
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     fs.pipe_file(path, raw)
-
-
-def files_under(root: Path) -> dict[str, bytes]:
-    """Every file below ``root`` with its bytes (an empty dict if it is missing)."""
-    if not root.exists():
-        return {}
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 # -- a whole tree up and back down -------------------------------------------------------
