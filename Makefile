@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit docs bench clean
+.PHONY: demo test quick lint typecheck unit docs bench clean
+
+# The lanes: `make quick` while working (no server, no subprocess, under a
+# minute); `make test` before stopping and in CI (everything, nothing skipped).
+QUICK_LANE := not (s3 or gcs or azure or hub or compat or processes or slow)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +28,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict minari_namespaces
+	$(BIN)/mypy --strict minari_namespaces tests benchmarks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+quick: lint typecheck
+	$(BIN)/python -m pytest -q -m "$(QUICK_LANE)" -p no:randomly
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -8,6 +8,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from benchmarks.report import Report
@@ -35,7 +36,18 @@ def _fresh(round_index: int, tag: str) -> list[str]:
     return [f"t{i % 10:04d}/{tag}{round_index}_{i}" for i in range(OPS)]
 
 
-def _create_round(create: Callable[[str], object], delete: Callable[[str], object], tag: str):
+def _each(call: Callable[[str], object], names: list[str]) -> None:
+    for name in names:
+        call(name)
+
+
+def _update(service: NamespaceService, description: str, name: str) -> None:
+    service.update(name, description=description)
+
+
+def _create_round(
+    create: Callable[[str], object], delete: Callable[[str], object], tag: str
+) -> Callable[[int], float]:
     def run(index: int) -> float:
         names = _fresh(index, tag)
         seconds = _timed(lambda: [create(name) for name in names])
@@ -46,7 +58,7 @@ def _create_round(create: Callable[[str], object], delete: Callable[[str], objec
     return run
 
 
-def _read_round(read: Callable[[str], object], names: list[str]):
+def _read_round(read: Callable[[str], object], names: list[str]) -> Callable[[int], float]:
     return lambda _: _timed(lambda: [read(name) for name in names]) / len(names)
 
 
@@ -58,12 +70,10 @@ def service_costs(service: NamespaceService, existing: list[str], rounds: int) -
         names = _fresh(index, "d")
         for name in names:
             service.create(name)
-        return _timed(lambda: [service.delete(name) for name in names]) / len(names)
+        return _timed(lambda: _each(service.delete, names)) / len(names)
 
     def update_round(index: int) -> float:
-        return _timed(
-            lambda: [service.update(name, description=f"v{index}") for name in targets]
-        ) / len(targets)
+        return _timed(lambda: _each(partial(_update, service, f"v{index}"), targets)) / len(targets)
 
     return {
         "create": best_of(rounds, _create_round(service.create, service.delete, "c")),
@@ -165,10 +175,10 @@ def bench_listing(report: Report, scratch: Path) -> None:
     os.environ["MINARI_DATASETS_PATH"] = str(root)
     repository = LocalNamespaceRepository(root)
     expected = floor_walk(str(root))
-    assert [str(ns) for ns in repository.list()] == expected
+    assert [str(ns) for ns in repository.list_namespaces()] == expected
     assert len(expected) == 10_000
     floor = best_of(5, lambda _: _timed(lambda: floor_walk(str(root))))
-    ours = best_of(5, lambda _: _timed(repository.list))
+    ours = best_of(5, lambda _: _timed(repository.list_namespaces))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = best_of(2, lambda _: _timed(minari_namespace.list_local_namespaces))

@@ -92,7 +92,7 @@ def bench_server(report: Report, server: S3Server, scratch: Path, *, target: boo
         limit=0.5 if target else None,
     )
     counter.take()
-    fetch_seconds, _ = _timed(lambda: remote.get_many(remote.list()))
+    fetch_seconds, _ = _timed(lambda: remote.get_many(remote.list_namespaces()))
     naive_fetch, _ = _timed(lambda: [remote.fs.cat_file(markers[ns]) for ns in listed])
     counts = counter.take()
     report.count(f"{name}: naive cat_file loop: HEAD requests", counts["HEAD"], None)

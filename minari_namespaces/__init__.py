@@ -24,22 +24,22 @@ from minari_namespaces.errors import (
     NamespaceNotFoundError,
     NamespaceWarning,
     RemoteError,
+    RemoteNotConfiguredError,
     SkippedEntryWarning,
 )
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.local import LocalNamespaceRepository
 from minari_namespaces.metadata import METADATA_FILENAME, NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository, open_repository
 from minari_namespaces.service import (
     NamespaceDiff,
     NamespaceService,
     PropertiesUpdateSummary,
-    RemoteNotConfiguredError,
     TransferReport,
 )
+from minari_namespaces.stores.local import LocalNamespaceRepository
 
 if TYPE_CHECKING:
-    from minari_namespaces.remote import FsspecNamespaceRepository
+    from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
 __all__ = [
     "METADATA_FILENAME",
@@ -67,13 +67,24 @@ __all__ = [
     "open_repository",
 ]
 
-__version__ = "0.1.0.dev0"
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("minari-namespaces")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+#: The installed version; ``pyproject.toml`` is its one source.
+__version__ = _version()
 
 
 def __getattr__(name: str) -> Any:
     # fsspec is imported only when a remote is actually used.
     if name == "FsspecNamespaceRepository":
-        from minari_namespaces.remote import FsspecNamespaceRepository
+        from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
         return FsspecNamespaceRepository
     raise AttributeError(f"module 'minari_namespaces' has no attribute {name!r}")

@@ -28,13 +28,15 @@ from typing import Any
 from minari_namespaces.errors import (
     InvalidNamespaceError,
     NamespaceError,
+    NamespaceExistsError,
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
+    RemoteNotConfiguredError,
 )
 from minari_namespaces.identifier import ID_PATTERN, NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
 from minari_namespaces.repository import open_repository
-from minari_namespaces.service import NamespaceService, RemoteNotConfiguredError
+from minari_namespaces.service import NamespaceService
 
 __all__ = [
     "NAMESPACE_METADATA_FILENAME",
@@ -132,7 +134,10 @@ def create_namespace(namespace: str, description: str | None = None, **kwargs: A
         NamespaceExistsError: ``Namespace '<ns>' already exists.``
         NamespaceConflictError: If a dataset or a case-only twin holds the path.
     """
-    _service().create(_parse(namespace), description, **kwargs)
+    try:
+        _service().create(_parse(namespace), description, **kwargs)
+    except NamespaceExistsError:
+        raise NamespaceExistsError(f"Namespace '{namespace}' already exists.") from None
 
 
 def update_namespace_metadata(

@@ -1,8 +1,23 @@
-"""The exceptions that ``minari_namespaces`` raises on purpose.
+"""The exceptions and warnings that ``minari_namespaces`` raises on purpose.
 
 Every exception derives from :class:`NamespaceError`, and each one also derives
 from the builtin that ``minari.namespace`` raised for the same situation, so code
-written against Minari (``except ValueError``) keeps catching it.
+written against Minari (``except ValueError``) keeps catching it::
+
+    NamespaceError
+    ├── InvalidNamespaceError      (ValueError)   a string is not a valid id
+    ├── InvalidMetadataError       (ValueError)   metadata is not strict JSON
+    ├── CorruptMetadataError       (ValueError)   a stored marker cannot be read
+    ├── NamespaceExistsError       (ValueError)   create of an existing namespace
+    ├── NamespaceNotFoundError     (LookupError, ValueError)
+    ├── NamespaceNotEmptyError     (ValueError)   delete of a non-empty namespace
+    ├── NamespaceConflictError     (ValueError)   a dataset, file, link or twin is in the way
+    ├── RemoteNotConfiguredError   (ValueError)   a remote call on a service without one
+    └── RemoteError                (OSError)      a storage backend failed
+
+    UserWarning
+    └── NamespaceWarning
+        └── SkippedEntryWarning                   a listing skipped invalid entries
 
 This module is a leaf: it imports nothing from the package.
 """
@@ -24,8 +39,8 @@ __all__ = [
     "NamespaceNotFoundError",
     "NamespaceWarning",
     "RemoteError",
+    "RemoteNotConfiguredError",
     "SkippedEntryWarning",
-    "warn_skipped",
 ]
 
 
@@ -80,6 +95,10 @@ class NamespaceConflictError(NamespaceError, ValueError):
     A dataset folder, a plain file, a symbolic link or a case-only twin (for
     example ``D4RL/Door`` beside ``D4RL/door``) is in the way.
     """
+
+
+class RemoteNotConfiguredError(NamespaceError, ValueError):
+    """A remote operation was asked of a service that has no remote."""
 
 
 class RemoteError(NamespaceError, OSError):

@@ -8,7 +8,6 @@ implementation passes the same contract suite
 
 from __future__ import annotations
 
-import builtins
 import os
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
@@ -16,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 
-__all__ = ["MetadataChange", "NamespaceRepository", "open_repository"]
+__all__ = ["NamespaceRepository", "open_repository"]
 
 
 @runtime_checkable
@@ -72,7 +71,7 @@ class NamespaceRepository(Protocol):
 
     def create_many(
         self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
-    ) -> builtins.list[NamespaceId]:
+    ) -> list[NamespaceId]:
         """Create each namespace in the given order (parents first), create-only.
 
         A namespace that already exists is left as it is and returned. Remote
@@ -122,7 +121,7 @@ class NamespaceRepository(Protocol):
         """
         ...
 
-    def list(self, prefix: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
         """Every namespace in the subtree of ``prefix`` (``prefix`` included),
         or in the whole store, sorted in tree order.
 
@@ -131,7 +130,7 @@ class NamespaceRepository(Protocol):
         """
         ...
 
-    def children(self, ns: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+    def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.
 
         Raises:
@@ -167,7 +166,7 @@ def open_repository(
         ValueError: If ``storage_options`` are given for a plain path.
         RemoteError: If the URL's backend cannot be loaded.
     """
-    from minari_namespaces.local import LocalNamespaceRepository
+    from minari_namespaces.stores.local import LocalNamespaceRepository
 
     if target is None or isinstance(target, os.PathLike) or "://" not in target:
         if storage_options:
@@ -176,7 +175,7 @@ def open_repository(
                 f"got a local path and options {sorted(storage_options)}"
             )
         return LocalNamespaceRepository(target)
-    from minari_namespaces.remote import FsspecNamespaceRepository
+    from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
     if target.startswith("gcp://"):
         # Minari's spelling of a GCS bucket remote.

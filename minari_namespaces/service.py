@@ -18,10 +18,10 @@ from typing import Any
 
 from minari_namespaces.errors import (
     InvalidMetadataError,
-    NamespaceError,
     NamespaceExistsError,
     NamespaceNotFoundError,
     NamespaceWarning,
+    RemoteNotConfiguredError,
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
@@ -31,15 +31,10 @@ __all__ = [
     "NamespaceDiff",
     "NamespaceService",
     "PropertiesUpdateSummary",
-    "RemoteNotConfiguredError",
     "TransferReport",
 ]
 
 NamespaceLike = str | NamespaceId
-
-
-class RemoteNotConfiguredError(NamespaceError, ValueError):
-    """A remote operation was asked of a service that has no remote."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +233,17 @@ class NamespaceService:
         """
         return self._store(remote).exists(_id(ns))
 
+    def has_datasets(self, ns: NamespaceLike, *, remote: bool = False) -> bool:
+        """Whether a dataset lies directly inside ``ns`` (locally, or on the remote
+        store if ``remote``): such a namespace cannot be deleted.
+
+        Raises:
+            InvalidNamespaceError: If ``ns`` is not a valid id.
+            RemoteNotConfiguredError: If ``remote`` and the service has no remote.
+            RemoteError: If the remote fails.
+        """
+        return self._store(remote).has_datasets(_id(ns))
+
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
 
@@ -331,7 +337,7 @@ class NamespaceService:
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
         """
-        return self._local.list(_optional_id(prefix))
+        return self._local.list_namespaces(_optional_id(prefix))
 
     def list_remote(self, prefix: NamespaceLike | None = None) -> list[NamespaceId]:
         """Remote namespaces under ``prefix`` (included), in tree order.
@@ -341,7 +347,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self.remote.list(_optional_id(prefix))
+        return self.remote.list_namespaces(_optional_id(prefix))
 
     def children(
         self, ns: NamespaceLike | None = None, *, remote: bool = False
@@ -450,8 +456,8 @@ class NamespaceService:
         """
         start = _optional_id(prefix)
         remote = self.remote
-        local_ids = set(self._local.list(start))
-        remote_ids = set(remote.list(start))
+        local_ids = set(self._local.list_namespaces(start))
+        remote_ids = set(remote.list_namespaces(start))
         common = sorted(local_ids & remote_ids)
         local_data = self._local.get_many(common)
         remote_data = remote.get_many(common)
@@ -540,7 +546,7 @@ def _transfer_tree(
     *,
     overwrite: bool,
 ) -> TransferReport:
-    subtree = source.list(prefix)
+    subtree = source.list_namespaces(prefix)
     if not subtree:
         return TransferReport(source.url, target.url)
     members = set(subtree)

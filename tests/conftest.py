@@ -138,6 +138,51 @@ def any_harness(request: pytest.FixtureRequest, tmp_path: Path) -> RepositoryHar
     return HARNESSES[name](tmp_path)
 
 
+#: Fixtures that start a server, and the lane marker each one puts on a test.
+_SERVER_FIXTURES: dict[str, str] = {
+    "_moto_process": "s3",
+    "moto_s3": "s3",
+    "seaweed_s3": "s3",
+}
+#: Words of a parametrization id (``s3-moto``, ``seaweed``) that name a server's lane.
+_SERVER_WORDS: dict[str, str] = {
+    "s3": "s3",
+    "moto": "s3",
+    "seaweed": "s3",
+    "gcs": "gcs",
+    "azure": "azure",
+    "hub": "hub",
+}
+#: Folders and modules whose tests all belong to a lane.
+_LANES_BY_PATH: dict[str, str] = {
+    "tests/compat/": "compat",
+    "tests/integration/test_processes.py": "processes",
+    "tests/integration/test_s3_processes.py": "processes",
+    "tests/integration/test_cli_subprocess.py": "processes",
+    "tests/integration/test_demo.py": "processes",
+    "tests/test_docs.py": "slow",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put each test in its lanes: by the servers its fixtures start (a harness
+    parameter such as ``s3-moto`` counts) and by where it lives."""
+    root = Path(str(config.rootpath))
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        words = set(callspec.id.split("-")) if callspec is not None else set()
+        for word in words & set(_SERVER_WORDS):
+            item.add_marker(_SERVER_WORDS[word])
+        for fixture, lane in _SERVER_FIXTURES.items():
+            if fixture in names:
+                item.add_marker(lane)
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        for path, lane in _LANES_BY_PATH.items():
+            if where.startswith(path):
+                item.add_marker(lane)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_memory_filesystem(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give every test its own fsspec memory store (it is global by default)."""

@@ -30,6 +30,7 @@ import pytest
 from minari_namespaces.errors import (
     CorruptMetadataError,
     NamespaceConflictError,
+    NamespaceError,
     NamespaceExistsError,
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
@@ -79,7 +80,7 @@ class NamespaceRepositoryContract:
     # -- an empty store ----------------------------------------------------
 
     def test_a_new_store_is_empty(self, repo: NamespaceRepository) -> None:
-        assert repo.list() == []
+        assert repo.list_namespaces() == []
         assert repo.children() == []
         assert not repo.exists(ns("D4RL"))
         assert repo.get_many([ns("D4RL")]) == {}
@@ -112,7 +113,7 @@ class NamespaceRepositoryContract:
         ids = [ns("café"), ns("café/données-1"), ns("日本/ロボット_2")]
         for one in ids:
             repo.create(one, NamespaceMetadata(description=str(one)))
-        assert repo.list() == sorted(ids)
+        assert repo.list_namespaces() == sorted(ids)
         for one in ids:
             assert repo.get(one).description == str(one)
         assert repo.exists(ns("cafe\u0301"))
@@ -124,7 +125,7 @@ class NamespaceRepositoryContract:
         repo.create(long, EMPTY)
         assert repo.exists(deep)
         assert repo.exists(long)
-        assert set(repo.list()) == {deep, long}
+        assert set(repo.list_namespaces()) == {deep, long}
 
     def test_create_twice_raises_exists_and_keeps_the_first(
         self, repo: NamespaceRepository
@@ -136,10 +137,10 @@ class NamespaceRepositoryContract:
 
     def test_a_child_can_be_created_without_its_parent(self, repo: NamespaceRepository) -> None:
         repo.create(ns("p/c"), EMPTY)
-        assert repo.list() == [ns("p/c")]
+        assert repo.list_namespaces() == [ns("p/c")]
         assert not repo.exists(ns("p"))
         repo.create(ns("p"), EMPTY)
-        assert repo.list() == [ns("p"), ns("p/c")]
+        assert repo.list_namespaces() == [ns("p"), ns("p/c")]
 
     def test_create_many_creates_in_order_and_returns_those_that_existed(
         self, repo: NamespaceRepository
@@ -154,7 +155,7 @@ class NamespaceRepositoryContract:
             ]
         )
         assert existed == [ns("a/b")]
-        assert repo.list() == [ns("a"), ns("a/b"), ns("a/b/c"), ns("z")]
+        assert repo.list_namespaces() == [ns("a"), ns("a/b"), ns("a/b/c"), ns("z")]
         assert repo.get(ns("a/b")).description == "kept"
         assert repo.get(ns("a/b/c")).description == "C"
         assert repo.create_many([]) == []
@@ -173,7 +174,7 @@ class NamespaceRepositoryContract:
             repo.create_many([(ns("b"), EMPTY), (ns("A"), EMPTY)])
         with pytest.raises(NamespaceConflictError, match="case"):
             repo.create_many([(ns("x"), EMPTY), (ns("x/y"), EMPTY), (ns("X/z"), EMPTY)])
-        assert repo.list() == [ns("a"), ns("a/door")]
+        assert repo.list_namespaces() == [ns("a"), ns("a/door")]
 
     def test_get_missing_raises_not_found(self, repo: NamespaceRepository) -> None:
         with pytest.raises(NamespaceNotFoundError, match="does not exist") as info:
@@ -219,10 +220,10 @@ class NamespaceRepositoryContract:
         repo.create(ns("a"), EMPTY)
         repo.create(ns("a/b"), EMPTY)
         repo.delete(ns("a/b"))
-        assert repo.list() == [ns("a")]
+        assert repo.list_namespaces() == [ns("a")]
         assert not repo.exists(ns("a/b"))
         repo.delete(ns("a"))
-        assert repo.list() == []
+        assert repo.list_namespaces() == []
 
     def test_a_deleted_namespace_can_be_created_again(self, repo: NamespaceRepository) -> None:
         repo.create(ns("a"), NamespaceMetadata(description="one"))
@@ -239,7 +240,7 @@ class NamespaceRepositoryContract:
         repo.create(ns("a/b"), EMPTY)
         with pytest.raises(NamespaceNotEmptyError, match="not empty"):
             repo.delete(ns("a"))
-        assert repo.list() == [ns("a"), ns("a/b")]
+        assert repo.list_namespaces() == [ns("a"), ns("a/b")]
 
     def test_delete_refuses_a_namespace_with_a_dataset(
         self, harness: RepositoryHarness, repo: NamespaceRepository
@@ -258,7 +259,7 @@ class NamespaceRepositoryContract:
             if name == "A":
                 continue
             repo.create(ns(name), EMPTY)
-        listed = repo.list()
+        listed = repo.list_namespaces()
         assert listed == sorted(ns(n) for n in names if n != "A")
         assert listed == sorted(listed, key=lambda one: one.parts)
         assert [str(x) for x in listed] == ["a", "a/b", "a/b/c", "a/z", "a-b", "b"]
@@ -268,13 +269,13 @@ class NamespaceRepositoryContract:
     ) -> None:
         for name in ["a", "a/b", "a/b/c", "a/bc", "ab", "z"]:
             repo.create(ns(name), EMPTY)
-        assert repo.list(ns("a/b")) == [ns("a/b"), ns("a/b/c")]
-        assert repo.list(ns("a")) == [ns("a"), ns("a/b"), ns("a/b/c"), ns("a/bc")]
-        assert repo.list(ns("missing")) == []
+        assert repo.list_namespaces(ns("a/b")) == [ns("a/b"), ns("a/b/c")]
+        assert repo.list_namespaces(ns("a")) == [ns("a"), ns("a/b"), ns("a/b/c"), ns("a/bc")]
+        assert repo.list_namespaces(ns("missing")) == []
 
     def test_list_with_a_prefix_that_is_not_a_namespace(self, repo: NamespaceRepository) -> None:
         repo.create(ns("p/c"), EMPTY)
-        assert repo.list(ns("p")) == [ns("p/c")]
+        assert repo.list_namespaces(ns("p")) == [ns("p/c")]
 
     def test_children_are_direct_only(self, repo: NamespaceRepository) -> None:
         for name in ["a", "a/b", "a/b/c", "a/d", "e"]:
@@ -292,11 +293,11 @@ class NamespaceRepositoryContract:
         repo.create(ns("a"), EMPTY)
         harness.add_dataset(ns("a"), "door-v0")
         harness.add_dataset(None, "top-v0")
-        assert repo.list() == [ns("a")]
+        assert repo.list_namespaces() == [ns("a")]
         assert repo.children(ns("a")) == []
         assert repo.children() == [ns("a")]
         assert not repo.exists(ns("a/door-v0"))
-        assert repo.list(ns("a/door-v0")) == []
+        assert repo.list_namespaces(ns("a/door-v0")) == []
 
     def test_has_datasets_sees_direct_datasets_only(
         self, harness: RepositoryHarness, repo: NamespaceRepository
@@ -318,7 +319,68 @@ class NamespaceRepositoryContract:
             repo.create(ns("a/door-v0"), EMPTY)
         with pytest.raises(NamespaceConflictError):
             repo.create(ns("a/door-v0/inner"), EMPTY)
-        assert repo.list() == [ns("a")]
+        assert repo.list_namespaces() == [ns("a")]
+
+    def test_a_namespace_planted_inside_a_dataset_does_not_exist(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        if harness.write_marker is None:
+            pytest.skip("this harness cannot plant raw markers")
+        harness.add_dataset(None, "ds")
+        harness.write_marker(ns("ds"), b"{}")
+        harness.write_marker(ns("ds/inner"), b"{}")
+        for planted in (ns("ds"), ns("ds/inner")):
+            assert not repo.exists(planted)
+            assert repo.get_many([planted]) == {}
+            with pytest.raises(NamespaceNotFoundError):
+                repo.get(planted)
+            with pytest.raises(NamespaceNotFoundError):
+                repo.modify(planted, lambda current: current)
+        assert repo.list_namespaces() == []
+
+    # -- the same words everywhere -------------------------------------------
+
+    def test_every_store_says_the_same_words_for_the_same_situation(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        repo.create(ns("a"), EMPTY)
+        repo.create(ns("a/b"), EMPTY)
+        harness.add_dataset(ns("a"), "ds")
+        scenarios: dict[str, Callable[[], object]] = {
+            "missing": lambda: repo.get(ns("gone")),
+            "exists": lambda: repo.create(ns("a"), EMPTY),
+            "not empty": lambda: repo.delete(ns("a")),
+            "case twin": lambda: repo.create(ns("a/B"), EMPTY),
+            "inside a dataset": lambda: repo.create(ns("a/ds/inner"), EMPTY),
+        }
+        said: dict[str, tuple[str, str]] = {}
+        for name, scenario in scenarios.items():
+            with pytest.raises(NamespaceError) as caught:
+                scenario()
+            said[name] = (type(caught.value).__name__, str(caught.value).replace(repo.url, "<url>"))
+        assert said == {
+            "missing": (
+                "NamespaceNotFoundError",
+                "Namespace 'gone' does not exist in <url> (no namespace_metadata.json at "
+                "<url>/gone). Create it first, or check the spelling.",
+            ),
+            "exists": ("NamespaceExistsError", "Namespace 'a' already exists in <url>."),
+            "not empty": (
+                "NamespaceNotEmptyError",
+                "Namespace 'a' is not empty: <url>/a still holds b, ds. "
+                "Delete its datasets and child namespaces first.",
+            ),
+            "case twin": (
+                "NamespaceConflictError",
+                "Cannot create namespace 'a/B': <url>/a/b differs from it only in letter case "
+                "or Unicode form, which would collide on macOS and Windows. Rename one of them.",
+            ),
+            "inside a dataset": (
+                "NamespaceConflictError",
+                "Cannot create namespace 'a/ds/inner': it lies inside the dataset folder "
+                "<url>/a/ds. Namespaces cannot be created in or on datasets.",
+            ),
+        }
 
     # -- portability -------------------------------------------------------
 
@@ -328,7 +390,7 @@ class NamespaceRepositoryContract:
             repo.create(ns("D4RL/Door"), EMPTY)
         with pytest.raises(NamespaceConflictError, match="case"):
             repo.create(ns("d4rl"), EMPTY)
-        assert repo.list() == [ns("D4RL/door")]
+        assert repo.list_namespaces() == [ns("D4RL/door")]
 
     def test_a_deleted_namespace_leaves_no_case_twin_behind(
         self, repo: NamespaceRepository
@@ -337,7 +399,7 @@ class NamespaceRepositoryContract:
         repo.create(ns("D4RL/door"), EMPTY)
         repo.delete(ns("D4RL/door"))
         repo.create(ns("D4RL/Door"), EMPTY)
-        assert repo.list() == [ns("D4RL"), ns("D4RL/Door")]
+        assert repo.list_namespaces() == [ns("D4RL"), ns("D4RL/Door")]
 
     # -- corrupt data ------------------------------------------------------
 

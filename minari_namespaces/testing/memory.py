@@ -1,33 +1,24 @@
 """``InMemoryNamespaceRepository``: a small, thread-safe fake for service tests.
 
-It keeps namespaces in a ``dict`` and passes the same contract suite as the real
-repositories, so tests that use it test real behaviour.
+It is built on the same base as the real stores
+(:class:`~minari_namespaces.stores.base.NamespaceStoreBase`), so it follows the
+same rules and raises the same texts, and it passes the same contract suite: tests
+that use it test real behaviour.
 """
 
 from __future__ import annotations
 
-import builtins
 import threading
-from collections.abc import Iterable
+from collections.abc import Sequence
 
-from minari_namespaces.errors import (
-    NamespaceConflictError,
-    NamespaceExistsError,
-    NamespaceNotEmptyError,
-    NamespaceNotFoundError,
-)
-from minari_namespaces.identifier import NamespaceId, check_batch_twins, portable_key
-from minari_namespaces.metadata import (
-    METADATA_FILENAME,
-    MetadataChange,
-    NamespaceMetadata,
-    decode_metadata,
-)
+from minari_namespaces.identifier import NamespaceId, portable_key
+from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
+from minari_namespaces.stores.base import NamespaceStoreBase
 
 __all__ = ["InMemoryNamespaceRepository"]
 
 
-class InMemoryNamespaceRepository:
+class InMemoryNamespaceRepository(NamespaceStoreBase):
     """Namespaces in memory, with datasets as plain names.
 
     Args:
@@ -35,31 +26,15 @@ class InMemoryNamespaceRepository:
     """
 
     def __init__(self, name: str = "default") -> None:
-        self._name = name
+        super().__init__(f"memory-repository://{name}")
         self._lock = threading.RLock()
         self._namespaces: dict[NamespaceId, bytes] = {}
-        self._datasets: dict[NamespaceId | None, set[str]] = {}
-
-    @property
-    def url(self) -> str:
-        """``memory-repository://<name>``: not an fsspec URL, only a label."""
-        return f"memory-repository://{self._name}"
-
-    def __repr__(self) -> str:
-        return f"InMemoryNamespaceRepository({self._name!r})"
+        self._datasets: dict[tuple[str, ...], set[str]] = {}
 
     def add_dataset(self, ns: NamespaceId | None, name: str) -> None:
         """Put a dataset called ``name`` directly inside ``ns`` (top level for ``None``)."""
         with self._lock:
-            self._datasets.setdefault(ns, set()).add(name)
-
-    def write_marker(self, ns: NamespaceId, raw: bytes) -> None:
-        """Store ``raw`` as the marker of ``ns`` unchecked (to plant corrupt data)."""
-        with self._lock:
-            self._namespaces[ns] = bytes(raw)
-
-    def _decode(self, ns: NamespaceId, raw: bytes) -> NamespaceMetadata:
-        return decode_metadata(raw, f"{self.url}/{ns}/{METADATA_FILENAME}")
+            self._datasets.setdefault(ns.parts if ns else (), set()).add(name)
 
     def remove_dataset(self, ns: NamespaceId | None, name: str) -> None:
         """Remove a dataset added with :meth:`add_dataset`.
@@ -68,111 +43,60 @@ class InMemoryNamespaceRepository:
             KeyError: If there is no such dataset.
         """
         with self._lock:
-            self._datasets[ns].remove(name)
+            self._datasets[ns.parts if ns else ()].remove(name)
 
-    def _dataset_holding(self, ns: NamespaceId) -> NamespaceId | None:
-        """The prefix of ``ns`` (itself included) that is a dataset, if any."""
-        for level in ns.hierarchy():
-            if level.name in self._datasets.get(level.parent, ()):
-                return level
+    def write_marker(self, ns: NamespaceId, raw: bytes) -> None:
+        """Store ``raw`` as the marker of ``ns`` unchecked (to plant corrupt data)."""
+        with self._lock:
+            self._namespaces[ns] = bytes(raw)
+
+    def _dataset_holding(self, parts: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The prefix of ``parts`` (itself included) that is a dataset, if any."""
+        for depth in range(1, len(parts) + 1):
+            if parts[depth - 1] in self._datasets.get(parts[: depth - 1], ()):
+                return parts[:depth]
         return None
 
-    def exists(self, ns: NamespaceId) -> bool:
-        """Whether ``ns`` exists."""
+    # -- primitives ----------------------------------------------------------
+
+    def _read_marker(self, ns: NamespaceId) -> bytes | None:
         with self._lock:
-            return ns in self._namespaces
+            if self._dataset_holding(ns.parts) is not None:
+                return None
+            return self._namespaces.get(ns)
 
-    def get(self, ns: NamespaceId) -> NamespaceMetadata:
-        """Read the metadata of ``ns``.
-
-        Raises:
-            NamespaceNotFoundError: If ``ns`` does not exist.
-        """
+    def _check_batch(self, batch: Sequence[NamespaceId]) -> set[NamespaceId]:
         with self._lock:
-            raw = self._namespaces.get(ns)
-        if raw is None:
-            raise _not_found(ns)
-        return self._decode(ns, raw)
+            for ns in batch:
+                dataset = self._dataset_holding(ns.parts)
+                if dataset is not None:
+                    raise self.texts.dataset_conflict(ns, dataset)
+                for depth in range(1, ns.depth + 1):
+                    above, name = ns.parts[: depth - 1], ns.parts[depth - 1]
+                    siblings = {
+                        other.parts[len(above)]
+                        for other in self._namespaces
+                        if other.depth > len(above) and other.parts[: len(above)] == above
+                    } | self._datasets.get(above, set())
+                    twins = sorted(
+                        s for s in siblings if s != name and portable_key(s) == portable_key(name)
+                    )
+                    if twins:
+                        raise self.texts.twin_conflict(ns, (*above, twins[0]))
+        return set()
 
-    def get_many(self, ids: Iterable[NamespaceId]) -> dict[NamespaceId, NamespaceMetadata]:
-        """Read several namespaces; missing ones are left out."""
-        with self._lock:
-            found = {ns: self._namespaces[ns] for ns in ids if ns in self._namespaces}
-        return {ns: self._decode(ns, raw) for ns, raw in found.items()}
-
-    def create(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
-        """Create ``ns``.
-
-        Raises:
-            NamespaceExistsError: If it exists.
-            NamespaceConflictError: If a dataset or a case-only twin holds the path.
-        """
+    def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
         with self._lock:
             if ns in self._namespaces:
-                raise NamespaceExistsError(f"Namespace '{ns}' already exists.")
-            self._check_free(ns)
-            self._namespaces[ns] = metadata.to_json_bytes()
-
-    def _check_free(self, ns: NamespaceId) -> None:
-        dataset = self._dataset_holding(ns)
-        if dataset is not None:
-            raise NamespaceConflictError(
-                f"Cannot create namespace '{ns}': the dataset '{dataset}' holds that path."
-            )
-        for level in ns.hierarchy():
-            above = level.parts[:-1]
-            siblings = {
-                n.parts[len(above)]
-                for n in self._namespaces
-                if n.depth > len(above) and n.parts[: len(above)] == above
-            }
-            siblings |= self._datasets.get(level.parent, set())
-            twins = {s for s in siblings if portable_key(s) == portable_key(level.name)}
-            twins -= {level.name}
-            if twins:
-                raise NamespaceConflictError(
-                    f"Cannot create namespace '{ns}': '{level}' has a case-only twin "
-                    f"{sorted(twins)}."
-                )
-
-    def create_many(
-        self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
-    ) -> builtins.list[NamespaceId]:
-        """Create each namespace in order; return those that already existed.
-
-        Raises:
-            NamespaceConflictError: If something else holds a path or two ids of
-                the batch are case-only twins (checked before anything is written).
-        """
-        batch = builtins.list(items)
-        existed: builtins.list[NamespaceId] = []
-        with self._lock:
-            check_batch_twins([ns for ns, _ in batch])
-            for ns, _ in batch:
-                self._check_free(ns)
-            for ns, metadata in batch:
-                try:
-                    self.create(ns, metadata)
-                except NamespaceExistsError:
-                    existed.append(ns)
-        return existed
-
-    def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
-        """Overwrite the metadata of ``ns``.
-
-        Raises:
-            NamespaceNotFoundError: If it does not exist.
-        """
-        with self._lock:
-            if ns not in self._namespaces:
-                raise _not_found(ns)
-            self._namespaces[ns] = metadata.to_json_bytes()
+                raise FileExistsError(f"{self.texts.marker(ns)} exists")
+            self._namespaces[ns] = payload
 
     def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
         """Change the metadata of ``ns`` under the repository lock.
 
         Raises:
             NamespaceNotFoundError: If it does not exist.
+            CorruptMetadataError: If its marker is corrupt.
         """
         with self._lock:
             updated = change(self.get(ns))
@@ -187,42 +111,27 @@ class InMemoryNamespaceRepository:
             NamespaceNotEmptyError: If it holds namespaces or datasets.
         """
         with self._lock:
-            if ns not in self._namespaces:
-                raise _not_found(ns)
-            inside = sorted(str(n) for n in self._namespaces if ns.is_ancestor_of(n))
-            inside += sorted(self._datasets.get(ns, ()))
+            if self._read_marker(ns) is None:
+                raise self.texts.not_found(ns)
+            inside = sorted(
+                "/".join(n.parts[ns.depth :]) for n in self._namespaces if ns.is_ancestor_of(n)
+            )
+            inside += sorted(self._datasets.get(ns.parts, ()))
             if inside:
-                raise NamespaceNotEmptyError(
-                    f"Namespace '{ns}' is not empty: it still holds {', '.join(inside[:5])}. "
-                    "Delete its datasets and child namespaces first."
-                )
+                raise self.texts.not_empty(ns, inside)
             del self._namespaces[ns]
 
-    def list(self, prefix: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
         """Every namespace under ``prefix`` (included), in tree order."""
         with self._lock:
-            if prefix is not None and self._dataset_holding(prefix) is not None:
-                return []
             return sorted(
                 ns
                 for ns in self._namespaces
-                if (prefix is None or ns.is_within(prefix)) and self._dataset_holding(ns) is None
-            )
-
-    def children(self, ns: NamespaceId | None = None) -> builtins.list[NamespaceId]:
-        """The namespaces directly inside ``ns``, sorted."""
-        with self._lock:
-            return sorted(
-                child
-                for child in self._namespaces
-                if child.parent == ns and self._dataset_holding(child) is None
+                if (prefix is None or ns.is_within(prefix))
+                and self._dataset_holding(ns.parts) is None
             )
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset lies directly inside ``ns``."""
         with self._lock:
-            return bool(self._datasets.get(ns))
-
-
-def _not_found(ns: NamespaceId) -> NamespaceNotFoundError:
-    return NamespaceNotFoundError(f"Namespace '{ns}' does not exist.")
+            return self._dataset_holding(ns.parts) is None and bool(self._datasets.get(ns.parts))

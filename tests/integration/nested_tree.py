@@ -11,26 +11,24 @@ from typing import Any
 
 from minari_namespaces import NamespaceId, NamespaceMetadata, NamespaceRepository
 
-TREE: dict[NamespaceId, dict[str, Any]] = {
-    NamespaceId(text): metadata
-    for text, metadata in [
-        ("D4RL", {"description": "Datasets from D4RL", "homepage": "https://example.org/d4rl"}),
-        ("D4RL/door", {"description": "Door manipulation", "tasks": ["open", "close"], "level": 3}),
-        (
-            "D4RL/door/human",
-            {
-                "description": "Human demonstrations",
-                "episodes": 25,
-                "ratio": 0.125,
-                "flags": {"sparse": False, "checked": True, "note": None},
-            },
-        ),
-        ("D4RL/pen", {}),
-        ("café", {"description": "Crème brûlée ☕", "languages": ["fr", "日本語"]}),
-        ("café/naïve", {"ключ": "значение", "nested": {"deep": [[1, 2], {"x": "ü"}]}}),
-        ("café/naïve/東京", {"description": "東京のデータ 🤖", "big": 2**53 + 1, "neg": -7}),
-    ]
-}
+_TREE_TEXT: list[tuple[str, dict[str, Any]]] = [
+    ("D4RL", {"description": "Datasets from D4RL", "homepage": "https://example.org/d4rl"}),
+    ("D4RL/door", {"description": "Door manipulation", "tasks": ["open", "close"], "level": 3}),
+    (
+        "D4RL/door/human",
+        {
+            "description": "Human demonstrations",
+            "episodes": 25,
+            "ratio": 0.125,
+            "flags": {"sparse": False, "checked": True, "note": None},
+        },
+    ),
+    ("D4RL/pen", {}),
+    ("café", {"description": "Crème brûlée ☕", "languages": ["fr", "日本語"]}),
+    ("café/naïve", {"ключ": "значение", "nested": {"deep": [[1, 2], {"x": "ü"}]}}),
+    ("café/naïve/東京", {"description": "東京のデータ 🤖", "big": 2**53 + 1, "neg": -7}),
+]
+TREE: dict[NamespaceId, dict[str, Any]] = {NamespaceId(text): data for text, data in _TREE_TEXT}
 
 
 def populate(store: NamespaceRepository, tree: dict[NamespaceId, dict[str, Any]] = TREE) -> None:
@@ -43,7 +41,7 @@ def populate(store: NamespaceRepository, tree: dict[NamespaceId, dict[str, Any]]
 
 def contents(store: NamespaceRepository) -> dict[NamespaceId, dict[str, Any]]:
     """Every namespace of ``store`` with its metadata as stored (one batched read)."""
-    listed = store.list()
+    listed = store.list_namespaces()
     found = store.get_many(listed)
     assert sorted(found) == listed, "a listed namespace could not be read"
     return {ns: found[ns].to_dict() for ns in listed}
@@ -51,7 +49,7 @@ def contents(store: NamespaceRepository) -> dict[NamespaceId, dict[str, Any]]:
 
 def orphans(store: NamespaceRepository) -> list[NamespaceId]:
     """Namespaces of ``store`` whose parent namespace is missing."""
-    listed = set(store.list())
+    listed = set(store.list_namespaces())
     return sorted(ns for ns in listed if ns.parent is not None and ns.parent not in listed)
 
 

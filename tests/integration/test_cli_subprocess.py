@@ -49,7 +49,7 @@ def test_errors_exit_1_with_one_line_and_no_traceback(environment: dict[str, str
     result = cli(environment, "show", "nowhere")
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("Error: Namespace 'nowhere' does not exist locally")
+    assert result.stderr.startswith("Error: Namespace 'nowhere' does not exist in ")
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

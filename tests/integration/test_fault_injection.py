@@ -109,7 +109,7 @@ class FaultPlan:
                 raise InjectedError(f"injected failure of read #{self.reads}: {what}")
 
 
-class FaultyMemoryFileSystem(MemoryFileSystem):
+class FaultyMemoryFileSystem(MemoryFileSystem):  # type: ignore[misc]
     """fsspec's in-memory filesystem, failing where its ``FaultPlan`` says."""
 
     protocol = ("faulty-memory",)
@@ -146,7 +146,7 @@ class FaultyMemoryFileSystem(MemoryFileSystem):
         super().rm_file(path)
 
 
-class FaultyS3FileSystem(S3FileSystem):
+class FaultyS3FileSystem(S3FileSystem):  # type: ignore[misc]
     """s3fs, failing the S3 request its ``FaultPlan`` says (before it is sent)."""
 
     protocol = ("faulty-s3", "s3")
@@ -180,9 +180,9 @@ class FaultyLocalRepository(LocalNamespaceRepository):
         super().__init__(root)
         self.plan = plan
 
-    def create(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+    def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
         self.plan.write(f"create {ns}")
-        super().create(ns, metadata)
+        super()._create_one(ns, payload)
 
     def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
         self.plan.write(f"replace {ns}")
@@ -204,9 +204,9 @@ class FaultyLocalRepository(LocalNamespaceRepository):
         self.plan.read("get_many")
         return super().get_many(ids)
 
-    def list(self, prefix: NamespaceId | None = None) -> builtins.list[NamespaceId]:
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> builtins.list[NamespaceId]:
         self.plan.read(f"list {prefix}")
-        return super().list(prefix)
+        return super().list_namespaces(prefix)
 
     def children(self, ns: NamespaceId | None = None) -> builtins.list[NamespaceId]:
         self.plan.read(f"children {ns}")
@@ -261,6 +261,8 @@ def build(scenario: Scenario, folder: Path, server: S3Server | None) -> Transfer
     assert isinstance(remote.fs, FaultyMemoryFileSystem | FaultyS3FileSystem)
     service = NamespaceService(local, remote)
     overwrite = scenario.overwrite
+    source: NamespaceRepository
+    target: NamespaceRepository
     if scenario.direction == "upload":
         source, target = local, remote
 
@@ -348,7 +350,7 @@ def assert_consistent(transfer: Transfer, scenario: Scenario, n: int, kind: str)
 
 def assert_rerun_completes(transfer: Transfer, scenario: Scenario, n: int, kind: str) -> None:
     where = f"rerun after the failure of {kind} #{n} ({scenario})"
-    before = set(transfer.target.list())
+    before = set(transfer.target.list_namespaces())
     with quiet_kept_warnings():
         report = transfer.run()
     if scenario.overwrite:

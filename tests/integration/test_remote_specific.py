@@ -58,7 +58,7 @@ def unreachable(url: str = "s3://bucket/prefix", **options: Any) -> FsspecNamesp
 
 
 OPERATIONS: dict[str, Callable[[FsspecNamespaceRepository], object]] = {
-    "list": lambda store: store.list(),
+    "list": lambda store: store.list_namespaces(),
     "children": lambda store: store.children(NS),
     "exists": lambda store: store.exists(NS),
     "get": lambda store: store.get(NS),
@@ -140,7 +140,7 @@ def test_a_url_with_userinfo_is_redacted_everywhere(url: str, clean: str | None)
         assert ACCESS_KEY not in shown
     if url.startswith("s3://"):
         with pytest.raises(RemoteError) as caught:
-            store.list()
+            store.list_namespaces()
         assert SECRET not in str(caught.value)
         assert ACCESS_KEY not in str(caught.value)
 
@@ -156,7 +156,7 @@ def test_an_unknown_protocol_is_a_remote_error_with_an_install_hint() -> None:
 def prime_caches(store: FsspecNamespaceRepository) -> None:
     """Fill every cache fsspec keeps for this store (listings, infos)."""
     root = store.fs._strip_protocol(store.url)
-    store.list()
+    store.list_namespaces()
     store.children(NS)
     store.exists(NS)
     for folder in (root, f"{root}/D4RL", f"{root}/{NS}"):
@@ -171,7 +171,7 @@ def test_our_own_writes_are_never_hidden_by_the_listing_cache(s3: S3Server) -> N
     prime_caches(store)
 
     store.create(NS, NamespaceMetadata("door"))
-    assert store.list() == [NamespaceId("D4RL"), NS]
+    assert store.list_namespaces() == [NamespaceId("D4RL"), NS]
     assert store.children(NamespaceId("D4RL")) == [NS]
     assert store.exists(NS)
     assert store.get(NS).description == "door"
@@ -182,7 +182,7 @@ def test_our_own_writes_are_never_hidden_by_the_listing_cache(s3: S3Server) -> N
 
     prime_caches(store)
     store.delete(NS)
-    assert store.list() == [NamespaceId("D4RL")]
+    assert store.list_namespaces() == [NamespaceId("D4RL")]
     assert store.children(NamespaceId("D4RL")) == []
     assert not store.exists(NS)
     with pytest.raises(NamespaceNotFoundError):
@@ -201,7 +201,7 @@ def test_another_instances_writes_are_seen_on_the_next_call(s3: S3Server) -> Non
     prime_caches(ours)
 
     theirs.create(NS, NamespaceMetadata("theirs"))
-    assert ours.list() == [NamespaceId("D4RL"), NS]
+    assert ours.list_namespaces() == [NamespaceId("D4RL"), NS]
     assert ours.children(NamespaceId("D4RL")) == [NS]
     assert ours.exists(NS)
     assert ours.get(NS).description == "theirs"
@@ -213,7 +213,7 @@ def test_another_instances_writes_are_seen_on_the_next_call(s3: S3Server) -> Non
 
     prime_caches(ours)
     theirs.delete(NS)
-    assert ours.list() == [NamespaceId("D4RL")]
+    assert ours.list_namespaces() == [NamespaceId("D4RL")]
     assert not ours.exists(NS)
     ours.create(NS, NamespaceMetadata("ours now"))
     assert theirs.get(NS).description == "ours now"
@@ -226,11 +226,11 @@ def test_a_raw_write_by_another_client_is_seen_on_the_next_call(s3: S3Server) ->
     root = store.fs._strip_protocol(store.url)
     other = s3.filesystem()
     other.pipe_file(f"{root}/{NS}/{MARKER}", b'{"description": "raw"}')
-    assert store.list() == [NamespaceId("D4RL"), NS]
+    assert store.list_namespaces() == [NamespaceId("D4RL"), NS]
     with pytest.raises(NamespaceExistsError):
         store.create(NS, NamespaceMetadata("mine"))
     other.rm_file(f"{root}/{NS}/{MARKER}")
-    assert store.list() == [NamespaceId("D4RL")]
+    assert store.list_namespaces() == [NamespaceId("D4RL")]
     store.create(NS, NamespaceMetadata("mine"))
     assert store.get(NS).description == "mine"
 
@@ -251,7 +251,7 @@ def is_412(error: BaseException) -> bool:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return status == 412 or response.get("Error", {}).get("Code") == "PreconditionFailed"
+        return bool(status == 412 or response.get("Error", {}).get("Code") == "PreconditionFailed")
     return "pre-condition" in str(error).lower() or "precondition" in str(error).lower()
 
 
@@ -287,7 +287,7 @@ def test_of_eight_racing_creators_exactly_one_wins(s3: S3Server) -> None:
         thread.join(timeout=60)
     winners = [index for index, outcome in outcomes.items() if outcome == "won"]
     assert sorted(outcomes.values()) == ["exists"] * 7 + ["won"]
-    assert stores[0].list() == [RACED]
+    assert stores[0].list_namespaces() == [RACED]
     assert stores[0].get(RACED).description == f"creator {winners[0]}"
 
 

@@ -53,22 +53,28 @@ def test_transfers_use_the_fewest_requests(moto_s3: S3Server, tmp_path: Path) ->
     fresh.download_tree()
     counts = counter.take()
     assert counts["GET"] == N
-    assert counts["LIST"] == pages
+    # One listing finds the subtree; one more checks the dataset rule for the batch.
+    assert counts["LIST"] == 2 * pages
     assert counts["HEAD"] == 0
     assert counts["PUT"] == 0
 
 
-def test_single_namespace_operations_cost_one_request(moto_s3: S3Server, tmp_path: Path) -> None:
+def test_single_namespace_operations_cost_one_request_and_one_probe_per_level(
+    moto_s3: S3Server, tmp_path: Path
+) -> None:
     remote, counter = counted_repository(moto_s3, f"s3://{moto_s3.new_bucket()}/minari")
     service = NamespaceService(LocalNamespaceRepository(tmp_path / "local"), remote)
     service.create("D4RL/door", description="Door")
     service.upload("D4RL/door")
     counter.take()
 
+    # One GET, and one one-key LIST per level for the dataset rule.
     assert service.get("D4RL/door", remote=True).description == "Door"
-    assert sum(counter.take().values()) == 1
+    assert counter.take() == {"GET": 1, "LIST": 2}
     assert service.exists("D4RL/door", remote=True)
-    assert sum(counter.take().values()) == 1
+    assert counter.take() == {"GET": 1, "LIST": 2}
+    assert not service.exists("D4RL/pen", remote=True)
+    assert counter.take() == {"GET": 1}
     remote.modify(service.list_remote()[1], lambda current: current.merged({"k": 1}))
     counts = counter.take()
     assert (counts["GET"], counts["PUT"], counts["HEAD"]) == (1, 1, 0)

@@ -359,7 +359,7 @@ def test_from_urls_takes_the_remote_from_minari_remote_when_none_is_given(
     assert service.remote.url == remote.open().url
     service.create("from/env")
     service.upload_tree()
-    assert remote.open().list() == ids("from", "from/env")
+    assert remote.open().list_namespaces() == ids("from", "from/env")
 
 
 def test_an_explicit_remote_wins_over_minari_remote(

@@ -56,7 +56,8 @@ def test_create_twice_fails_with_one_line_unless_exist_ok(root: Path) -> None:
     code, out, err = run("create", "a/b", "--root", str(root))
     assert code == 1
     assert out == ""
-    assert err.strip() == "Error: Namespace 'a/b' already exists."
+    assert err.startswith("Error: Namespace 'a/b' already exists in ")
+    assert err.count("\n") == 1
     assert "Traceback" not in err
     assert run("create", "a/b", "--root", str(root), "--exist-ok")[:2] == (0, "Exists a/b\n")
 
@@ -148,7 +149,7 @@ def test_upload_diff_download_round_trip(root: Path, remote: str, tmp_path: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["show", "missing"], "Error: Namespace 'missing' does not exist locally"),
+        (["show", "missing"], "Error: Namespace 'missing' does not exist in "),
         (["create", "a b"], "Error: Malformed namespace 'a b'"),
         (["create", "x", "--set", "k=NaN"], "Error: ['k'] is nan"),
         (["diff"], "Error: This NamespaceService has no remote"),

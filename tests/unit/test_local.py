@@ -386,7 +386,7 @@ def test_the_skipped_folder_warning_points_at_the_callers_code(root: Path) -> No
     with pytest.warns(SkippedEntryWarning) as through_service:
         service.list_local()
     with pytest.warns(SkippedEntryWarning) as directly:
-        LocalNamespaceRepository(root).list()
+        LocalNamespaceRepository(root).list_namespaces()
     assert through_service[0].filename == __file__
     assert directly[0].filename == __file__
 
@@ -399,4 +399,4 @@ def test_hidden_folders_are_skipped_without_a_warning(root: Path) -> None:
     (root / "visible" / MARKER).write_text("{}")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert LocalNamespaceRepository(root).list() == [NamespaceId("visible")]
+        assert LocalNamespaceRepository(root).list_namespaces() == [NamespaceId("visible")]

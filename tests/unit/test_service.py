@@ -48,7 +48,7 @@ def ids(*texts: str) -> list[NamespaceId]:
 
 
 def every_parent_present(store: NamespaceRepository) -> bool:
-    listed = set(store.list())
+    listed = set(store.list_namespaces())
     return all(ns.parent is None or ns.parent in listed for ns in listed)
 
 
@@ -59,11 +59,11 @@ class CreatesThenFails(InMemoryNamespaceRepository):
         super().__init__(name)
         self.allowed = allowed
 
-    def create(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+    def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
         if self.allowed == 0:
             raise OSError(28, "No space left on device")
         self.allowed -= 1
-        super().create(ns, metadata)
+        super()._create_one(ns, payload)
 
 
 # -- create --------------------------------------------------------------------
@@ -274,6 +274,19 @@ def test_delete_removes_an_empty_namespace_only(service: NamespaceService) -> No
     assert service.list_local() == []
 
 
+def test_has_datasets_tells_which_namespace_holds_a_dataset_and_cannot_be_deleted(
+    local: InMemoryNamespaceRepository, remote: InMemoryNamespaceRepository
+) -> None:
+    service = NamespaceService(local, remote)
+    service.create("a/b")
+    local.add_dataset(NamespaceId("a/b"), "door-v0")
+    assert service.has_datasets("a/b")
+    assert not service.has_datasets("a")
+    assert not service.has_datasets("a/b", remote=True)
+    with pytest.raises(NamespaceNotEmptyError, match="door-v0"):
+        service.delete("a/b")
+
+
 def test_delete_of_a_missing_namespace_raises_not_found(service: NamespaceService) -> None:
     service.create("a")
     with pytest.raises(NamespaceNotFoundError):
@@ -360,7 +373,7 @@ def both(
 
 
 def contents(store: NamespaceRepository) -> dict[str, dict[str, object]]:
-    return {str(ns): store.get(ns).to_dict() for ns in store.list()}
+    return {str(ns): store.get(ns).to_dict() for ns in store.list_namespaces()}
 
 
 def put(store: NamespaceRepository, text: str, **metadata: object) -> None:
@@ -436,7 +449,7 @@ def test_upload_of_a_missing_namespace_changes_nothing(
     both.create("a")
     with pytest.raises(NamespaceNotFoundError, match="'a/b'"):
         both.upload("a/b")
-    assert remote.list() == []
+    assert remote.list_namespaces() == []
 
 
 def test_download_copies_the_namespace_and_its_missing_ancestors(
@@ -474,7 +487,7 @@ def test_download_of_a_missing_namespace_changes_nothing(
 ) -> None:
     with pytest.raises(NamespaceNotFoundError):
         both.download("nowhere")
-    assert local.list() == []
+    assert local.list_namespaces() == []
 
 
 @pytest.mark.parametrize("allowed", [0, 1, 2])
@@ -486,7 +499,7 @@ def test_a_transfer_that_dies_midway_never_leaves_a_child_without_its_parent(
     service.create("a/b/c")
     with pytest.raises(OSError, match="No space"):
         service.upload("a/b/c")
-    assert remote.list() == ids("a", "a/b", "a/b/c")[:allowed]
+    assert remote.list_namespaces() == ids("a", "a/b", "a/b/c")[:allowed]
     remote.allowed = 100  # space freed: the rerun completes the transfer
     assert service.upload("a/b/c").copied == ids("a", "a/b", "a/b/c")[allowed:]
     assert every_parent_present(remote)
@@ -514,7 +527,7 @@ def test_upload_tree_without_a_prefix_copies_everything(
     for text in ["a/b", "c", "d/e/f"]:
         both.create(text, n=text)
     report = both.upload_tree()
-    assert report.copied == local.list()
+    assert report.copied == local.list_namespaces()
     assert contents(remote) == contents(local)
     assert both.diff().in_sync
 
@@ -566,7 +579,7 @@ def test_a_tree_transfer_of_nothing_reports_nothing(
         report = both.upload_tree("missing")
     assert report.copied == []
     assert report.skipped == []
-    assert remote.list() == []
+    assert remote.list_namespaces() == []
 
 
 def test_download_tree_copies_the_remote_subtree(

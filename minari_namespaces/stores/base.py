@@ -1,0 +1,299 @@
+"""The rules and texts every store shares, and the skeleton they are built on.
+
+One owner per rule: the layout constants, every standard error text (built from
+the store's URL, so each store says the same words for the same situation), the
+dataset rule, ``create_many`` (check every conflict first, then parents first,
+one level at a time), ``children`` from a listing and the default ``get_many``
+live here. A store implements only its primitives (see
+:class:`NamespaceStoreBase`); the in-memory fake in
+:mod:`minari_namespaces.testing` is built on the same base.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from minari_namespaces.errors import (
+    NamespaceConflictError,
+    NamespaceExistsError,
+    NamespaceNotEmptyError,
+    NamespaceNotFoundError,
+)
+from minari_namespaces.identifier import NamespaceId, check_batch_twins
+from minari_namespaces.metadata import (
+    METADATA_FILENAME,
+    MetadataChange,
+    NamespaceMetadata,
+    decode_metadata,
+)
+
+__all__ = [
+    "DATASET_MARKER",
+    "METADATA_FILENAME",
+    "OS_JUNK_FILES",
+    "NamespaceStoreBase",
+    "StoreTexts",
+    "datasets_in",
+    "inside_dataset",
+]
+
+#: The entry that makes a folder a Minari dataset (``<name>/data/...``).
+DATASET_MARKER: Final = "data"
+#: Files the operating system leaves behind; they do not make a namespace non-empty.
+OS_JUNK_FILES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+_SHOWN: Final = 5
+
+Parts = tuple[str, ...]
+
+
+def datasets_in(keys: Iterable[Parts]) -> set[Parts]:
+    """The dataset folders among object keys given as path segments: every
+    folder with a ``data`` entry directly inside it."""
+    return {key[:i] for key in keys for i, part in enumerate(key) if part == DATASET_MARKER and i}
+
+
+def inside_dataset(parts: Parts, datasets: set[Parts]) -> Parts | None:
+    """The folder of ``datasets`` that ``parts`` is (or lies inside), if any."""
+    for depth in range(1, len(parts) + 1):
+        if parts[:depth] in datasets:
+            return parts[:depth]
+    return None
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_SHOWN])
+    return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+
+
+class StoreTexts:
+    """Every standard error of a store, worded once, naming the store's URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/") or url
+
+    def where(self, ns: NamespaceId | None) -> str:
+        """The location of ``ns`` (the store itself for ``None``)."""
+        return self.url if ns is None else f"{self.url}/{ns}"
+
+    def marker(self, ns: NamespaceId) -> str:
+        """The location of the marker of ``ns``."""
+        return f"{self.where(ns)}/{METADATA_FILENAME}"
+
+    def not_found(self, ns: NamespaceId) -> NamespaceNotFoundError:
+        return NamespaceNotFoundError(
+            f"Namespace '{ns}' does not exist in {self.url} (no {METADATA_FILENAME} at "
+            f"{self.where(ns)}). Create it first, or check the spelling."
+        )
+
+    def exists(self, ns: NamespaceId) -> NamespaceExistsError:
+        return NamespaceExistsError(f"Namespace '{ns}' already exists in {self.url}.")
+
+    def not_empty(self, ns: NamespaceId, holds: Sequence[str]) -> NamespaceNotEmptyError:
+        return NamespaceNotEmptyError(
+            f"Namespace '{ns}' is not empty: {self.where(ns)} still holds {_listing(holds)}. "
+            "Delete its datasets and child namespaces first."
+        )
+
+    def dataset_conflict(self, ns: NamespaceId, dataset: Parts) -> NamespaceConflictError:
+        what = "is" if dataset == ns.parts else "lies inside"
+        return NamespaceConflictError(
+            f"Cannot create namespace '{ns}': it {what} the dataset folder "
+            f"{self.url}/{'/'.join(dataset)}. Namespaces cannot be created in or on datasets."
+        )
+
+    def twin_conflict(self, ns: NamespaceId, twin: Parts) -> NamespaceConflictError:
+        return NamespaceConflictError(
+            f"Cannot create namespace '{ns}': {self.url}/{'/'.join(twin)} differs from it "
+            "only in letter case or Unicode form, which would collide on macOS and Windows. "
+            "Rename one of them."
+        )
+
+    def not_a_folder(self, ns: NamespaceId, blocked: Parts) -> NamespaceConflictError:
+        return NamespaceConflictError(
+            f"Cannot create namespace '{ns}': {self.url}/{'/'.join(blocked)} is a file or a "
+            "symbolic link, not a folder. Move it away first."
+        )
+
+
+class NamespaceStoreBase(ABC):
+    """The skeleton of a :class:`~minari_namespaces.repository.NamespaceRepository`.
+
+    A store provides its primitives; this class turns them into the whole
+    protocol, with the same rules and texts everywhere:
+
+    - :meth:`_read_marker`: the raw marker of a namespace, or ``None`` when it is
+      absent, which includes "at or inside a dataset folder" (the dataset rule);
+    - :meth:`_check_batch`: raise the conflict a create of any id of a batch would
+      meet (dataset, file, link, case-only twin), writing nothing, and return the
+      ids that are already known to exist (may be empty: ``_create_level`` is the
+      authority);
+    - :meth:`_create_one`: one create-only write, raising ``FileExistsError``
+      (chained to the backend's own error) when the namespace exists; a store
+      that can write a whole level at once overrides :meth:`_create_level` too;
+    - :meth:`modify`, :meth:`delete`, :meth:`list_namespaces`, :meth:`has_datasets`.
+
+    ``exists``, ``get``, ``get_many``, ``create``, ``create_many``, ``replace``
+    and ``children`` come from here; a store overrides one only to do the same
+    thing with fewer requests.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.texts = StoreTexts(url)
+
+    @property
+    def url(self) -> str:
+        """Where the store lives, without credentials."""
+        return self.texts.url
+
+    # -- primitives ----------------------------------------------------------
+
+    @abstractmethod
+    def _read_marker(self, ns: NamespaceId) -> bytes | None:
+        """The raw marker of ``ns``; ``None`` if absent or in or on a dataset."""
+
+    @abstractmethod
+    def _check_batch(self, batch: Sequence[NamespaceId]) -> set[NamespaceId]:
+        """Raise the first conflict of ``batch``; return ids known to exist."""
+
+    @abstractmethod
+    def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
+        """Create-only write of ``ns``; ``FileExistsError`` if it exists."""
+
+    def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
+        """Create-only writes of one level; ``True`` where the namespace existed."""
+        existed: list[bool] = []
+        for ns, payload in items:
+            try:
+                self._create_one(ns, payload)
+            except FileExistsError:
+                existed.append(True)
+            else:
+                existed.append(False)
+        return existed
+
+    @abstractmethod
+    def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
+        """Read, change and write ``ns`` atomically; return what was written."""
+
+    @abstractmethod
+    def delete(self, ns: NamespaceId) -> None:
+        """Delete the empty namespace ``ns``."""
+
+    @abstractmethod
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
+        """Every namespace in the subtree of ``prefix``, sorted."""
+
+    @abstractmethod
+    def has_datasets(self, ns: NamespaceId) -> bool:
+        """Whether a dataset folder lies directly inside ``ns``."""
+
+    # -- the protocol, once ----------------------------------------------------
+
+    def decode(self, ns: NamespaceId, raw: bytes) -> NamespaceMetadata:
+        """Decode the marker of ``ns``, naming it if it is corrupt."""
+        return decode_metadata(raw, self.texts.marker(ns))
+
+    def exists(self, ns: NamespaceId) -> bool:
+        """Whether ``ns`` exists.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        return self._read_marker(ns) is not None
+
+    def get(self, ns: NamespaceId) -> NamespaceMetadata:
+        """Read the metadata of ``ns``.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the marker is not a JSON object of at most 1 MiB.
+            RemoteError: If a remote backend fails.
+        """
+        raw = self._read_marker(ns)
+        if raw is None:
+            raise self.texts.not_found(ns)
+        return self.decode(ns, raw)
+
+    def get_many(self, ids: Iterable[NamespaceId]) -> dict[NamespaceId, NamespaceMetadata]:
+        """Read several namespaces; missing ones are left out.
+
+        Raises:
+            CorruptMetadataError: If a marker is corrupt.
+            RemoteError: If a remote backend fails.
+        """
+        found: dict[NamespaceId, NamespaceMetadata] = {}
+        for ns in dict.fromkeys(ids):
+            raw = self._read_marker(ns)
+            if raw is not None:
+                found[ns] = self.decode(ns, raw)
+        return found
+
+    def create(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Create ``ns`` atomically; of racing creators exactly one wins.
+
+        Raises:
+            NamespaceExistsError: If ``ns`` already exists.
+            NamespaceConflictError: If a dataset, a file, a link or a case-only
+                twin holds the path.
+            RemoteError: If a remote backend fails.
+        """
+        payload = metadata.to_json_bytes()
+        if self._check_batch([ns]):
+            raise self.texts.exists(ns)
+        try:
+            self._create_one(ns, payload)
+        except FileExistsError as error:
+            raise self.texts.exists(ns) from error
+
+    def create_many(
+        self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]
+    ) -> list[NamespaceId]:
+        """Create each namespace, parents first, create-only.
+
+        Every conflict (datasets, files, links, case-only twins, twins inside the
+        batch) is checked before anything is written; then one level at a time,
+        so a parent is always written before its children.
+
+        Returns:
+            The namespaces that already existed and were left as they were.
+
+        Raises:
+            NamespaceConflictError: If something else holds a path.
+            RemoteError: If a remote backend fails.
+        """
+        batch = [(ns, metadata.to_json_bytes()) for ns, metadata in items]
+        if not batch:
+            return []
+        ids = [ns for ns, _ in batch]
+        check_batch_twins(ids)
+        existed = self._check_batch(ids)
+        for depth in sorted({ns.depth for ns in ids}):
+            level = [(ns, raw) for ns, raw in batch if ns.depth == depth and ns not in existed]
+            if level:
+                flags = self._create_level(level)
+                existed |= {ns for (ns, _), was in zip(level, flags, strict=True) if was}
+        return [ns for ns in ids if ns in existed]
+
+    def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Overwrite the metadata of ``ns`` atomically.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the stored marker is corrupt.
+            RemoteError: If a remote backend fails.
+        """
+        self.modify(ns, lambda _current: metadata)
+
+    def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
+        """The namespaces directly inside ``ns`` (top level for ``None``), sorted.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        depth = 1 if ns is None else ns.depth + 1
+        return [child for child in self.list_namespaces(ns) if child.depth == depth]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"

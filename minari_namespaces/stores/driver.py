@@ -1,0 +1,223 @@
+"""The driver contract, and the generic driver that works on every fsspec backend.
+
+:class:`~minari_namespaces.stores.fsspec.FsspecNamespaceRepository` owns the
+layout and the rules; a driver owns the object I/O of one kind of backend. The
+repository picks a driver from its table by protocol, so a new backend is one
+module with one :class:`Driver` subclass and one row in that table.
+
+Paths are fsspec paths without the protocol (``bucket/prefix/a/namespace_metadata.json``).
+
+The contract, method by method:
+
+- :meth:`Driver.read` returns the bytes of an object, at most
+  ``MAX_METADATA_BYTES + 1`` of them (so an oversized object is refused without
+  being downloaded), or :data:`MISSING`. It never follows a link and never blocks
+  on something that is not a regular object.
+- :meth:`Driver.read_versioned` returns the same bytes with a version token (an
+  ETag, a generation, a commit id, or ``None`` where the backend has none) taken
+  in the same request, for a later :meth:`Driver.write_if`.
+- :meth:`Driver.read_many` reads many objects, concurrently where it can.
+- :meth:`Driver.create` writes an object only if it is absent, as one atomic
+  step decided by the backend: it raises ``FileExistsError`` if the object
+  exists, so of racing creators exactly one wins.
+- :meth:`Driver.create_all` is :meth:`Driver.create` for a batch of one depth
+  level, returning for each item whether it existed; every write of the batch has
+  finished (or failed) when it returns or raises.
+- :meth:`Driver.write_if` overwrites an object only if its version is still the
+  one read; otherwise it raises :class:`ConflictError` and the caller reads again.
+  A driver whose backend has no such condition (:attr:`Driver.compare_and_swap`
+  is false) writes unconditionally and relies on :meth:`Driver.exclusive`.
+- :meth:`Driver.exclusive` guards a read-modify-write of one object: a no-op on
+  compare-and-swap backends, a cross-process lock on ``file://``, a lock within
+  this process elsewhere.
+- :meth:`Driver.remove` deletes the given objects of one folder, the marker last.
+- :meth:`Driver.find` lists every object under a folder (recursively) with as few
+  requests as the backend allows; a failing listing raises, it is never
+  mistaken for an empty folder.
+- :meth:`Driver.names` lists the names directly inside a folder (objects and
+  sub-folders), and :meth:`Driver.any_under` tells whether anything lies at or
+  under a path (one cheap request where the backend allows).
+
+Backend errors propagate as they are; the repository turns them into
+:class:`~minari_namespaces.errors.RemoteError` with a clean message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from minari_namespaces.metadata import MAX_METADATA_BYTES
+
+__all__ = ["MISSING", "AsyncDriver", "ConflictError", "Driver", "Missing", "Read"]
+
+#: How many requests an asynchronous driver keeps in flight.
+BATCH: Final = 64
+
+
+class Missing:
+    """The type of :data:`MISSING`: an object that is not there."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+#: What a read returns for an absent object.
+MISSING: Final = Missing()
+#: A versioned read: the bytes (or :data:`MISSING`) and the version token.
+Read = tuple[bytes | Missing, Any]
+
+
+class ConflictError(Exception):
+    """A conditional write lost against another writer; read again and retry."""
+
+
+def walks_folders(fs: Any) -> bool:
+    """Whether ``fs.find`` is fsspec's generic walk (one listing per folder)."""
+    from fsspec.asyn import AsyncFileSystem
+    from fsspec.spec import AbstractFileSystem
+
+    if isinstance(fs, AsyncFileSystem):
+        return type(fs)._find is AsyncFileSystem._find
+    return type(fs).find is AbstractFileSystem.find
+
+
+class Driver:
+    """Object I/O through the plain fsspec API; works on every backend.
+
+    Creates use ``pipe_file(..., mode="create")``; overwrites are unconditional
+    and serialised within this process only.
+
+    Args:
+        fs: The fsspec filesystem.
+        root: The store's root path (without protocol).
+    """
+
+    #: Whether :meth:`write_if` is a real compare-and-swap across processes.
+    compare_and_swap = False
+
+    def __init__(self, fs: Any, root: str) -> None:
+        self.fs = fs
+        self.root = root
+        self._lock = threading.RLock()
+        self._list_by_folder = walks_folders(fs)
+
+    def read(self, path: str) -> bytes | Missing:
+        try:
+            with self.fs.open(path, "rb") as handle:
+                data: bytes = handle.read(MAX_METADATA_BYTES + 1)
+        except FileNotFoundError:
+            return MISSING
+        return data
+
+    def read_versioned(self, path: str) -> Read:
+        return self.read(path), None
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | Missing]:
+        return {path: self.read(path) for path in paths}
+
+    def create(self, path: str, payload: bytes) -> None:
+        self.fs.pipe_file(path, payload, mode="create")
+
+    def create_all(self, items: Sequence[tuple[str, bytes]]) -> list[bool]:
+        existed: list[bool] = []
+        for path, payload in items:
+            try:
+                self.create(path, payload)
+            except FileExistsError:
+                existed.append(True)
+            else:
+                existed.append(False)
+        return existed
+
+    def write_if(self, path: str, payload: bytes, version: Any) -> None:
+        self.fs.pipe_file(path, payload)
+
+    @contextmanager
+    def exclusive(self, path: str) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def remove(self, paths: Sequence[str], folder: str) -> None:
+        for path in paths:
+            self.fs.rm_file(path)
+
+    def find(self, path: str) -> list[str]:
+        self.fs.invalidate_cache(path)
+        if self._list_by_folder:
+            return self._walk_folders(path)
+        try:
+            found = self.fs.find(path, withdirs=False, detail=True)
+        except FileNotFoundError:
+            return []
+        return [
+            name
+            for name, info in found.items()
+            if info.get("type") == "file" and not info.get("islink", False)
+        ]
+
+    def _walk_folders(self, root: str) -> list[str]:
+        """Files under ``root``, one listing per folder. fsspec's generic walk
+        silently skips every folder whose listing fails (its ``on_error`` does
+        not reach sub-folders); here only a folder that has vanished is skipped,
+        and any other failure fails the whole listing."""
+        files: list[str] = []
+        folders = [root.rstrip("/")]
+        while folders:
+            folder = folders.pop()
+            self.fs.invalidate_cache(folder)
+            try:
+                entries = self.fs.ls(folder, detail=True)
+            except FileNotFoundError:
+                continue
+            for info in entries:
+                name = str(info["name"]).rstrip("/")
+                if name == folder or info.get("islink", False):
+                    continue
+                if info.get("type") == "directory":
+                    folders.append(name)
+                elif info.get("type") == "file":
+                    files.append(name)
+        return files
+
+    def names(self, folder: str) -> list[str]:
+        self.fs.invalidate_cache(folder)
+        try:
+            entries = self.fs.ls(folder, detail=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in entries]
+
+    def any_under(self, path: str) -> bool:
+        if self.names(path):
+            return True
+        return not isinstance(self.read(path), Missing)
+
+    def invalidate(self, path: str) -> None:
+        self.fs.invalidate_cache(path)
+
+
+class AsyncDriver(Driver):
+    """The generic driver with batched concurrent reads, for asynchronous filesystems."""
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | Missing]:
+        from fsspec.asyn import sync
+
+        async def gather() -> list[bytes | Missing]:
+            results: list[bytes | Missing] = []
+            for start in range(0, len(paths), BATCH):
+                batch = paths[start : start + BATCH]
+                results.extend(await asyncio.gather(*(self._read_async(p) for p in batch)))
+            return results
+
+        return dict(zip(paths, sync(self.fs.loop, gather), strict=True))
+
+    async def _read_async(self, path: str) -> bytes | Missing:
+        try:
+            data: bytes = await self.fs._cat_file(path, start=0, end=MAX_METADATA_BYTES + 1)
+        except FileNotFoundError:
+            return MISSING
+        return data

@@ -1,0 +1,450 @@
+"""``FsspecNamespaceRepository``: namespaces on any fsspec filesystem.
+
+Layout under the URL's root: ``<ns>/namespace_metadata.json`` (Minari's GCS layout
+when the root is a bucket). Object stores have no folders: a namespace exists iff
+its marker object does, and keys under ``<folder>/data/`` make ``<folder>`` a
+dataset, inside which no namespace exists.
+
+The object I/O is a driver's (:mod:`minari_namespaces.stores.driver`), picked from
+:data:`DRIVERS` by protocol; the layout, the rules and the texts are this module's
+and the base's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from minari_namespaces.atomic import is_temp_name
+from minari_namespaces.errors import NamespaceError, RemoteError, warn_skipped
+from minari_namespaces.identifier import NamespaceId, portable_key
+from minari_namespaces.metadata import METADATA_FILENAME, MetadataChange, NamespaceMetadata
+from minari_namespaces.stores.base import (
+    DATASET_MARKER,
+    OS_JUNK_FILES,
+    NamespaceStoreBase,
+    Parts,
+    datasets_in,
+    inside_dataset,
+)
+from minari_namespaces.stores.driver import AsyncDriver, ConflictError, Driver, Missing
+
+__all__ = ["DRIVERS", "FsspecNamespaceRepository"]
+
+#: The driver of each protocol, as ``module:class``; any other protocol gets the
+#: generic driver. A new backend is one module and one row here.
+DRIVERS: Final[dict[str, str]] = {
+    "s3": "minari_namespaces.stores.s3:S3Driver",
+    "s3a": "minari_namespaces.stores.s3:S3Driver",
+    "file": "minari_namespaces.stores.file:FileDriver",
+    "local": "minari_namespaces.stores.file:FileDriver",
+}
+#: The extra that installs each protocol's package.
+_EXTRAS: Final = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
+_CAS_ATTEMPTS: Final = 50
+#: Up to this many leaves, conflicts are checked level by level, not by a listing.
+_SHALLOW_CHECKS: Final = 4
+#: Up to this many folders, the dataset rule is checked by probes, not a listing.
+_PROBES: Final = 16
+# ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``.
+_USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::[^@]*)?)@")
+
+
+def _redact(url: str) -> str:
+    return _USERINFO.sub(r"\1", url)
+
+
+def _userinfo_of(url: str) -> list[str]:
+    """The credentials a URL carries before ``@`` (``s3://key:secret@bucket``)."""
+    match = _USERINFO.match(url)
+    if match is None or not match.group(2):
+        return []
+    userinfo = match.group(2)
+    return [userinfo, *(part for part in re.split("[:/]", userinfo) if len(part) >= 4)]
+
+
+def _secrets_of(options: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for value in options.values():
+        if isinstance(value, str) and len(value) >= 4:
+            found.append(value)
+        elif isinstance(value, dict):
+            found.extend(_secrets_of(value))
+    return found
+
+
+def _install_hint(protocol: str, detail: str) -> str:
+    """What to install for ``protocol``, unless ``detail`` says so already."""
+    from fsspec.registry import known_implementations
+
+    extra = _EXTRAS.get(protocol)
+    if extra is not None:
+        return f" Install it with: pip install 'minari-namespaces[{extra}]'."
+    known = known_implementations.get(protocol)
+    if known is None:
+        return (
+            f" No fsspec implementation is registered for '{protocol}://': check the URL, "
+            "or install the package that provides this protocol."
+        )
+    advice = known.get("err")
+    return f" {advice}." if advice and advice not in detail else ""
+
+
+def _driver_for(protocols: set[str], fs: Any, root: str) -> Driver:
+    for protocol in sorted(protocols):
+        target = DRIVERS.get(protocol)
+        if target is not None:
+            module, name = target.split(":")
+            driver: type[Driver] = getattr(importlib.import_module(module), name)
+            return driver(fs, root)
+    return AsyncDriver(fs, root) if getattr(fs, "async_impl", False) else Driver(fs, root)
+
+
+class FsspecNamespaceRepository(NamespaceStoreBase):
+    """Namespaces under any fsspec URL: ``s3://bucket/prefix``, ``gs://bucket``,
+    ``file:///path``, ``memory://name``, ...
+
+    Args:
+        url: Where the tree lives. Credentials must go in ``storage_options``,
+            never in the URL.
+        **storage_options: Passed to the fsspec filesystem (``key``, ``secret``,
+            ``token``, ``endpoint_url``, ...). They never appear in :attr:`url`,
+            ``repr`` or error messages.
+
+    Raises:
+        RemoteError: If the backend is unknown or its package is not installed
+            (install the matching extra, e.g. ``minari-namespaces[s3]``).
+    """
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        import fsspec
+        from fsspec.core import split_protocol
+
+        protocol = split_protocol(url)[0] or "file"
+        # Longest first, so that no secret is left half-scrubbed by a shorter one.
+        self._secrets = sorted(
+            {*_secrets_of(storage_options), *_userinfo_of(url)}, key=len, reverse=True
+        )
+        shown = self._scrub(_redact(url))
+        super().__init__(shown)
+        try:
+            cls = fsspec.get_filesystem_class(protocol)
+            root = str(cls._strip_protocol(url))
+            fs = cls(**storage_options)
+        except (ImportError, ValueError) as error:
+            detail = self._scrub(str(error))
+            raise RemoteError(
+                f"Cannot open the store at {shown}: {detail}.{_install_hint(protocol, detail)}"
+            ) from None
+        self._root: str = root.rstrip("/") if root not in ("/", "") else root
+        self._fs = fs
+        if self._root:
+            super().__init__(self._scrub(_redact(fs.unstrip_protocol(self._root))))
+        own = cls.protocol if isinstance(cls.protocol, tuple) else (cls.protocol,)
+        self._driver = _driver_for({protocol, *own}, fs, self._root)
+
+    @property
+    def fs(self) -> Any:
+        """The underlying fsspec filesystem."""
+        return self._fs
+
+    @property
+    def compare_and_swap(self) -> bool:
+        """Whether ``replace``/``modify`` are compare-and-swap across processes
+        (S3) rather than serialised by a lock (``file://``) or within this
+        process only (other backends)."""
+        return self._driver.compare_and_swap
+
+    # -- naming --------------------------------------------------------------
+
+    def _folder(self, parts: Parts) -> str:
+        if not parts:
+            return self._root
+        joined = "/".join(parts)
+        return f"{self._root}/{joined}" if self._root else joined
+
+    def _marker(self, ns: NamespaceId) -> str:
+        return f"{self._folder(ns.parts)}/{METADATA_FILENAME}"
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    @contextmanager
+    def _backend(self, action: str, ns: NamespaceId | None = None) -> Iterator[None]:
+        """Turn backend failures into ``RemoteError`` with a clean message."""
+        try:
+            yield
+        except (NamespaceError, ConflictError, FileExistsError):
+            raise
+        except Exception as error:
+            detail = self._scrub(f"{type(error).__name__}: {error}")
+            raise RemoteError(f"Could not {action} at {self.texts.where(ns)}: {detail}") from error
+
+    # -- the dataset rule ----------------------------------------------------
+
+    def _datasets_above(self, ids: Sequence[NamespaceId]) -> set[Parts]:
+        """The folders on the paths of ``ids`` (themselves included) that are
+        datasets: one probe per folder for a few, one listing for many."""
+        folders = {ns.parts[:depth] for ns in ids for depth in range(1, ns.depth + 1)}
+        if len(folders) > _PROBES:
+            tops = {ns.parts[0] for ns in ids}
+            scope = (next(iter(tops)),) if len(tops) == 1 else ()
+            return datasets_in(self._keys(scope)) & folders
+        with self._backend("check namespaces"):
+            return {
+                folder
+                for folder in sorted(folders)
+                if self._driver.any_under(f"{self._folder(folder)}/{DATASET_MARKER}")
+            }
+
+    # -- primitives ----------------------------------------------------------
+
+    def _read_marker(self, ns: NamespaceId) -> bytes | None:
+        return self._read_markers([ns]).get(ns)
+
+    def _read_markers(self, ids: Sequence[NamespaceId]) -> dict[NamespaceId, bytes]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        paths = [self._marker(ns) for ns in wanted]
+        with self._backend(
+            "read namespace" if len(wanted) == 1 else "read namespaces",
+            wanted[0] if len(wanted) == 1 else None,
+        ):
+            found = (
+                self._driver.read_many(paths)
+                if len(paths) > 1
+                else {paths[0]: self._driver.read(paths[0])}
+            )
+        present = {
+            ns: data
+            for ns, path in zip(wanted, paths, strict=True)
+            if not isinstance(data := found[path], Missing)
+        }
+        if not present:
+            return {}
+        datasets = self._datasets_above(list(present))
+        return {
+            ns: data for ns, data in present.items() if inside_dataset(ns.parts, datasets) is None
+        }
+
+    def get_many(self, ids: Iterable[NamespaceId]) -> dict[NamespaceId, NamespaceMetadata]:
+        """Read several namespaces in one batched, concurrent request set.
+
+        Raises:
+            CorruptMetadataError: If an object is corrupt.
+            RemoteError: If the backend fails.
+        """
+        return {ns: self.decode(ns, raw) for ns, raw in self._read_markers(list(ids)).items()}
+
+    def _keys(self, scope: Parts) -> list[Parts]:
+        """Every object under ``scope`` as path segments relative to the root."""
+        with self._backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
+            paths = self._driver.find(self._folder(scope))
+        base = f"{self._root}/" if self._root else ""
+        return [tuple(path[len(base) :].split("/")) for path in paths if path.startswith(base)]
+
+    def _check_batch(self, batch: Sequence[NamespaceId]) -> set[NamespaceId]:
+        """All conflicts before anything is written: for a few chains (an upload
+        with its parents) one shallow listing per level, so the cost does not grow
+        with the tree; for a larger batch one recursive listing of its subtree."""
+        leaves = {ns for ns in batch if not any(ns.is_ancestor_of(other) for other in batch)}
+        if len(leaves) <= _SHALLOW_CHECKS:
+            for leaf in sorted(leaves):
+                self._check_free(leaf)  # covers every ancestor of the leaf too
+            return set()
+        tops = {ns.parts[0] for ns in batch}
+        scope = (next(iter(tops)),) if len(tops) == 1 else ()
+        keys = self._keys(scope)
+        with self._backend("list namespaces"):
+            top_names = self._driver.names(self._root) if scope else []
+        folded: dict[tuple[Parts, str], set[str]] = {}
+        for folder in {key[:i] for key in keys for i in range(1, len(key))} | {
+            (name,) for name in top_names
+        }:
+            folded.setdefault((folder[:-1], portable_key(folder[-1])), set()).add(folder[-1])
+        datasets = datasets_in(keys)
+        for ns in batch:
+            dataset = inside_dataset(ns.parts, datasets)
+            if dataset is not None:
+                raise self.texts.dataset_conflict(ns, dataset)
+            for depth in range(1, ns.depth + 1):
+                above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
+                for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
+                    if self._holds((*above, twin)):
+                        raise self.texts.twin_conflict(ns, (*above, twin))
+        markers = {key[:-1] for key in keys if key[-1] == METADATA_FILENAME}
+        return {ns for ns in batch if ns.parts in markers}
+
+    def _check_free(self, ns: NamespaceId) -> None:
+        """Refuse a path held by a dataset or a case-only twin: one shallow
+        listing per level (``ns`` and every ancestor)."""
+        with self._backend("check namespace", ns):
+            for depth in range(ns.depth + 1):
+                here = ns.parts[:depth]
+                names = self._driver.names(self._folder(here))
+                if depth and DATASET_MARKER in names and self._holds((*here, DATASET_MARKER)):
+                    raise self.texts.dataset_conflict(ns, here)
+                if depth == ns.depth:
+                    return
+                wanted = ns.parts[depth]
+                for twin in sorted(names):
+                    if (
+                        twin != wanted
+                        and portable_key(twin) == portable_key(wanted)
+                        and self._holds((*here, twin))
+                    ):
+                        raise self.texts.twin_conflict(ns, (*here, twin))
+                if wanted not in names:
+                    return
+
+    def _holds(self, parts: Parts) -> bool:
+        """Whether an object lies at or under ``parts``: some stores (such as
+        SeaweedFS) keep listing a folder after its last key is gone."""
+        path = self._folder(parts)
+        if self._driver.find(path):
+            return True
+        return not isinstance(self._driver.read(path), Missing)
+
+    def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
+        try:
+            with self._backend("create namespace", ns):
+                self._driver.create(self._marker(ns), payload)
+        finally:
+            self._driver.invalidate(self._folder(ns.parts))
+
+    def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
+        try:
+            with self._backend("create namespaces"):
+                return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
+        finally:
+            for ns, _ in items:
+                self._driver.invalidate(self._folder(ns.parts))
+
+    # -- listing -------------------------------------------------------------
+
+    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], set[Parts]]:
+        """Namespaces under ``prefix`` and the folders that are datasets."""
+        keys = self._keys(() if prefix is None else prefix.parts)
+        datasets = datasets_in(keys)
+        found: list[NamespaceId] = []
+        skipped: list[str] = []
+        for key in keys:
+            parts = key[:-1]
+            if key[-1] != METADATA_FILENAME or not parts or DATASET_MARKER in parts:
+                continue
+            if inside_dataset(parts, datasets) is not None:
+                continue
+            text = "/".join(parts)
+            try:
+                ns = NamespaceId(text)
+            except (ValueError, TypeError):
+                ns = None
+            if ns is None or str(ns) != text:
+                skipped.append("/".join(key))
+                continue
+            found.append(ns)
+        if skipped:
+            warn_skipped(skipped, f"key(s) in {self.url}", "")
+        found.sort()
+        return found, datasets
+
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
+        """Every namespace under ``prefix`` (included), in tree order.
+
+        One recursive listing; dataset folders and invalid keys are skipped.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        found, datasets = self._scan(prefix)
+        if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:
+            return []
+        return found
+
+    def has_datasets(self, ns: NamespaceId) -> bool:
+        """Whether a dataset folder lies directly inside ``ns``.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        _, datasets = self._scan(ns)
+        return any(len(folder) == ns.depth + 1 for folder in datasets)
+
+    # -- writing -------------------------------------------------------------
+
+    def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
+        """Read, change and write ``ns`` without losing a concurrent update.
+
+        On S3 this is a compare-and-swap on the ETag, retried on conflict; on
+        ``file://`` it holds the folder's ``flock``; elsewhere it is serialised
+        within this process only.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the object is corrupt.
+            RemoteError: If the backend fails or the conflict never clears.
+        """
+        path = self._marker(ns)
+        if self._datasets_above([ns]):
+            raise self.texts.not_found(ns)
+        for attempt in range(_CAS_ATTEMPTS):
+            with self._backend("update namespace", ns), self._driver.exclusive(path):
+                data, version = self._driver.read_versioned(path)
+                if isinstance(data, Missing):
+                    raise self.texts.not_found(ns)
+                updated = change(self.decode(ns, data))
+                try:
+                    self._driver.write_if(path, updated.to_json_bytes(), version)
+                except ConflictError:
+                    pass
+                else:
+                    return updated
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise RemoteError(
+            f"Could not update namespace '{ns}' in {self.url}: "
+            f"{_CAS_ATTEMPTS} concurrent writers kept winning; try again."
+        )
+
+    def delete(self, ns: NamespaceId) -> None:
+        """Delete the empty namespace ``ns``.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            NamespaceNotEmptyError: If anything besides its marker lies under it.
+            RemoteError: If the backend fails.
+        """
+        keys = self._keys(ns.parts)
+        marker = (*ns.parts, METADATA_FILENAME)
+        if marker not in keys or self._datasets_above([ns]):
+            raise self.texts.not_found(ns)
+        # What lies directly inside, as the local store names it: a child
+        # namespace or dataset by its folder, a stray object by its name.
+        others = sorted(
+            {
+                key[ns.depth]
+                for key in keys
+                if key != marker
+                and not (
+                    len(key) == ns.depth + 1 and (key[-1] in OS_JUNK_FILES or _is_temp(key[-1]))
+                )
+            }
+        )
+        if others:
+            raise self.texts.not_empty(ns, others)
+        base = self._folder(ns.parts)
+        paths = [f"{base}/{key[-1]}" for key in keys if len(key) == ns.depth + 1]
+        with self._backend("delete namespace", ns):
+            self._driver.remove(sorted(paths, key=lambda p: p.endswith(METADATA_FILENAME)), base)
+            self._driver.invalidate(base)
+
+
+def _is_temp(name: str) -> bool:
+    return is_temp_name(name, METADATA_FILENAME)

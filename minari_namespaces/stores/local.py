@@ -1,0 +1,403 @@
+"""``LocalNamespaceRepository``: namespaces in Minari's local dataset folder.
+
+The layout is Minari's, byte for byte: a namespace is a folder holding a regular
+file ``namespace_metadata.json``; a folder holding ``data`` is a dataset.
+
+Every path is walked one segment at a time from an open descriptor of the root
+with ``O_NOFOLLOW`` (:class:`~minari_namespaces.stores.folders.FolderWalk`), so no
+symbolic link inside the root is ever followed, even if one is swapped in while
+we work. Writes go to a temporary file that is flushed and fsynced, then
+``os.link`` (create-only: of racing creators exactly one wins) or ``os.replace``
+(overwrite) puts it in place: a reader never sees half a file. Changes of one
+namespace are serialised with an advisory ``flock`` on its folder, so a
+read-modify-write never loses a concurrent update.
+
+POSIX only (Linux, macOS): it relies on ``dir_fd`` and ``O_NOFOLLOW``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+from minari_namespaces.atomic import (
+    DIR_FLAGS,
+    LINK_ERRNOS,
+    create_exclusive,
+    folder_lock,
+    is_regular_file,
+    is_temp_name,
+    lexists,
+    read_capped,
+    replace_atomic,
+)
+from minari_namespaces.errors import NamespaceConflictError, NamespaceNotEmptyError, warn_skipped
+from minari_namespaces.identifier import MAX_DEPTH, NamespaceId, is_valid_segment, portable_key
+from minari_namespaces.metadata import (
+    MAX_METADATA_BYTES,
+    METADATA_FILENAME,
+    MetadataChange,
+    NamespaceMetadata,
+)
+from minari_namespaces.stores.base import DATASET_MARKER, OS_JUNK_FILES, NamespaceStoreBase
+from minari_namespaces.stores.folders import FolderWalk
+
+__all__ = ["LocalNamespaceRepository", "default_root"]
+
+#: Threads that write one level of a ``create_many`` batch.
+_WRITERS: Final = 8
+
+
+def default_root() -> Path:
+    """Minari's dataset folder: ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets``."""
+    configured = os.environ.get("MINARI_DATASETS_PATH")
+    if configured:
+        return Path(configured)
+    return Path("~", ".minari", "datasets").expanduser()
+
+
+class _NameIndex:
+    """Entry names of folders, keyed by inode and checked against the folder's
+    modification time, so finding a case-only (or NFC/NFD) twin costs one
+    ``fstat`` instead of a listing of every sibling on every create.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folders: dict[tuple[int, int], tuple[int, dict[str, set[str]]]] = {}
+
+    def names(self, fd: int) -> dict[str, set[str]]:
+        """Names in the folder ``fd``, grouped by their :func:`portable_key`."""
+        info = os.fstat(fd)
+        key = (info.st_dev, info.st_ino)
+        with self._lock:
+            cached = self._folders.get(key)
+            if cached is not None and cached[0] == info.st_mtime_ns:
+                return cached[1]
+        folded: dict[str, set[str]] = {}
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                folded.setdefault(portable_key(entry.name), set()).add(entry.name)
+        with self._lock:
+            self._folders[key] = (info.st_mtime_ns, folded)
+        return folded
+
+    def added(self, fd: int, folded: dict[str, set[str]], name: str) -> None:
+        """Record that we just created ``name`` in the folder ``fd``."""
+        info = os.fstat(fd)
+        with self._lock:
+            folded.setdefault(portable_key(name), set()).add(name)
+            self._folders[(info.st_dev, info.st_ino)] = (info.st_mtime_ns, folded)
+
+
+_NAME_INDEX: Final = _NameIndex()
+
+
+class LocalNamespaceRepository(NamespaceStoreBase):
+    """Namespaces in a local folder, in Minari's layout.
+
+    Args:
+        root: The dataset folder. ``None`` means ``$MINARI_DATASETS_PATH``, else
+            ``~/.minari/datasets``. It is made absolute once, here; reading never
+            creates it, the first write does.
+    """
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        chosen = default_root() if root is None else Path(root).expanduser()
+        self._root = Path(os.path.realpath(os.path.abspath(chosen)))
+        super().__init__(str(self._root))
+
+    @property
+    def root(self) -> Path:
+        """The absolute dataset folder."""
+        return self._root
+
+    # -- walking -------------------------------------------------------------
+
+    def _path(self, ns: NamespaceId) -> str:
+        return os.path.join(self._root, *ns.parts)
+
+    @contextmanager
+    def _folder(self, ns: NamespaceId | None) -> Iterator[FolderWalk | None]:
+        """Open the folder of ``ns`` (the root for ``None``) for reading.
+
+        Yields the walk, or ``None`` when the folder is missing, is not a plain
+        folder, or lies in or on a dataset (the dataset rule).
+        """
+        with FolderWalk(str(self._root)) as walk:
+            if not walk.opened:
+                yield None
+                return
+            for part in ns.parts if ns is not None else ():
+                if not walk.reach((part,)) or lexists(DATASET_MARKER, walk.fd):
+                    yield None
+                    return
+            yield walk
+
+    @contextmanager
+    def _descend(self, ns: NamespaceId, *, make: bool) -> Iterator[FolderWalk]:
+        """Open the folders from the root down to ``ns``, checking each level.
+
+        With ``make``, missing folders are made; without, the walk stops (writing
+        nothing) at the first missing folder.
+
+        Raises:
+            NamespaceConflictError: If a dataset, a file, a link or a case-only
+                twin holds a folder on the way.
+        """
+        with FolderWalk(str(self._root), make=make) as walk:
+            if not walk.opened:
+                yield walk
+                return
+            for depth, part in enumerate(ns.parts, start=1):
+                folded = _NAME_INDEX.names(walk.fd)
+                twins = sorted(folded.get(portable_key(part), set()) - {part})
+                if twins:
+                    raise self.texts.twin_conflict(ns, (*ns.parts[: depth - 1], twins[0]))
+                try:
+                    if not walk.descend(part):
+                        break
+                except OSError as error:
+                    if error.errno in LINK_ERRNOS:
+                        raise self.texts.not_a_folder(ns, ns.parts[:depth]) from error
+                    raise
+                if walk.made:
+                    _NAME_INDEX.added(walk.parent_fd, folded, part)
+                if lexists(DATASET_MARKER, walk.fd):
+                    raise self.texts.dataset_conflict(ns, ns.parts[:depth])
+            yield walk
+
+    # -- primitives ----------------------------------------------------------
+
+    def _read_marker(self, ns: NamespaceId) -> bytes | None:
+        with self._folder(ns) as walk:
+            if walk is None:
+                return None
+            return read_capped(METADATA_FILENAME, walk.fd, MAX_METADATA_BYTES)
+
+    def _check_batch(self, batch: Sequence[NamespaceId]) -> set[NamespaceId]:
+        for ns in batch:
+            with self._descend(ns, make=False):
+                pass
+        return set()
+
+    def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
+        create = super()._create_level
+        if len(items) == 1:
+            return create(items)
+        # Each write still fsyncs; the file system commits concurrent fsyncs together.
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            return list(pool.map(lambda item: create([item])[0], items))
+
+    def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
+        with self._descend(ns, make=True) as walk:
+            try:
+                create_exclusive(walk.fd, METADATA_FILENAME, payload)
+            except FileExistsError:
+                if is_regular_file(METADATA_FILENAME, walk.fd):
+                    raise
+                raise NamespaceConflictError(
+                    f"Cannot create namespace '{ns}': {self.texts.marker(ns)} exists but is "
+                    "not a regular file. Remove it first."
+                ) from None
+
+    # -- reading -------------------------------------------------------------
+
+    def exists(self, ns: NamespaceId) -> bool:
+        """Whether ``ns`` has a regular marker file (links are not followed)."""
+        with self._folder(ns) as walk:
+            return walk is not None and is_regular_file(METADATA_FILENAME, walk.fd)
+
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
+        """Every namespace under ``prefix`` (included), in tree order.
+
+        One ``os.scandir`` walk; dataset folders are not entered, links are not
+        followed, and folders whose names are not valid ids are skipped with one
+        :class:`~minari_namespaces.errors.SkippedEntryWarning`.
+        """
+        found: list[NamespaceId] = []
+        skipped: list[str] = []
+        with self._folder(prefix) as walk:
+            if walk is None:
+                return found
+            self._visit(walk.fd, () if prefix is None else prefix.parts, found, skipped)
+        if skipped:
+            warn_skipped(skipped, "folder(s)", " Rename them to list them as namespaces.")
+        found.sort()
+        return found
+
+    def _visit(
+        self, fd: int, parts: tuple[str, ...], found: list[NamespaceId], skipped: list[str]
+    ) -> None:
+        marker = False
+        subfolders: list[str] = []
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                name = entry.name
+                if name == DATASET_MARKER:
+                    return
+                if name == METADATA_FILENAME:
+                    marker = entry.is_file(follow_symlinks=False)
+                elif entry.is_dir(follow_symlinks=False):
+                    subfolders.append(name)
+        if marker and parts:
+            text = "/".join(parts)
+            if len(text) * 4 <= 512 or len(text.encode("utf-8")) <= 512:
+                found.append(NamespaceId._trusted(text, parts))
+            else:
+                skipped.append(os.path.join(self._root, *parts))
+                return
+        if len(parts) >= MAX_DEPTH:
+            return
+        for name in subfolders:
+            if name.startswith("."):
+                continue  # hidden: tool bookkeeping such as .cache, never a namespace (as Minari)
+            if not is_valid_segment(name):
+                skipped.append(os.path.join(self._root, *parts, name))
+                continue
+            try:
+                child = os.open(name, DIR_FLAGS, dir_fd=fd)
+            except OSError as error:
+                if error.errno in LINK_ERRNOS or error.errno == errno.ENOENT:
+                    continue
+                raise
+            try:
+                self._visit(child, (*parts, name), found, skipped)
+            finally:
+                os.close(child)
+
+    def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
+        """The namespaces directly inside ``ns`` (top level for ``None``), sorted.
+
+        One listing of the folder and a check of each subfolder: a deep tree
+        costs no more than a flat one.
+        """
+        result: list[NamespaceId] = []
+        with self._folder(ns) as walk:
+            if walk is None:
+                return result
+            with os.scandir(walk.fd) as entries:
+                names = [
+                    entry.name
+                    for entry in entries
+                    if entry.is_dir(follow_symlinks=False) and is_valid_segment(entry.name)
+                ]
+            for name in names:
+                child = ns.child(name) if ns is not None else NamespaceId._trusted(name, (name,))
+                if child.depth <= MAX_DEPTH and self._is_namespace_folder(walk.fd, name):
+                    result.append(child)
+        result.sort()
+        return result
+
+    @staticmethod
+    def _is_namespace_folder(parent_fd: int, name: str) -> bool:
+        try:
+            fd = os.open(name, DIR_FLAGS, dir_fd=parent_fd)
+        except OSError as error:
+            if error.errno in LINK_ERRNOS or error.errno == errno.ENOENT:
+                return False
+            raise
+        try:
+            return not lexists(DATASET_MARKER, fd) and is_regular_file(METADATA_FILENAME, fd)
+        finally:
+            os.close(fd)
+
+    def has_datasets(self, ns: NamespaceId) -> bool:
+        """Whether a dataset folder (one holding ``data``) lies directly in ``ns``."""
+        with self._folder(ns) as walk:
+            if walk is None:
+                return False
+            with os.scandir(walk.fd) as entries:
+                names = [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
+            for name in names:
+                try:
+                    child = os.open(name, DIR_FLAGS, dir_fd=walk.fd)
+                except OSError:
+                    continue
+                try:
+                    if lexists(DATASET_MARKER, child):
+                        return True
+                finally:
+                    os.close(child)
+        return False
+
+    # -- writing -------------------------------------------------------------
+
+    def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
+        """Overwrite the metadata of ``ns`` atomically (a corrupt marker too).
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+        """
+        payload = metadata.to_json_bytes()
+        with self._locked(ns) as walk:
+            replace_atomic(walk.fd, METADATA_FILENAME, payload)
+
+    def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
+        """Read, change and write ``ns`` under its folder lock.
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the marker is corrupt.
+        """
+        with self._locked(ns) as walk:
+            payload = read_capped(METADATA_FILENAME, walk.fd, MAX_METADATA_BYTES)
+            if payload is None:
+                raise self.texts.not_found(ns)
+            updated = change(self.decode(ns, payload))
+            replace_atomic(walk.fd, METADATA_FILENAME, updated.to_json_bytes())
+            return updated
+
+    def delete(self, ns: NamespaceId) -> None:
+        """Delete the empty namespace ``ns`` (its marker and OS junk files only).
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            NamespaceNotEmptyError: If anything else is in its folder.
+        """
+        with self._locked(ns) as walk:
+            fd = walk.fd
+            with os.scandir(fd) as entries:
+                is_folder = {entry.name: entry.is_dir(follow_symlinks=False) for entry in entries}
+            removable = {METADATA_FILENAME} | OS_JUNK_FILES
+            # A folder is never junk, even one named like a junk or temporary file.
+            others = sorted(
+                name
+                for name, folder in is_folder.items()
+                if folder or (name not in removable and not is_temp_name(name, METADATA_FILENAME))
+            )
+            if others:
+                raise self.texts.not_empty(ns, others)
+            payload = read_capped(METADATA_FILENAME, fd, MAX_METADATA_BYTES)
+            for name in is_folder:
+                if name != METADATA_FILENAME:
+                    os.unlink(name, dir_fd=fd)
+            os.unlink(METADATA_FILENAME, dir_fd=fd)
+            try:
+                os.rmdir(ns.name, dir_fd=walk.parent_fd)
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or payload is None:
+                    raise
+                # Something appeared in the folder meanwhile: put the marker back.
+                replace_atomic(fd, METADATA_FILENAME, payload)
+                raise NamespaceNotEmptyError(
+                    f"Namespace '{ns}' is not empty: something was added to "
+                    f"{self.texts.where(ns)} while it was being deleted."
+                ) from error
+            os.fsync(walk.parent_fd)
+
+    @contextmanager
+    def _locked(self, ns: NamespaceId) -> Iterator[FolderWalk]:
+        with self._folder(ns) as walk:
+            if walk is None:
+                raise self.texts.not_found(ns)
+            with folder_lock(walk.fd):
+                if not is_regular_file(METADATA_FILENAME, walk.fd):
+                    raise self.texts.not_found(ns)
+                yield walk
