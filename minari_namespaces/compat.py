@@ -39,6 +39,7 @@ from minari_namespaces.repository import open_repository
 from minari_namespaces.service import NamespaceService
 
 __all__ = [
+    "DEFAULT_REMOTE",
     "NAMESPACE_METADATA_FILENAME",
     "NAMESPACE_REGEX",
     "create_namespace",
@@ -58,24 +59,17 @@ NAMESPACE_METADATA_FILENAME = METADATA_FILENAME
 #: Minari's it does not check NFC or the 512-byte limit: use ``validate_namespace``.
 NAMESPACE_REGEX = re.compile(ID_PATTERN)
 
+#: Minari's default remote, used when ``MINARI_REMOTE`` is unset (as in Minari).
+DEFAULT_REMOTE = "hf://farama-minari"
 _URL_FORMS = (
-    "any fsspec URL such as 's3://bucket/prefix', 'gs://bucket', 'file:///path' or "
-    "'memory://name', or Minari's 'gcp://bucket'"
+    "'hf://ORG' (the Hugging Face Hub, Minari's default) or any fsspec URL such as "
+    "'s3://bucket/prefix', 'gs://bucket', 'file:///path' or 'memory://name', or "
+    "Minari's 'gcp://bucket'"
 )
 
 
 def _remote_url() -> str:
-    url = os.environ.get("MINARI_REMOTE")
-    if not url:
-        raise RemoteNotConfiguredError(
-            "MINARI_REMOTE is not set. minari_namespaces.compat needs a remote given as "
-            f"{_URL_FORMS}. Minari's default Hugging Face remote is not supported."
-        )
-    if url.startswith("hf://"):
-        raise RemoteNotConfiguredError(
-            f"MINARI_REMOTE={url!r} is a Hugging Face remote, which minari_namespaces "
-            f"does not support. Use {_URL_FORMS}."
-        )
+    url = os.environ.get("MINARI_REMOTE") or DEFAULT_REMOTE
     if "://" not in url:
         raise RemoteNotConfiguredError(f"MINARI_REMOTE={url!r} is not a URL. Use {_URL_FORMS}.")
     return url
@@ -206,7 +200,7 @@ def list_remote_namespaces() -> list[str]:
     """Names of all namespaces on ``$MINARI_REMOTE``, in plain string order.
 
     Raises:
-        RemoteNotConfiguredError: If ``MINARI_REMOTE`` is unset or unsupported.
+        RemoteNotConfiguredError: If ``MINARI_REMOTE`` is not a URL.
         RemoteError: If the remote fails.
     """
     return sorted(str(ns) for ns in _service(remote=True).list_remote())
@@ -223,7 +217,7 @@ def download_namespace_metadata(namespace: str, overwrite: bool = False) -> None
         NamespaceNotFoundError: ``The namespace '<ns>' doesn't exist in the remote
             Farama server.``
         CorruptMetadataError: If the remote metadata is not a JSON object.
-        RemoteNotConfiguredError: If ``MINARI_REMOTE`` is unset or unsupported.
+        RemoteNotConfiguredError: If ``MINARI_REMOTE`` is not a URL.
         RemoteError: If the remote fails.
     """
     ns = _parse(namespace)
@@ -255,7 +249,7 @@ def upload_namespace(namespace: str, token: str | None) -> None:
     Raises:
         InvalidNamespaceError: If ``namespace`` is malformed.
         NamespaceNotFoundError: ``Namespace '<ns>' does not exist locally.``
-        RemoteNotConfiguredError: If ``MINARI_REMOTE`` is unset or unsupported.
+        RemoteNotConfiguredError: If ``MINARI_REMOTE`` is not a URL.
         RemoteError: If the remote fails.
     """
     ns = _parse(namespace)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from minari_namespaces.errors import (
+    InvalidNamespaceError,
     NamespaceConflictError,
     NamespaceExistsError,
     NamespaceNotEmptyError,
@@ -108,6 +109,12 @@ class StoreTexts:
             f"Cannot create namespace '{ns}': {self.url}/{'/'.join(twin)} differs from it "
             "only in letter case or Unicode form, which would collide on macOS and Windows. "
             "Rename one of them."
+        )
+
+    def unsupported(self, ns: NamespaceId, reason: str) -> InvalidNamespaceError:
+        return InvalidNamespaceError(
+            f"Malformed namespace '{ns}' for {self.url}: {reason}. Choose another name.",
+            reason,
         )
 
     def not_a_folder(self, ns: NamespaceId, blocked: Parts) -> NamespaceConflictError:
@@ -269,12 +276,18 @@ class NamespaceStoreBase(ABC):
         ids = [ns for ns, _ in batch]
         check_batch_twins(ids)
         existed = self._check_batch(ids)
-        for depth in sorted({ns.depth for ns in ids}):
-            level = [(ns, raw) for ns, raw in batch if ns.depth == depth and ns not in existed]
-            if level:
-                flags = self._create_level(level)
-                existed |= {ns for (ns, _), was in zip(level, flags, strict=True) if was}
+        existed |= self._create_levels([(ns, raw) for ns, raw in batch if ns not in existed])
         return [ns for ns in ids if ns in existed]
+
+    def _create_levels(self, items: Sequence[tuple[NamespaceId, bytes]]) -> set[NamespaceId]:
+        """Create ``items`` one depth level at a time, so a parent is always written
+        before its children; return those that existed."""
+        existed: set[NamespaceId] = set()
+        for depth in sorted({ns.depth for ns, _ in items}):
+            level = [(ns, raw) for ns, raw in items if ns.depth == depth]
+            flags = self._create_level(level)
+            existed |= {ns for (ns, _), was in zip(level, flags, strict=True) if was}
+        return existed
 
     def replace(self, ns: NamespaceId, metadata: NamespaceMetadata) -> None:
         """Overwrite the metadata of ``ns`` atomically.

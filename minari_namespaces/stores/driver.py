@@ -37,6 +37,13 @@ The contract, method by method:
 - :meth:`Driver.names` lists the names directly inside a folder (objects and
   sub-folders), and :meth:`Driver.any_under` tells whether anything lies at or
   under a path (one cheap request where the backend allows).
+- :meth:`Driver.repo_name_problem` says why a top-level name cannot be stored
+  (``None`` where any valid id can), so it is refused before anything is written.
+- :attr:`Driver.atomic_batches`: :meth:`Driver.create_all` may take a whole batch,
+  parents and children together, and write it atomically (the Hub: one commit per
+  repository); otherwise the repository hands it one depth level at a time.
+- :meth:`Driver.connect` (a class method) opens the backend for a URL; the default
+  builds the fsspec filesystem of the URL's protocol.
 
 Backend errors propagate as they are; the repository turns them into
 :class:`~minari_namespaces.errors.RemoteError` with a clean message.
@@ -82,7 +89,7 @@ def walks_folders(fs: Any) -> bool:
 
     if isinstance(fs, AsyncFileSystem):
         return type(fs)._find is AsyncFileSystem._find
-    return type(fs).find is AbstractFileSystem.find
+    return getattr(type(fs), "find", None) is AbstractFileSystem.find
 
 
 class Driver:
@@ -98,12 +105,37 @@ class Driver:
 
     #: Whether :meth:`write_if` is a real compare-and-swap across processes.
     compare_and_swap = False
+    #: Whether :meth:`create_all` writes a whole batch (all levels) atomically.
+    atomic_batches = False
+    #: Keys the backend maintains itself in top-level metadata.
+    registry_keys: frozenset[str] = frozenset()
 
     def __init__(self, fs: Any, root: str) -> None:
         self.fs = fs
         self.root = root
         self._lock = threading.RLock()
         self._list_by_folder = walks_folders(fs)
+
+    @classmethod
+    def connect(cls, url: str, options: dict[str, Any]) -> tuple[Driver, str, str]:
+        """Open the store at ``url``: the driver, its root path and the URL to show.
+
+        Raises:
+            ImportError: If the protocol's package is not installed.
+            ValueError: If the URL or an option is not understood.
+        """
+        import fsspec
+        from fsspec.core import split_protocol
+
+        fs_class = fsspec.get_filesystem_class(split_protocol(url)[0] or "file")
+        root = str(fs_class._strip_protocol(url))
+        root = root.rstrip("/") if root not in ("/", "") else root
+        fs = fs_class(**options)
+        driver = cls(fs, root)
+        return driver, root, fs.unstrip_protocol(root) if root else url
+
+    def repo_name_problem(self, top: str) -> str | None:
+        return None
 
     def read(self, path: str) -> bytes | Missing:
         try:

@@ -43,9 +43,10 @@ DRIVERS: Final[dict[str, str]] = {
     "s3a": "minari_namespaces.stores.s3:S3Driver",
     "file": "minari_namespaces.stores.file:FileDriver",
     "local": "minari_namespaces.stores.file:FileDriver",
+    "hf": "minari_namespaces.stores.hub:HubDriver",
 }
 #: The extra that installs each protocol's package.
-_EXTRAS: Final = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
+_EXTRAS: Final = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "hf": "hf"}
 _CAS_ATTEMPTS: Final = 50
 #: Up to this many leaves, conflicts are checked level by level, not by a listing.
 _SHALLOW_CHECKS: Final = 4
@@ -95,14 +96,22 @@ def _install_hint(protocol: str, detail: str) -> str:
     return f" {advice}." if advice and advice not in detail else ""
 
 
-def _driver_for(protocols: set[str], fs: Any, root: str) -> Driver:
-    for protocol in sorted(protocols):
-        target = DRIVERS.get(protocol)
-        if target is not None:
-            module, name = target.split(":")
-            driver: type[Driver] = getattr(importlib.import_module(module), name)
-            return driver(fs, root)
-    return AsyncDriver(fs, root) if getattr(fs, "async_impl", False) else Driver(fs, root)
+def _driver_class(protocol: str) -> type[Driver]:
+    """The driver of ``protocol`` from :data:`DRIVERS`; the generic one otherwise
+    (batched concurrent reads where the filesystem is asynchronous)."""
+    target = DRIVERS.get(protocol)
+    if target is not None:
+        module, name = target.split(":")
+        driver: type[Driver] = getattr(importlib.import_module(module), name)
+        return driver
+    import fsspec
+
+    fs_class = fsspec.get_filesystem_class(protocol)
+    own = fs_class.protocol if isinstance(fs_class.protocol, tuple) else (fs_class.protocol,)
+    for alias in own:
+        if alias in DRIVERS:
+            return _driver_class(alias)
+    return AsyncDriver if getattr(fs_class, "async_impl", False) else Driver
 
 
 class FsspecNamespaceRepository(NamespaceStoreBase):
@@ -122,7 +131,6 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     """
 
     def __init__(self, url: str, **storage_options: Any) -> None:
-        import fsspec
         from fsspec.core import split_protocol
 
         protocol = split_protocol(url)[0] or "file"
@@ -133,25 +141,25 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         shown = self._scrub(_redact(url))
         super().__init__(shown)
         try:
-            cls = fsspec.get_filesystem_class(protocol)
-            root = str(cls._strip_protocol(url))
-            fs = cls(**storage_options)
+            driver_class = _driver_class(protocol)
+            self._driver, self._root, where = driver_class.connect(url, dict(storage_options))
         except (ImportError, ValueError) as error:
             detail = self._scrub(str(error))
             raise RemoteError(
                 f"Cannot open the store at {shown}: {detail}.{_install_hint(protocol, detail)}"
             ) from None
-        self._root: str = root.rstrip("/") if root not in ("/", "") else root
-        self._fs = fs
-        if self._root:
-            super().__init__(self._scrub(_redact(fs.unstrip_protocol(self._root))))
-        own = cls.protocol if isinstance(cls.protocol, tuple) else (cls.protocol,)
-        self._driver = _driver_for({protocol, *own}, fs, self._root)
+        super().__init__(self._scrub(_redact(where)))
 
     @property
     def fs(self) -> Any:
-        """The underlying fsspec filesystem."""
-        return self._fs
+        """The underlying client: the fsspec filesystem (the ``HfApi`` on the Hub)."""
+        return self._driver.fs
+
+    @property
+    def registry_keys(self) -> frozenset[str]:
+        """Keys this store maintains itself in top-level metadata (on the Hub,
+        Minari's ``namespaces`` and ``datasets``); a diff ignores them."""
+        return self._driver.registry_keys
 
     @property
     def compare_and_swap(self) -> bool:
@@ -255,6 +263,10 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         """All conflicts before anything is written: for a few chains (an upload
         with its parents) one shallow listing per level, so the cost does not grow
         with the tree; for a larger batch one recursive listing of its subtree."""
+        for ns in batch:
+            problem = self._driver.repo_name_problem(ns.parts[0])
+            if problem is not None:
+                raise self.texts.unsupported(ns, problem)
         leaves = {ns for ns in batch if not any(ns.is_ancestor_of(other) for other in batch)}
         if len(leaves) <= _SHALLOW_CHECKS:
             for leaf in sorted(leaves):
@@ -319,6 +331,12 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
                 self._driver.create(self._marker(ns), payload)
         finally:
             self._driver.invalidate(self._folder(ns.parts))
+
+    def _create_levels(self, items: Sequence[tuple[NamespaceId, bytes]]) -> set[NamespaceId]:
+        if not self._driver.atomic_batches:
+            return super()._create_levels(items)
+        flags = self._create_level(items)
+        return {ns for (ns, _), was in zip(items, flags, strict=True) if was}
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
         try:

@@ -1,0 +1,442 @@
+"""The Hugging Face Hub driver: Minari's ``hf://ORG`` layout, kept exactly.
+
+Each top-level namespace ``T`` is the dataset repository ``ORG/T``; ``T``'s
+metadata is the repository's root ``namespace_metadata.json`` and ``T/a/b`` lives at
+``a/b/namespace_metadata.json`` inside it. Minari finds sub-namespaces only through
+the *registry*: the ``namespaces`` list in the root metadata (beside ``datasets``,
+which Minari keeps for its datasets). So:
+
+- every write is one commit (``create_commit``) with ``parent_commit`` set to the
+  head that was read: the Hub answers 412 when the head moved, which makes both
+  create-only and compare-and-swap writes, retried on a fresh head;
+- every commit recomputes the registry from the repository's files: afterwards the
+  root's ``namespaces`` lists exactly the sub-namespaces present, even if a racing
+  Minari left it stale; ``datasets`` and every other key are kept;
+- a batch of namespaces in one repository (an ``upload_tree``) is one commit,
+  parents with their children;
+- a top-level id that the Hub cannot hold as a repository name is refused before
+  anything is written.
+
+The client (``huggingface_hub``) skips a commit whose files are all unchanged and
+then checks no parent: a write whose bytes equal what was read is a no-op here, and
+one that the client skipped because *another* writer already stored the same
+bytes is treated as a conflict (read again, and the retry is a true no-op).
+
+Requests: a read is one ``resolve`` GET (capped with ``Range``) that also returns the
+commit it read (``X-Repo-Commit``); a listing is one ``list_datasets`` plus one tree
+listing per repository; a commit costs a tree listing, a root read, the client's
+``preupload`` and the commit itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import quote
+
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.metadata import MAX_METADATA_BYTES, METADATA_FILENAME
+from minari_namespaces.stores.base import datasets_in, inside_dataset
+from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
+
+__all__ = ["HubDriver", "hub_repo_name_problem"]
+
+_REPO_TYPE: Final = "dataset"
+_PRECONDITION_FAILED: Final = 412
+_NOT_FOUND: Final = 404
+_COMMIT_ATTEMPTS: Final = 20
+_READERS: Final = 16
+#: Files the Hub keeps at the root of every repository; never namespace content.
+_HUB_FILES: Final = frozenset({".gitattributes"})
+_REGISTRY: Final = "namespaces"
+_MISSING_CODES: Final = frozenset({"RepoNotFound", "EntryNotFound", "RevisionNotFound"})
+_REPO_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,96}")
+
+
+def hub_repo_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a Hub repository name (the Hub's own rule, as
+    ``huggingface_hub.utils.validate_repo_id`` checks it), or ``None``."""
+    if not _REPO_NAME.fullmatch(name):
+        return "use 1 to 96 ASCII letters, digits, '-', '_' or '.'"
+    if "--" in name or ".." in name:
+        return "'--' and '..' are not allowed"
+    if name[0] in "-." or name[-1] in "-.":
+        return "it may not start or end with '-' or '.'"
+    if name.endswith(".git"):
+        return "it may not end with '.git'"
+    return None
+
+
+@dataclass
+class _Snapshot:
+    """A repository at one commit: its files and its root metadata."""
+
+    sha: str | None
+    files: set[str] = field(default_factory=set)
+    root: bytes | None = None
+
+
+@dataclass
+class _Plan:
+    """What one commit writes and deletes (paths inside the repository)."""
+
+    adds: dict[str, bytes] = field(default_factory=dict)
+    deletes: list[str] = field(default_factory=list)
+
+
+class HubDriver(Driver):
+    """Namespaces on the Hugging Face Hub through ``huggingface_hub``.
+
+    Args:
+        api: The ``HfApi`` client.
+        org: The user or organisation that owns the repositories.
+        token: The token, if one was given (else the client's own: ``HF_TOKEN``...).
+    """
+
+    compare_and_swap = True
+    atomic_batches = True
+    registry_keys = frozenset({_REGISTRY, "datasets"})
+
+    def __init__(self, api: Any, org: str, token: str | None = None) -> None:
+        super().__init__(api, org)
+        self.api = api
+        self.org = org
+        self._token = token
+        # Content read at a commit, which never changes: the next write at that
+        # commit needs it (the root's ``datasets``) without a second request.
+        self._seen: dict[tuple[str, str, str], bytes] = {}
+
+    @classmethod
+    def connect(cls, url: str, options: dict[str, Any]) -> tuple[HubDriver, str, str]:
+        """Open ``hf://ORG`` (or ``hf://datasets/ORG``).
+
+        Raises:
+            ImportError: If ``huggingface_hub`` is not installed.
+            ValueError: If the URL names no organisation, or an option is unknown.
+        """
+        from huggingface_hub import HfApi
+
+        rest = url.split("://", 1)[1].strip("/")
+        rest = rest.removeprefix("datasets/")
+        if not rest or "/" in rest or hub_repo_name_problem(rest):
+            raise ValueError(
+                "a Hugging Face remote is 'hf://ORG' (or 'hf://datasets/ORG'), ORG being a "
+                "user or organisation name"
+            )
+        token = options.pop("token", None)
+        endpoint = options.pop("endpoint", None)
+        if options:
+            raise ValueError(f"unknown storage options for hf:// {sorted(options)}")
+        api = HfApi(endpoint=endpoint, token=token)
+        return cls(api, rest, token), rest, f"hf://{rest}"
+
+    # -- paths ---------------------------------------------------------------
+
+    def _split(self, path: str) -> tuple[str, str]:
+        """``ORG/T/a/b`` -> (``ORG/T``, ``a/b``)."""
+        parts = path.split("/")
+        return f"{parts[0]}/{parts[1]}", "/".join(parts[2:])
+
+    def repo_name_problem(self, top: str) -> str | None:
+        """Why the top-level namespace ``top`` cannot be stored here, or ``None``."""
+        problem = hub_repo_name_problem(top)
+        if problem is None:
+            return None
+        return (
+            f"a top-level namespace is the Hugging Face dataset repository {self.org}/{top}, "
+            f"whose name the Hub refuses: {problem}"
+        )
+
+    # -- reading -------------------------------------------------------------
+
+    def _resolve(self, repo: str, inner: str, revision: str = "main") -> Read:
+        from huggingface_hub import get_session, hf_raise_for_status
+        from huggingface_hub.utils._headers import build_hf_headers
+
+        url = (
+            f"{self.api.endpoint}/datasets/{repo}/resolve/{quote(revision, safe='')}/{quote(inner)}"
+        )
+        headers = build_hf_headers(token=self._token)
+        headers["Range"] = f"bytes=0-{MAX_METADATA_BYTES}"
+        with get_session().stream("GET", url, headers=headers, follow_redirects=True) as answer:
+            if answer.status_code == _NOT_FOUND and (
+                answer.headers.get("X-Error-Code") in _MISSING_CODES
+            ):
+                return MISSING, None
+            if answer.status_code >= 400:
+                answer.read()
+                hf_raise_for_status(answer)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in answer.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_METADATA_BYTES:
+                    break  # a server that ignores Range is not read further
+            version = answer.headers.get("X-Repo-Commit")
+        data = b"".join(chunks)[: MAX_METADATA_BYTES + 1]
+        if version:
+            self._seen[(repo, version, inner)] = data
+        return data, version
+
+    def read(self, path: str) -> bytes | Missing:
+        return self.read_versioned(path)[0]
+
+    def read_versioned(self, path: str) -> Read:
+        return self._resolve(*self._split(path))
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | Missing]:
+        if len(paths) <= 1:
+            return {path: self.read(path) for path in paths}
+        with ThreadPoolExecutor(max_workers=_READERS) as pool:
+            return dict(zip(paths, pool.map(self.read, paths), strict=True))
+
+    def _tree(
+        self, repo: str, inner: str = "", *, recursive: bool, revision: str | None = None
+    ) -> list[tuple[str, bool]]:
+        """``(path, is_file)`` under ``inner`` in ``repo``; ``[]`` if either is missing."""
+        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+
+        try:
+            entries = self.api.list_repo_tree(
+                repo,
+                path_in_repo=inner or None,
+                recursive=recursive,
+                repo_type=_REPO_TYPE,
+                revision=revision,
+            )
+            return [(str(entry.path), type(entry).__name__ == "RepoFile") for entry in entries]
+        except (EntryNotFoundError, RepositoryNotFoundError):
+            return []
+
+    def _repos(self) -> list[str]:
+        return sorted(
+            str(info.id).split("/", 1)[1]
+            for info in self.api.list_datasets(author=self.org)
+            if str(info.id).startswith(f"{self.org}/")
+        )
+
+    def find(self, path: str) -> list[str]:
+        parts = path.strip("/").split("/")
+        if len(parts) == 1:
+            repos = self._repos()
+            with ThreadPoolExecutor(max_workers=_READERS) as pool:
+                listed = pool.map(lambda name: self.find(f"{self.org}/{name}"), repos)
+            return [found for files in listed for found in files]
+        repo, inner = self._split(path)
+        return [
+            f"{repo}/{name}"
+            for name, is_file in self._tree(repo, inner, recursive=True)
+            if is_file and name not in _HUB_FILES
+        ]
+
+    def names(self, folder: str) -> list[str]:
+        parts = folder.strip("/").split("/")
+        if len(parts) == 1:
+            return self._repos()
+        repo, inner = self._split(folder)
+        return [
+            name.rsplit("/", 1)[-1]
+            for name, _ in self._tree(repo, inner, recursive=False)
+            if name not in _HUB_FILES
+        ]
+
+    def any_under(self, path: str) -> bool:
+        repo, inner = self._split(path)
+        return bool(self._tree(repo, inner, recursive=False))
+
+    def invalidate(self, path: str) -> None:
+        """Nothing to invalidate: every listing asks the Hub."""
+
+    @contextmanager
+    def exclusive(self, path: str) -> Iterator[None]:
+        yield
+
+    # -- writing -------------------------------------------------------------
+
+    def _snapshot(self, repo: str, sha: str | None) -> _Snapshot:
+        """The files and root metadata of ``repo`` at ``sha`` (the head if ``None``)."""
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        if sha is None:
+            try:
+                sha = str(self.api.repo_info(repo, repo_type=_REPO_TYPE).sha)
+            except RepositoryNotFoundError:
+                return _Snapshot(sha=None)
+        files = {
+            name for name, is_file in self._tree(repo, recursive=True, revision=sha) if is_file
+        }
+        root = None
+        if METADATA_FILENAME in files:
+            root = self._seen.get((repo, sha, METADATA_FILENAME))
+            if root is None:
+                data = self._resolve(repo, METADATA_FILENAME, sha)[0]
+                root = None if isinstance(data, Missing) else data
+        return _Snapshot(sha, files, root)
+
+    def _registry(self, repo: str, snapshot: _Snapshot, plan: _Plan) -> None:
+        """Add to ``plan`` the root metadata with a true registry, if the root exists
+        after the commit and its registry (or content) changes."""
+        files = (snapshot.files | set(plan.adds)) - set(plan.deletes)
+        if METADATA_FILENAME not in files:
+            return
+        new_root = plan.adds.get(METADATA_FILENAME)
+        base = new_root if new_root is not None else snapshot.root
+        if base is None:
+            return
+        try:
+            data = json.loads(base)
+        except ValueError:
+            return  # a corrupt root stays as it is; reading it says so
+        if not isinstance(data, dict):
+            return
+        if new_root is not None and snapshot.root is not None:
+            # ``datasets`` is Minari's: the remote's list wins over a stale copy.
+            try:
+                current = json.loads(snapshot.root)
+            except ValueError:
+                current = None
+            if isinstance(current, dict) and "datasets" in current:
+                data["datasets"] = current["datasets"]
+        data[_REGISTRY] = _sub_namespaces(repo.split("/", 1)[1], files)
+        payload = json.dumps(data).encode("utf-8")
+        if payload != snapshot.root or new_root is not None:
+            plan.adds[METADATA_FILENAME] = payload
+
+    def _commit(
+        self,
+        repo: str,
+        make_plan: Callable[[_Snapshot], _Plan | None],
+        *,
+        parent: str | None = None,
+        summary: str,
+    ) -> None:
+        """Commit what ``make_plan`` asks on a snapshot, with the registry kept true.
+
+        With ``parent`` the commit must land on exactly that commit (compare-and-
+        swap: :class:`ConflictError` otherwise); without, it is retried on a
+        fresh head until it lands.
+        """
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+        from huggingface_hub.errors import HfHubHTTPError
+
+        for _ in range(_COMMIT_ATTEMPTS):
+            snapshot = self._snapshot(repo, parent)
+            plan = make_plan(snapshot)
+            if plan is None:
+                return
+            self._registry(repo, snapshot, plan)
+            unchanged = {
+                path
+                for path, payload in plan.adds.items()
+                if path in snapshot.files
+                and self._seen.get((repo, str(snapshot.sha), path)) == payload
+            }
+            adds = [
+                CommitOperationAdd(path_in_repo=path, path_or_fileobj=payload)
+                for path, payload in sorted(plan.adds.items())
+                if path not in unchanged
+            ]
+            deletes = [CommitOperationDelete(path_in_repo=path) for path in plan.deletes]
+            if not adds and not deletes:
+                return  # every byte is already what it should be at this commit
+            try:
+                self.api.create_commit(
+                    repo,
+                    operations=[*adds, *deletes],
+                    commit_message=summary,
+                    repo_type=_REPO_TYPE,
+                    parent_commit=snapshot.sha,
+                )
+            except HfHubHTTPError as error:
+                status = getattr(getattr(error, "response", None), "status_code", None)
+                if status != _PRECONDITION_FAILED:
+                    raise
+            else:
+                if deletes or any(add._is_committed for add in adds):
+                    return
+                # The client skipped the commit: another writer stored these very
+                # bytes after our read. Read again; the retry is a true no-op.
+            if parent is not None:
+                raise ConflictError(repo)
+        raise ConflictError(repo)
+
+    def _ensure_repo(self, repo: str) -> None:
+        self.api.create_repo(repo, repo_type=_REPO_TYPE, exist_ok=True)
+
+    def create(self, path: str, payload: bytes) -> None:
+        if self.create_all([(path, payload)])[0]:
+            raise FileExistsError(path)
+
+    def create_all(self, items: Sequence[tuple[str, bytes]]) -> list[bool]:
+        """Create-only writes, one commit per repository (parents with children)."""
+        by_repo: dict[str, dict[str, bytes]] = {}
+        for path, payload in items:
+            repo, inner = self._split(path)
+            by_repo.setdefault(repo, {})[inner] = payload
+        existed: dict[tuple[str, str], bool] = {}
+        for repo, wanted in by_repo.items():
+            self._ensure_repo(repo)
+
+            def plan(
+                snapshot: _Snapshot, repo: str = repo, wanted: dict[str, bytes] = wanted
+            ) -> _Plan:
+                for inner in wanted:
+                    existed[(repo, inner)] = inner in snapshot.files
+                return _Plan(adds={i: p for i, p in wanted.items() if i not in snapshot.files})
+
+            self._commit(repo, plan, summary=f"Create {len(wanted)} namespace(s)")
+        return [existed[self._split(path)] for path, _ in items]
+
+    def write_if(self, path: str, payload: bytes, version: Any) -> None:
+        if version is None:
+            raise ConflictError(path)
+        repo, inner = self._split(path)
+
+        def plan(snapshot: _Snapshot) -> _Plan:
+            if inner not in snapshot.files:
+                raise ConflictError(path)
+            return _Plan(adds={inner: payload})
+
+        self._commit(repo, plan, parent=str(version), summary="Update namespace metadata")
+
+    def remove(self, paths: Sequence[str], folder: str) -> None:
+        if not paths:
+            return
+        repo, inner_folder = self._split(folder)
+        inners = {self._split(path)[1] for path in paths}
+        prefix = f"{inner_folder}/" if inner_folder else ""
+
+        def plan(snapshot: _Snapshot) -> _Plan:
+            others = {
+                name
+                for name in snapshot.files
+                if name.startswith(prefix) and name not in inners and name not in _HUB_FILES
+            }
+            if others:
+                raise OSError(f"{folder} gained {sorted(others)[0]} while it was being deleted")
+            return _Plan(deletes=sorted(inners & snapshot.files))
+
+        self._commit(repo, plan, summary="Delete namespace")
+
+
+def _sub_namespaces(top: str, files: set[str]) -> list[str]:
+    """The registry: the id of every sub-namespace of ``top`` whose marker the
+    repository holds, outside dataset folders, in tree order."""
+    keys = [tuple(name.split("/")) for name in files]
+    datasets = datasets_in(keys)
+    found: list[NamespaceId] = []
+    for key in keys:
+        folder = key[:-1]
+        if key[-1] != METADATA_FILENAME or not folder or inside_dataset(folder, datasets):
+            continue
+        try:
+            found.append(NamespaceId("/".join((top, *folder))))
+        except (ValueError, TypeError):
+            continue  # not an id: never registered, and listings skip it with a warning
+    return [str(ns) for ns in sorted(found)]
