@@ -37,6 +37,7 @@ from minari_namespaces.identifier import ID_PATTERN, NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
 from minari_namespaces.repository import open_repository
 from minari_namespaces.service import NamespaceService
+from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
 __all__ = [
     "DEFAULT_REMOTE",
@@ -232,6 +233,10 @@ def download_namespace_metadata(namespace: str, overwrite: bool = False) -> None
     service = _service(remote=True)
     try:
         service.download(ns, overwrite=True, ancestors=False)
+        remote = service.remote
+        if ns.depth == 1 and isinstance(remote, FsspecNamespaceRepository) and remote.registry_keys:
+            # Minari copies the Hub's file verbatim, its registry included.
+            service.replace(ns, remote.get_stored(ns))
     except NamespaceNotFoundError:
         raise NamespaceNotFoundError(
             f"The namespace '{namespace}' doesn't exist in the remote Farama server. "

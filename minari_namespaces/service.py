@@ -461,39 +461,13 @@ class NamespaceService:
         common = sorted(local_ids & remote_ids)
         local_data = self._local.get_many(common)
         remote_data = remote.get_many(common)
-        managed = _registry_keys(self._local) | _registry_keys(remote)
-        different = [
-            ns
-            for ns in common
-            if _comparable(local_data.get(ns), ns, managed)
-            != _comparable(remote_data.get(ns), ns, managed)
-        ]
+        different = [ns for ns in common if local_data.get(ns) != remote_data.get(ns)]
         return NamespaceDiff(
             only_local=sorted(local_ids - remote_ids),
             only_remote=sorted(remote_ids - local_ids),
             different=different,
             same=[ns for ns in common if ns not in set(different)],
         )
-
-
-def _registry_keys(store: NamespaceRepository) -> frozenset[str]:
-    """Keys a store keeps in top-level metadata itself (the Hub's ``namespaces`` and
-    ``datasets`` registry); not part of the protocol, so other stores have none."""
-    keys: frozenset[str] = getattr(store, "registry_keys", frozenset())
-    return keys
-
-
-def _comparable(
-    metadata: NamespaceMetadata | None, ns: NamespaceId, managed: frozenset[str]
-) -> dict[str, Any] | None:
-    """The metadata as a user compares it: without a store's registry keys."""
-    if metadata is None:
-        return None
-    data = metadata.to_dict()
-    if ns.depth == 1:
-        for key in managed:
-            data.pop(key, None)
-    return data
 
 
 def _create_with_ancestors(

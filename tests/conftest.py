@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +14,25 @@ import pytest
 from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceId
 from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.contract import RepositoryHarness
+from minari_namespaces.testing.hubserver import HubStandIn
 from tests.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_environment
+
+# huggingface_hub reads HF_ENDPOINT once, when it is first imported: bind the stand-in
+# Hub's socket and point every client (ours, the real minari's, subprocesses') at it
+# before any test module can import it. The server starts only if a test needs it.
+_HUB_SOCKET = socket.create_server(("127.0.0.1", 0))
+_HF_HOME = tempfile.mkdtemp(prefix="minari-test-hf-home-")
+os.environ.update(
+    {
+        "HF_ENDPOINT": f"http://127.0.0.1:{_HUB_SOCKET.getsockname()[1]}",
+        "HF_HOME": _HF_HOME,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
+)
+os.environ.pop("HF_TOKEN", None)
+#: The user or organisation of the stand-in Hub's repositories (Minari's default).
+HUB_ORG = "farama-minari"
 
 
 def local_dataset(root: Path) -> Callable[[NamespaceId | None, str], None]:
@@ -88,6 +109,25 @@ def s3_harness(server: S3Server) -> RepositoryHarness:
     return fsspec_harness(f"s3://{server.new_bucket()}/prefix", **server.storage_options())
 
 
+def hub_harness(hub: HubStandIn) -> RepositoryHarness:
+    """A harness for ``hf://farama-minari`` on the stand-in Hub: a namespace's top
+    segment is a dataset repository, the rest a path inside it."""
+    repository = FsspecNamespaceRepository(f"hf://{HUB_ORG}")
+
+    def put(parts: tuple[str, ...], raw: bytes) -> None:
+        hub.put_file(f"{HUB_ORG}/{parts[0]}", "/".join(parts[1:]), raw)
+
+    def add_dataset(ns: NamespaceId | None, name: str) -> None:
+        folder = (*(ns.parts if ns else ()), name, "data")
+        put((*folder, "main_data.hdf5"), b"\x89HDF")
+        put((*folder, "metadata.json"), b"{}")
+
+    def write_marker(ns: NamespaceId, raw: bytes) -> None:
+        put((*ns.parts, "namespace_metadata.json"), raw)
+
+    return RepositoryHarness(repository, add_dataset, write_marker, ascii_top_level=True)
+
+
 HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {
     "local": local_harness,
     "in-memory": memory_harness,
@@ -128,18 +168,38 @@ def seaweed_s3() -> Iterator[S3Server]:
         seaweed.stop()
 
 
-@pytest.fixture(params=sorted(HARNESSES) + [f"s3-{name}" for name in S3_SERVERS])
+@pytest.fixture(scope="session")
+def _hub_process() -> Iterator[HubStandIn]:
+    hub = HubStandIn(_HUB_SOCKET).start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+        shutil.rmtree(_HF_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def hub(_hub_process: HubStandIn) -> HubStandIn:
+    """The stand-in Hugging Face Hub (``HF_ENDPOINT``), emptied for this test."""
+    _hub_process.reset()
+    return _hub_process
+
+
+@pytest.fixture(params=[*sorted(HARNESSES), *(f"s3-{name}" for name in S3_SERVERS), "hub"])
 def any_harness(request: pytest.FixtureRequest, tmp_path: Path) -> RepositoryHarness:
     """A fresh harness for every repository implementation."""
     name: str = request.param
     if name.startswith("s3-"):
         server: S3Server = request.getfixturevalue(f"{name[3:]}_s3")
         return s3_harness(server)
+    if name == "hub":
+        return hub_harness(request.getfixturevalue("hub"))
     return HARNESSES[name](tmp_path)
 
 
 #: Fixtures that start a server, and the lane marker each one puts on a test.
 _SERVER_FIXTURES: dict[str, str] = {
+    "_hub_process": "hub",
     "_moto_process": "s3",
     "moto_s3": "s3",
     "seaweed_s3": "s3",

@@ -158,8 +158,29 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     @property
     def registry_keys(self) -> frozenset[str]:
         """Keys this store maintains itself in top-level metadata (on the Hub,
-        Minari's ``namespaces`` and ``datasets``); a diff ignores them."""
+        Minari's ``namespaces`` registry): :meth:`get` leaves them out, so a
+        namespace reads back as it was written; :meth:`get_stored` keeps them."""
         return self._driver.registry_keys
+
+    def decode(self, ns: NamespaceId, raw: bytes) -> NamespaceMetadata:
+        """Decode the marker of ``ns`` without the store's own registry keys."""
+        metadata = super().decode(ns, raw)
+        hidden = self._driver.registry_keys.intersection(metadata) if ns.depth == 1 else ()
+        return metadata.merged(removals=hidden) if hidden else metadata
+
+    def get_stored(self, ns: NamespaceId) -> NamespaceMetadata:
+        """The metadata of ``ns`` exactly as stored, registry keys included (what
+        Minari's own download writes).
+
+        Raises:
+            NamespaceNotFoundError: If ``ns`` does not exist.
+            CorruptMetadataError: If the object is not a JSON object of at most 1 MiB.
+            RemoteError: If the backend fails.
+        """
+        raw = self._read_marker(ns)
+        if raw is None:
+            raise self.texts.not_found(ns)
+        return super().decode(ns, raw)
 
     @property
     def compare_and_swap(self) -> bool:

@@ -100,7 +100,7 @@ class HubDriver(Driver):
 
     compare_and_swap = True
     atomic_batches = True
-    registry_keys = frozenset({_REGISTRY, "datasets"})
+    registry_keys = frozenset({_REGISTRY})
 
     def __init__(self, api: Any, org: str, token: str | None = None) -> None:
         super().__init__(api, org)
@@ -303,7 +303,10 @@ class HubDriver(Driver):
                 current = None
             if isinstance(current, dict) and "datasets" in current:
                 data["datasets"] = current["datasets"]
-        data[_REGISTRY] = _sub_namespaces(repo.split("/", 1)[1], files)
+        registry = _sub_namespaces(repo.split("/", 1)[1], files)
+        if registry or _REGISTRY in data:
+            # A root with nothing to register is stored exactly as it was given.
+            data[_REGISTRY] = registry
         payload = json.dumps(data).encode("utf-8")
         if payload != snapshot.root or new_root is not None:
             plan.adds[METADATA_FILENAME] = payload

@@ -29,6 +29,7 @@ import pytest
 
 from minari_namespaces.errors import (
     CorruptMetadataError,
+    InvalidNamespaceError,
     NamespaceConflictError,
     NamespaceError,
     NamespaceExistsError,
@@ -52,11 +53,15 @@ class RepositoryHarness:
             namespace (or at top level for ``None``), as Minari lays one out.
         write_marker: Stores raw bytes as a namespace's marker, bypassing every
             check (to plant corrupt data). ``None`` skips the tests that need it.
+        ascii_top_level: The store holds only top-level names of ASCII letters,
+            digits, ``-``, ``_`` and ``.`` (on the Hugging Face Hub a top-level
+            namespace is a repository), and refuses others before writing.
     """
 
     repository: NamespaceRepository
     add_dataset: Callable[[NamespaceId | None, str], None]
     write_marker: Callable[[NamespaceId, bytes], None] | None = None
+    ascii_top_level: bool = False
 
 
 def ns(text: str) -> NamespaceId:
@@ -109,14 +114,31 @@ class NamespaceRepositoryContract:
         repo.create(ns("nulls"), NamespaceMetadata.from_dict({"description": None}))
         assert repo.get(ns("nulls")).to_dict() == {"description": None}
 
-    def test_unicode_ids_round_trip(self, repo: NamespaceRepository) -> None:
-        ids = [ns("café"), ns("café/données-1"), ns("日本/ロボット_2")]
+    def test_unicode_ids_round_trip(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        top = "u/" if harness.ascii_top_level else ""
+        ids = [ns(f"{top}café"), ns(f"{top}café/données-1"), ns(f"{top}日本/ロボット_2")]
         for one in ids:
             repo.create(one, NamespaceMetadata(description=str(one)))
         assert repo.list_namespaces() == sorted(ids)
         for one in ids:
             assert repo.get(one).description == str(one)
-        assert repo.exists(ns("cafe\u0301"))
+        assert repo.exists(ns(f"{top}cafe\u0301"))
+
+    def test_a_top_level_name_is_held_or_refused_before_anything_is_written(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        names = [ns(text) for text in ("café", "-lead", "trail-", "a--b")]
+        for name in names:
+            if not harness.ascii_top_level:
+                repo.create(name, EMPTY)
+                continue
+            with pytest.raises(InvalidNamespaceError, match="Malformed namespace"):
+                repo.create(name, EMPTY)
+            with pytest.raises(InvalidNamespaceError, match="Malformed namespace"):
+                repo.create_many([(name, EMPTY), (name / "child", EMPTY)])
+        assert repo.list_namespaces() == ([] if harness.ascii_top_level else sorted(names))
 
     def test_deepest_and_longest_ids_work(self, repo: NamespaceRepository) -> None:
         deep = NamespaceId("/".join(f"l{i}" for i in range(16)))

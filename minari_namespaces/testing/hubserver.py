@@ -89,6 +89,7 @@ class HubStandIn:
         self._counts: Counter[str] = Counter()
         self._faults: dict[str, list[int | None]] = {}
         self._commits = 0
+        #: Every ``Authorization`` header received (to check a token was sent).
         self.authorizations: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler, bind_and_activate=False)
         self._server.daemon_threads = True
@@ -153,6 +154,7 @@ class HubStandIn:
             self._repos.clear()
             self._counts.clear()
             self._faults.clear()
+            self.authorizations.clear()
 
     def create_repo(self, repo_id: str, kind: str = "dataset") -> None:
         """Create a repository (with the Hub's ``.gitattributes``) if it is missing."""
@@ -453,7 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _error(self, answer: _HubError) -> None:
-        headers = {"X-Error-Message": answer.message}
+        # Header values are Latin-1 on the wire; paths in messages may be any text.
+        headers = {"X-Error-Message": answer.message.encode("ascii", "backslashreplace").decode()}
         if answer.code:
             headers["X-Error-Code"] = answer.code
         self._send(answer.status, {"error": answer.message}, headers)
@@ -468,23 +471,32 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Link"] = f'<{self.hub.endpoint}{split.path}?{encoded}>; rel="next"'
         self._send(200, items, headers)
 
-    def _route(self, method: str, parts: list[str]) -> str:
-        if parts[:1] == ["api"]:
-            if parts[1:3] == ["repos", "create"]:
-                return "create_repo"
-            if parts[1:3] == ["repos", "delete"]:
-                return "delete_repo"
-            if len(parts) == 2:
-                return "list_repos"
-            if len(parts) > 4 and parts[4] in ("tree", "preupload", "commit", "paths-info"):
-                return parts[4].replace("-", "_")
-            return "repo_info"
-        return "resolve"
+    @staticmethod
+    def _route(parts: list[str]) -> str:
+        """The route's name, as :meth:`HubStandIn.take_counts` reports it."""
+        if parts[:1] != ["api"]:
+            return "resolve"
+        fixed = {
+            ("repos", "create"): "create_repo",
+            ("repos", "delete"): "delete_repo",
+            ("agent-harnesses",): "agent_harnesses",
+        }
+        named = fixed.get(tuple(parts[1:3]))
+        if named is not None:
+            return named
+        if len(parts) == 2:
+            return "list_repos"
+        if len(parts) > 4 and parts[4] in ("tree", "preupload", "commit", "paths-info"):
+            return parts[4].replace("-", "_")
+        return "repo_info"
 
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
         parts = [unquote(part) for part in split.path.strip("/").split("/")]
-        route = self._route(method, parts)
+        route = self._route(parts)
+        authorization = self.headers.get("Authorization")
+        if authorization:
+            self.hub.authorizations.append(authorization)
         fault = self.hub._count(route)
         if fault is None:
             self.close_connection = True
@@ -509,7 +521,13 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "delete_repo":
             self._send(*hub.handle_delete(self._json()))
             return
+        if route == "agent_harnesses":
+            # The client asks which AI-agent harnesses to detect; this Hub knows none.
+            self._send(200, {"standardEnvVars": [], "harnesses": {}})
+            return
         if route == "list_repos":
+            if parts[1] not in ("datasets", "models", "spaces"):
+                raise _HubError(404, "Not found")
             self._page(*hub.handle_list(parts[1].rstrip("s"), query))
             return
         if route == "resolve":
