@@ -20,17 +20,20 @@ from tests.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_envir
 # huggingface_hub reads HF_ENDPOINT once, when it is first imported: bind the stand-in
 # Hub's socket and point every client (ours, the real minari's, subprocesses') at it
 # before any test module can import it. The server starts only if a test needs it.
-_HUB_SOCKET = socket.create_server(("127.0.0.1", 0))
-_HF_HOME = tempfile.mkdtemp(prefix="minari-test-hf-home-")
-os.environ.update(
-    {
-        "HF_ENDPOINT": f"http://127.0.0.1:{_HUB_SOCKET.getsockname()[1]}",
-        "HF_HOME": _HF_HOME,
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-)
-os.environ.pop("HF_TOKEN", None)
+# A worker process imports this module too: it keeps the endpoint it inherited.
+_HUB_SOCKET: socket.socket | None = None
+if "MINARI_NAMESPACES_TEST_HUB" not in os.environ:
+    _HUB_SOCKET = socket.create_server(("127.0.0.1", 0))
+    os.environ.update(
+        {
+            "MINARI_NAMESPACES_TEST_HUB": "1",
+            "HF_ENDPOINT": f"http://127.0.0.1:{_HUB_SOCKET.getsockname()[1]}",
+            "HF_HOME": tempfile.mkdtemp(prefix="minari-test-hf-home-"),
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        }
+    )
+    os.environ.pop("HF_TOKEN", None)
 #: The user or organisation of the stand-in Hub's repositories (Minari's default).
 HUB_ORG = "farama-minari"
 
@@ -170,12 +173,13 @@ def seaweed_s3() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="session")
 def _hub_process() -> Iterator[HubStandIn]:
+    assert _HUB_SOCKET is not None, "the stand-in Hub runs in the pytest process only"
     hub = HubStandIn(_HUB_SOCKET).start()
     try:
         yield hub
     finally:
         hub.stop()
-        shutil.rmtree(_HF_HOME, ignore_errors=True)
+        shutil.rmtree(os.environ["HF_HOME"], ignore_errors=True)
 
 
 @pytest.fixture
@@ -218,6 +222,7 @@ _LANES_BY_PATH: dict[str, str] = {
     "tests/compat/": "compat",
     "tests/integration/test_processes.py": "processes",
     "tests/integration/test_s3_processes.py": "processes",
+    "tests/integration/test_hub_processes.py": "processes",
     "tests/integration/test_cli_subprocess.py": "processes",
     "tests/integration/test_demo.py": "processes",
     "tests/test_docs.py": "slow",
