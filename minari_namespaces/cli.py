@@ -410,11 +410,11 @@ def _transfer(
     overwrite: bool,
 ) -> None:
     """Run one transfer or a tree transfer and print its report (``verb``: Uploaded...)."""
-    if tree:
-        with _progress(verb.removesuffix("ed") + "ing"):
+    with _progress(verb.removesuffix("ed") + "ing"):
+        if tree:
             report = whole_tree(namespace, overwrite=overwrite)
-    else:
-        report = one(_required(namespace), overwrite=overwrite)
+        else:
+            report = one(_required(namespace), overwrite=overwrite)
     _print_report(verb, report)
 
 

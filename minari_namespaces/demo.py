@@ -2,7 +2,9 @@
 
 It works in a fresh temporary folder (a local store and a ``file://`` remote), so
 it never touches your real ``~/.minari`` or the network: first the Python API, then
-the same from the shell with the ``minari-namespaces`` command.
+Minari's default remote, the Hugging Face Hub, played by the stand-in Hub from
+:mod:`minari_namespaces.testing.hubserver` on 127.0.0.1, then the same from the
+shell with the ``minari-namespaces`` command.
 """
 
 from __future__ import annotations
@@ -85,8 +87,45 @@ def main() -> None:
         print("In sync again:", service.diff().in_sync, "\n")
         print("Local tree after the round trip:")
         print(render_tree(service, service.list_local()))
+        print("\n== The Hugging Face Hub (a stand-in on 127.0.0.1) ==\n")
+        hub_tour(Path(scratch), service)
         print("\n== The same from the shell ==\n")
         shell_tour(Path(scratch))
+
+
+def hub_tour(scratch: Path, service: NamespaceService) -> None:
+    """Upload the local tree to ``hf://farama-minari`` and download it elsewhere."""
+    import json
+
+    from minari_namespaces.testing.hubserver import HubStandIn
+
+    saved = dict(os.environ)
+    with HubStandIn() as hub:
+        # huggingface_hub reads these when it is first imported, which is now.
+        os.environ.update(
+            {
+                "HF_ENDPOINT": hub.endpoint,
+                "HF_HOME": str(scratch / "hf-home"),
+                "HF_HUB_DISABLE_TELEMETRY": "1",
+                "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            }
+        )
+        try:
+            to_hub = NamespaceService.from_urls(service.local.url, "hf://farama-minari")
+            report = to_hub.upload_tree()
+            counts = hub.take_counts()
+            print(f"upload_tree to {to_hub.remote.url} copied:", [str(ns) for ns in report.copied])
+            print(f"  {counts['commit']} commit(s) (one per repository), {sum(counts.values())} requests")
+            print("  dataset repositories:", hub.repos())
+            root = json.loads(hub.files("farama-minari/D4RL")["namespace_metadata.json"])
+            print("  farama-minari/D4RL namespace_metadata.json (Minari's registry):", root)
+            elsewhere = NamespaceService.from_urls(scratch / "from-hub", "hf://farama-minari")
+            report = elsewhere.download_tree()
+            print("download_tree into a fresh folder copied:", [str(ns) for ns in report.copied])
+            print("  in sync with the Hub:", elsewhere.diff().in_sync)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def shell_tour(scratch: Path) -> None:

@@ -19,6 +19,8 @@ def test_the_demo_runs_its_whole_tour() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "In sync again: True" in result.stdout
+    assert "in sync with the Hub: True" in result.stdout
+    assert "2 commit(s)" in result.stdout  # one per repository
     assert "$ minari-namespaces upload --tree --remote file://" in result.stdout
     assert "different    D4RL/pen" in result.stdout
     assert result.stdout.rstrip().endswith("(exit status 1)")

@@ -306,3 +306,32 @@ def test_both_spellings_of_the_url_open_the_same_store(hub: HubStandIn) -> None:
 def test_a_url_that_names_no_organisation_is_refused(hub: HubStandIn, url: str) -> None:
     with pytest.raises(RemoteError, match="hf://ORG"):
         FsspecNamespaceRepository(url)
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_every_remote_command_of_the_cli_works_on_the_hub(hub: HubStandIn, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from minari_namespaces.cli import app
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, [*args, "--remote", f"hf://{HUB_ORG}"])
+        return result.exit_code, result.stdout
+
+    up, down = str(tmp_path / "up"), str(tmp_path / "down")
+    NamespaceService.from_urls(up).create("D4RL/door", description="Door")
+    assert run("upload", "--tree", "--root", up)[0] == 0
+    assert run("diff", "--root", up, "--json")[0] == 0
+    code, listed = run("list", "--from-remote", "--json", "--root", down)
+    assert code == 0
+    assert [entry["id"] for entry in json.loads(listed)] == ["D4RL", "D4RL/door"]
+    code, shown = run("show", "D4RL/door", "--from-remote", "--root", down)
+    assert (code, json.loads(shown)) == (0, {"description": "Door"})
+    assert run("download", "D4RL/door", "--root", down)[0] == 0
+    assert LocalNamespaceRepository(tmp_path / "down").list_namespaces() == [
+        NamespaceId("D4RL"),
+        NamespaceId("D4RL/door"),
+    ]
+    assert run("upload", "D4RL/door", "--overwrite", "--root", up)[0] == 0

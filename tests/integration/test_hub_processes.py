@@ -70,8 +70,12 @@ def merge_keys(worker: int, barrier: Barrier, results: Queue[Any]) -> None:
     barrier.wait(timeout=TIMEOUT)
     failures: list[str] = []
     for key in range(KEYS_PER_MERGER):
+
+        def add(current: NamespaceMetadata, key: int = key) -> NamespaceMetadata:
+            return current.merged({f"w{worker}-{key}": key})
+
         try:
-            repository.modify(target, lambda current, k=key: current.merged({f"w{worker}-{k}": k}))
+            repository.modify(target, add)
         except Exception as error:
             failures.append(error_text(error))
     results.put((worker, failures))
