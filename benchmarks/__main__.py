@@ -13,10 +13,21 @@ from benchmarks.report import Report
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--local-only", action="store_true", help="skip the S3 benchmarks")
+    parser.add_argument(
+        "--local-only", action="store_true", help="skip the S3 and Hugging Face Hub benchmarks"
+    )
+    parser.add_argument("--hub-only", action="store_true", help="run the Hub benchmark only")
     arguments = parser.parse_args()
     started = time.perf_counter()
     report = Report()
+    if not arguments.local_only:
+        from benchmarks import hub_bench
+
+        # First: huggingface_hub must not be imported before it points at the stand-in.
+        hub_bench.run(report)
+    if arguments.hub_only:
+        print(report.markdown())
+        return 1 if report.missed else 0
     local_bench.run(report)
     if not arguments.local_only:
         from benchmarks import remote_bench
