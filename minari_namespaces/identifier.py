@@ -26,14 +26,16 @@ __all__ = [
     "NamespaceId",
     "RESERVED_SEGMENTS",
     "SEPARATOR",
-    "check_batch_twins",
-    "is_valid_segment",
     "portable_key",
 ]
 
+#: The separator of segments, on every operating system.
 SEPARATOR: Final = "/"
+#: The most characters in one segment.
 MAX_SEGMENT_LENGTH: Final = 96
+#: The most segments in one id.
 MAX_DEPTH: Final = 16
+#: The most UTF-8 bytes in one whole id.
 MAX_UTF8_BYTES: Final = 512
 
 _DEVICE_NAMES: Final = frozenset(

@@ -28,9 +28,6 @@ __all__ = [
     "MetadataChange",
     "METADATA_FILENAME",
     "NamespaceMetadata",
-    "check_json_object",
-    "decode_metadata",
-    "encode_metadata",
 ]
 
 #: The marker file that makes a folder a namespace (Minari's name).
@@ -251,21 +248,6 @@ def _dumps(data: object) -> bytes:
     except ValueError as error:
         # An int beyond Python's int-to-str limit (4300 digits) cannot be written.
         raise InvalidMetadataError(f"the metadata cannot be written as JSON: {error}.") from error
-
-
-def encode_metadata(data: Mapping[str, Any]) -> bytes:
-    """Check ``data`` and serialise it the way Minari writes it.
-
-    Raises:
-        InvalidMetadataError: If ``data`` is not strict JSON or is over 1 MiB.
-    """
-    payload = _dumps(check_json_object(data))
-    if len(payload) > MAX_METADATA_BYTES:
-        raise InvalidMetadataError(
-            f"metadata serialises to {len(payload)} bytes; "
-            f"the limit is {MAX_METADATA_BYTES} (1 MiB)."
-        )
-    return payload
 
 
 def decode_metadata(payload: bytes, source: str) -> NamespaceMetadata:
