@@ -12,8 +12,8 @@ live here. A store implements only its primitives (see
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from typing import Final
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final, TypeVar
 
 from minari_namespaces.errors import (
     InvalidNamespaceError,
@@ -36,6 +36,7 @@ __all__ = [
     "OS_JUNK_FILES",
     "NamespaceStoreBase",
     "StoreTexts",
+    "create_each",
     "datasets_in",
     "inside_dataset",
 ]
@@ -47,6 +48,7 @@ OS_JUNK_FILES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _SHOWN: Final = 5
 
 Parts = tuple[str, ...]
+K = TypeVar("K")
 
 
 def datasets_in(keys: Iterable[Parts]) -> set[Parts]:
@@ -61,6 +63,20 @@ def inside_dataset(parts: Parts, datasets: set[Parts]) -> Parts | None:
         if parts[:depth] in datasets:
             return parts[:depth]
     return None
+
+
+def create_each(items: Sequence[tuple[K, bytes]], create: Callable[[K, bytes], None]) -> list[bool]:
+    """Call ``create`` on each item in turn; ``True`` where it raised
+    ``FileExistsError`` (the target existed), ``False`` where it created it."""
+    existed: list[bool] = []
+    for key, payload in items:
+        try:
+            create(key, payload)
+        except FileExistsError:
+            existed.append(True)
+        else:
+            existed.append(False)
+    return existed
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -170,15 +186,7 @@ class NamespaceStoreBase(ABC):
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
         """Create-only writes of one level; ``True`` where the namespace existed."""
-        existed: list[bool] = []
-        for ns, payload in items:
-            try:
-                self._create_one(ns, payload)
-            except FileExistsError:
-                existed.append(True)
-            else:
-                existed.append(False)
-        return existed
+        return create_each(items, self._create_one)
 
     @abstractmethod
     def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:

@@ -58,6 +58,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores.base import create_each
 
 __all__ = ["MISSING", "AsyncDriver", "ConflictError", "Driver", "Missing", "Read"]
 
@@ -155,15 +156,7 @@ class Driver:
         self.fs.pipe_file(path, payload, mode="create")
 
     def create_all(self, items: Sequence[tuple[str, bytes]]) -> list[bool]:
-        existed: list[bool] = []
-        for path, payload in items:
-            try:
-                self.create(path, payload)
-            except FileExistsError:
-                existed.append(True)
-            else:
-                existed.append(False)
-        return existed
+        return create_each(items, self.create)
 
     def write_if(self, path: str, payload: bytes, version: Any) -> None:
         self.fs.pipe_file(path, payload)
