@@ -38,16 +38,18 @@ MAX_DEPTH: Final = 16
 #: The most UTF-8 bytes in one whole id.
 MAX_UTF8_BYTES: Final = 512
 
+# Windows reserves COM and LPT with any digit 0-9 and with the superscripts ¹ ² ³.
+_DEVICE_DIGITS: Final = "0123456789\u00b9\u00b2\u00b3"
 _DEVICE_NAMES: Final = frozenset(
     {"con", "prn", "aux", "nul"}
-    | {f"com{i}" for i in range(1, 10)}
-    | {f"lpt{i}" for i in range(1, 10)}
+    | {f"com{digit}" for digit in _DEVICE_DIGITS}
+    | {f"lpt{digit}" for digit in _DEVICE_DIGITS}
 )
 #: Segments refused in any letter case: ``data`` marks a dataset folder in
 #: Minari's layout, the rest are Windows device names.
 RESERVED_SEGMENTS: Final = frozenset({"data"}) | _DEVICE_NAMES
 
-_RESERVED_ALTERNATIVES: Final = "data|con|prn|aux|nul|com[1-9]|lpt[1-9]"
+_RESERVED_ALTERNATIVES: Final = f"data|con|prn|aux|nul|com[{_DEVICE_DIGITS}]|lpt[{_DEVICE_DIGITS}]"
 _SEGMENT: Final = rf"(?!(?i:{_RESERVED_ALTERNATIVES})(?:/|\Z))[\w-]{{1,{MAX_SEGMENT_LENGTH}}}"
 #: The whole rule set but NFC and the byte limit, as one regular expression.
 ID_PATTERN: Final = rf"{_SEGMENT}(?:/{_SEGMENT}){{0,{MAX_DEPTH - 1}}}"

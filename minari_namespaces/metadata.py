@@ -201,7 +201,9 @@ class NamespaceMetadata(Mapping[str, Any]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._payload)
+        # Over the same view of the data as ``==`` (key order ignored, 1 == 1.0), so
+        # equal objects always hash alike.
+        return hash(_frozen(self._data))
 
     def __repr__(self) -> str:
         return f"NamespaceMetadata.from_dict({self._data!r})"
@@ -281,6 +283,15 @@ def decode_metadata(payload: bytes, source: str) -> NamespaceMetadata:
 
 def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not strict JSON")
+
+
+def _frozen(value: object) -> object:
+    """A hashable value equal exactly when JSON data ``value`` is (objects as sets of items)."""
+    if isinstance(value, dict):
+        return frozenset((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
 
 
 #: A pure function from the current metadata to the new one (``modify``).

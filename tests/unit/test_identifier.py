@@ -17,8 +17,9 @@ DEVICE_NAMES = [
     "prn",
     "aux",
     "nul",
-    *(f"com{i}" for i in range(1, 10)),
-    *(f"lpt{i}" for i in range(1, 10)),
+    # Windows reserves 0-9 and the superscripts one to three (issue 10, defect 15).
+    *(f"com{digit}" for digit in "0123456789¹²³"),
+    *(f"lpt{digit}" for digit in "0123456789¹²³"),
 ]
 EXACTLY_512_BYTES = "/".join(["x" * 96] * 5 + ["x" * 27])
 EXACTLY_512_BYTES_UNICODE = "/".join(["é" * 96, "é" * 96, "é" * 63])
@@ -55,10 +56,9 @@ def rejection(text: object) -> str:
         "data1",
         "database",
         "metadata",
-        "com0",
         "com10",
-        "lpt0",
         "LPT10",
+        "com4x",
         "console",
         "con-1",
         "auxiliary",

@@ -491,3 +491,15 @@ def test_no_temporary_files_are_left_after_a_refused_update(
     with pytest.raises(InvalidMetadataError):
         service.update("a", blob="x" * MIB)
     assert os.listdir(root / "a") == [MARKER]
+
+
+def test_equal_metadata_hashes_alike_whatever_the_key_order_or_number_type() -> None:
+    """Issue 10, defect 14: equal objects with keys in another order hashed differently."""
+    one = NamespaceMetadata.from_dict({"a": 1, "b": {"x": [1, {"y": None}], "z": True}})
+    other = NamespaceMetadata.from_dict({"b": {"z": True, "x": [1, {"y": None}]}, "a": 1})
+    assert one == other
+    assert hash(one) == hash(other)
+    assert len({one, other}) == 1
+    number = NamespaceMetadata.from_dict({"n": 1})
+    assert number == NamespaceMetadata.from_dict({"n": 1.0})
+    assert hash(number) == hash(NamespaceMetadata.from_dict({"n": 1.0}))
