@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_SEGMENT_BYTES",
     "MAX_SEGMENT_LENGTH",
     "MAX_UTF8_BYTES",
     "NamespaceId",
@@ -37,6 +38,10 @@ MAX_SEGMENT_LENGTH: Final = 96
 MAX_DEPTH: Final = 16
 #: The most UTF-8 bytes in one whole id.
 MAX_UTF8_BYTES: Final = 512
+#: The most UTF-8 bytes in one segment: what every common file system holds in a name.
+MAX_SEGMENT_BYTES: Final = 255
+# A segment of at most this many characters fits MAX_SEGMENT_BYTES whatever they are.
+_SAFE_SEGMENT_CHARS: Final = MAX_SEGMENT_BYTES // 4
 
 # Windows reserves COM and LPT with any digit 0-9 and with the superscripts ¹ ² ³.
 _DEVICE_DIGITS: Final = "0123456789\u00b9\u00b2\u00b3"
@@ -68,7 +73,13 @@ def is_valid_segment(name: str) -> bool:
     """Whether ``name`` is one valid, canonical (NFC) segment of an id."""
     if _SEGMENT_RE.fullmatch(name) is None:
         return False
-    return name.isascii() or unicodedata.is_normalized("NFC", name)
+    if name.isascii():
+        return True
+    return unicodedata.is_normalized("NFC", name) and not _too_many_bytes(name)
+
+
+def _too_many_bytes(segment: str) -> bool:
+    return len(segment) > _SAFE_SEGMENT_CHARS and len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES
 
 
 def portable_key(name: str) -> str:
@@ -134,6 +145,12 @@ def _explain(text: str) -> InvalidNamespaceError:  # noqa: PLR0911 - one return 
                 f"segment {segment[:16]!r}... is {len(segment)} characters long; "
                 f"the limit is {MAX_SEGMENT_LENGTH}",
             )
+        if _too_many_bytes(segment):
+            return _malformed(
+                text,
+                f"segment {segment[:16]!r}... is {len(segment.encode('utf-8'))} bytes in "
+                f"UTF-8; the limit is {MAX_SEGMENT_BYTES} (no file system holds a longer name)",
+            )
         if segment.lower() == "data":
             return _malformed(
                 text, f"segment {segment!r} is reserved: a 'data' folder marks a dataset"
@@ -171,6 +188,8 @@ def _canonical(value: object) -> str:
         raise _explain(text)
     if len(text) > MAX_UTF8_BYTES // 4 and len(text.encode("utf-8")) > MAX_UTF8_BYTES:
         raise _explain(text)
+    if not text.isascii() and any(_too_many_bytes(part) for part in text.split(SEPARATOR)):
+        raise _explain(text)
     return text
 
 
@@ -183,9 +202,9 @@ class NamespaceId:
     Pydantic field type: it validates from a string and serialises to one.
 
     Rules: segments are separated by ``/``; each is 1 to 96 characters, every one
-    a Unicode word character (``\\w``) or ``-``; ``data`` (any case) and Windows
-    device names are reserved; at most 16 segments and 512 UTF-8 bytes. Input is
-    normalised to Unicode NFC first.
+    a Unicode word character (``\\w``) or ``-``, and at most 255 UTF-8 bytes;
+    ``data`` (any case) and Windows device names are reserved; at most 16 segments
+    and 512 UTF-8 bytes. Input is normalised to Unicode NFC first.
 
     Args:
         value: The identifier as a string (or an existing ``NamespaceId``).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pydantic
 import pytest
@@ -461,3 +461,22 @@ def test_the_json_schema_is_a_string_with_a_pattern() -> None:
         assert pattern.search(good)
     for bad in ["", "a//b", "/a", "a/", "a b", "a.b", "/".join(["a"] * 17), "x" * 97]:
         assert not pattern.search(bad)
+
+
+def test_a_segment_that_no_file_system_can_hold_is_refused() -> None:
+    """Issue 10, defect 9: 86 CJK characters fit the 96-character limit but are 258
+    UTF-8 bytes, more than any common file system allows in one name."""
+    assert str(NamespaceId("日" * 85)) == "日" * 85  # 255 bytes: the largest that fits
+    with pytest.raises(InvalidNamespaceError, match="258 bytes in UTF-8; the limit is 255"):
+        NamespaceId("日" * 86)
+    with pytest.raises(InvalidNamespaceError, match="Malformed namespace"):
+        NamespaceId("ok/" + "日" * 86)
+    assert str(NamespaceId("x" * 96)) == "x" * 96
+
+
+def test_every_valid_segment_can_be_made_as_a_folder(tmp_path: Path) -> None:
+    """Issue 10, defect 9: the longest valid segment of 4-byte characters is a name
+    the local file system accepts."""
+    name = "\U00020000" * 63  # a CJK ideograph of 4 bytes in UTF-8: 252 bytes
+    NamespaceId(name)
+    (tmp_path / name).mkdir()
