@@ -226,3 +226,16 @@ def test_minari_reads_bytes_we_wrote_exactly_as_its_own(
     )
     theirs = (tmp_path / "theirs" / "x2" / "namespace_metadata.json").read_bytes()
     assert ours == theirs
+
+
+def test_decomposed_unicode_is_malformed_for_minari_and_the_nfc_id_for_us(sides: Sides) -> None:
+    """Issue 10, defect 17: the migrating page said Minari took ``cafe`` + U+0301 as
+    another name; Minari 0.5.4 rejects it, and we read it as ``café``."""
+    decomposed = "cafe\u0301"
+    (minari, _), _ = sides.call("minari", "validate_namespace", decomposed)
+    assert minari == "error"
+    (ours, _), _ = sides.call("ours", "validate_namespace", decomposed)
+    assert ours == "ok"
+    sides.call("ours", "create_namespace", decomposed)
+    (_, listed), _ = sides.call("ours", "list_local_namespaces")
+    assert listed == ["caf\u00e9"]
