@@ -195,7 +195,7 @@ def create(
     service = _service(root)
     ns = NamespaceId(namespace)
     existed = exist_ok and service.exists(ns)
-    service.create(ns, exist_ok=exist_ok, **_metadata(description, sets, from_json))
+    service.create(ns, metadata=_metadata(description, sets, from_json), exist_ok=exist_ok)
     typer.echo(f"{'Exists' if existed else 'Created'} {ns}")
 
 

@@ -130,7 +130,7 @@ def create_namespace(namespace: str, description: str | None = None, **kwargs: A
         NamespaceConflictError: If a dataset or a case-only twin holds the path.
     """
     try:
-        _service().create(_parse(namespace), description, **kwargs)
+        _service().create(_parse(namespace), description, metadata=kwargs)
     except NamespaceExistsError:
         raise NamespaceExistsError(f"Namespace '{namespace}' already exists.") from None
 

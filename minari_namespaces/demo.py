@@ -42,7 +42,7 @@ def main() -> None:
         print(f"Remote store: {service.remote.url}\n")
 
         service.create("D4RL/door", description="Door opening with a dexterous hand")
-        service.create("D4RL/pen", description="Pen twirling", difficulty="hard")
+        service.create("D4RL/pen", description="Pen twirling", metadata={"difficulty": "hard"})
         service.create("mujoco/halfcheetah", description="HalfCheetah locomotion")
         print("Created a nested tree (missing parents are created first):")
         print(render_tree(service, service.list_local()), "\n")

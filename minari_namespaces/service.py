@@ -99,8 +99,19 @@ def _optional_id(ns: NamespaceLike | None) -> NamespaceId | None:
     return None if ns is None else NamespaceId.parse(ns)
 
 
-def _metadata(description: str | None, extra: Mapping[str, Any]) -> NamespaceMetadata:
-    return NamespaceMetadata(description, **extra)
+def _metadata(
+    description: str | None, extra: NamespaceMetadata | Mapping[str, Any] | None
+) -> NamespaceMetadata:
+    """``extra`` with ``description`` set, validated; the key given twice is refused."""
+    data = dict(extra or {})
+    if description is not None:
+        if data.get("description", description) != description:
+            raise InvalidMetadataError(
+                "'description' is given twice (as an argument and in metadata) with "
+                "different values; give it once."
+            )
+        data["description"] = description
+    return NamespaceMetadata.from_dict(data)
 
 
 class NamespaceService:
@@ -179,8 +190,8 @@ class NamespaceService:
         /,
         description: str | None = None,
         *,
+        metadata: NamespaceMetadata | Mapping[str, Any] | None = None,
         exist_ok: bool = False,
-        **metadata: Any,
     ) -> NamespaceId:
         """Create ``ns`` locally, and every missing ancestor (with ``{}``) first.
 
@@ -189,12 +200,11 @@ class NamespaceService:
         ``ns`` is left as it is.
 
         Args:
-            ns: The namespace to create (positional only, so ``ns`` can be a
-                metadata key).
+            ns: The namespace to create.
             description: Its description, if any.
-            exist_ok: Do not fail if ``ns`` exists already (so ``exist_ok``
-                cannot be a metadata key here; use :meth:`replace` for that).
-            **metadata: Further metadata keys, with JSON values.
+            metadata: Further metadata keys, with JSON values: a mapping, so any
+                key is allowed (``exist_ok`` and ``ns`` included).
+            exist_ok: Do not fail if ``ns`` exists already.
 
         Returns:
             The created namespace's id.
@@ -247,8 +257,16 @@ class NamespaceService:
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
 
-    def update(self, ns: NamespaceLike, /, description: str | None = None, **metadata: Any) -> None:
-        """Replace the whole metadata of ``ns`` (as Minari's update does).
+    def update(
+        self,
+        ns: NamespaceLike,
+        /,
+        description: str | None = None,
+        *,
+        metadata: NamespaceMetadata | Mapping[str, Any] | None = None,
+    ) -> None:
+        """Replace the whole metadata of ``ns`` with ``description`` and ``metadata``
+        (as Minari's update does).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.

@@ -179,6 +179,12 @@ def _hub_process() -> Iterator[HubStandIn]:
         yield hub
     finally:
         hub.stop()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the Hub's socket (if no test started the server) and its HF_HOME."""
+    if _HUB_SOCKET is not None:
+        _HUB_SOCKET.close()
         shutil.rmtree(os.environ["HF_HOME"], ignore_errors=True)
 
 

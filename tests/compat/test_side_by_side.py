@@ -239,3 +239,22 @@ def test_decomposed_unicode_is_malformed_for_minari_and_the_nfc_id_for_us(sides:
     sides.call("ours", "create_namespace", decomposed)
     (_, listed), _ = sides.call("ours", "list_local_namespaces")
     assert listed == ["caf\u00e9"]
+
+
+def test_metadata_keys_named_like_keywords_are_stored_as_minari_stores_them(
+    sides: Sides,
+) -> None:
+    """Issue 10, defect 4: ``exist_ok`` (and any other key) is metadata, as in Minari."""
+    stored = {}
+    for side in ("minari", "ours"):
+        (outcome, _), _ = sides.call(side, "create_namespace", "ab", exist_ok=True, ns="x")
+        assert outcome == "ok", side
+        (_, stored[side]), _ = sides.call(side, "get_namespace_metadata", "ab")
+        (outcome, error), _ = sides.call(side, "create_namespace", "ab", exist_ok=True)
+        assert outcome == "error", side
+        assert isinstance(error, ValueError), side
+    assert stored["ours"] == stored["minari"]
+    assert stored["ours"]["exist_ok"] is True
+    assert sides.roots["minari"].joinpath("ab", "namespace_metadata.json").read_bytes() == (
+        sides.roots["ours"].joinpath("ab", "namespace_metadata.json").read_bytes()
+    )

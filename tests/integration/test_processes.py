@@ -41,7 +41,9 @@ def race_to_create(root: str, worker: int, barrier: Barrier, results: Queue[Any]
         for round_ in range(ROUNDS):
             barrier.wait(timeout=TIMEOUT)
             try:
-                service.create(f"round{round_:03d}/race", winner=worker, round=round_)
+                service.create(
+                    f"round{round_:03d}/race", metadata={"winner": worker, "round": round_}
+                )
                 outcome = "won"
             except NamespaceExistsError:
                 outcome = "exists"

@@ -191,3 +191,10 @@ def test_every_command_has_help_with_an_example() -> None:
         code, text, _ = run(command, "--help")
         assert code == 0
         assert "Example: minari-namespaces" in text
+
+
+def test_a_metadata_key_named_like_an_option_is_stored(root: Path) -> None:
+    """Issue 10, defect 4: ``--set exist_ok=true`` printed a TypeError traceback."""
+    code, _, err = run("create", "a", "--root", str(root), "--set", "exist_ok=true")
+    assert (code, err) == (0, "")
+    assert NamespaceService.from_urls(root).get("a").to_dict() == {"exist_ok": True}

@@ -361,7 +361,7 @@ def test_a_tree_written_by_minari_is_read_exactly(root: Path, service: Namespace
 
 
 def test_minari_reads_what_we_write(root: Path, service: NamespaceService) -> None:
-    service.create("D4RL/door", description="Door", tags=["a"])
+    service.create("D4RL/door", description="Door", metadata={"tags": ["a"]})
     service.update_properties("D4RL/door", updates={"n": 1})
     with open(root / "D4RL" / "door" / MARKER) as file:
         assert json.load(file) == {"tags": ["a"], "description": "Door", "n": 1}

@@ -192,7 +192,7 @@ def test_create_with_bad_metadata_writes_nothing_at_all(
     service: NamespaceService, root: Path, extra: dict[str, Any]
 ) -> None:
     with pytest.raises(InvalidMetadataError):
-        service.create("D4RL/door/expert", description="d", **extra)
+        service.create("D4RL/door/expert", description="d", metadata=extra)
     assert not root.exists()
     assert service.list_local() == []
 
@@ -204,7 +204,7 @@ def test_create_with_bad_metadata_leaves_an_existing_tree_untouched(
     service.create("D4RL", description="kept")
     before = snapshot(root)
     with pytest.raises(InvalidMetadataError):
-        service.create("D4RL/door/expert", **extra)
+        service.create("D4RL/door/expert", metadata=extra)
     assert snapshot(root) == before
 
 
@@ -212,10 +212,10 @@ def test_create_with_bad_metadata_leaves_an_existing_tree_untouched(
 def test_update_with_bad_metadata_keeps_the_old_file(
     service: NamespaceService, root: Path, extra: dict[str, Any]
 ) -> None:
-    service.create("D4RL", description="kept", n=1)
+    service.create("D4RL", description="kept", metadata={"n": 1})
     before = snapshot(root)
     with pytest.raises(InvalidMetadataError):
-        service.update("D4RL", **extra)
+        service.update("D4RL", metadata=extra)
     with pytest.raises(InvalidMetadataError):
         service.update_properties("D4RL", updates=extra)
     assert snapshot(root) == before
@@ -362,7 +362,9 @@ def test_description_and_extras_are_ordered_as_minaris_create_namespace() -> Non
 def test_a_created_file_holds_exactly_the_bytes_minari_would_write(
     service: NamespaceService, root: Path
 ) -> None:
-    service.create("D4RL/door", description="Door tasks", author="me", tags=["a", "é"])
+    service.create(
+        "D4RL/door", description="Door tasks", metadata={"author": "me", "tags": ["a", "é"]}
+    )
     expected = {"author": "me", "tags": ["a", "é"], "description": "Door tasks"}
     assert (root / "D4RL" / "door" / MARKER).read_bytes() == json.dumps(expected).encode()
     assert (root / "D4RL" / MARKER).read_bytes() == b"{}"
@@ -489,7 +491,7 @@ def test_no_temporary_files_are_left_after_a_refused_update(
 ) -> None:
     service.create("a")
     with pytest.raises(InvalidMetadataError):
-        service.update("a", blob="x" * MIB)
+        service.update("a", metadata={"blob": "x" * MIB})
     assert os.listdir(root / "a") == [MARKER]
 
 

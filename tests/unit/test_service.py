@@ -70,7 +70,7 @@ class CreatesThenFails(InMemoryNamespaceRepository):
 
 
 def test_create_makes_missing_ancestors_with_empty_metadata(service: NamespaceService) -> None:
-    created = service.create("a/b/c", description="C", n=1)
+    created = service.create("a/b/c", description="C", metadata={"n": 1})
     assert created == NamespaceId("a/b/c")
     assert service.list_local() == ids("a", "a/b", "a/b/c")
     assert service.get("a").to_dict() == {}
@@ -79,7 +79,7 @@ def test_create_makes_missing_ancestors_with_empty_metadata(service: NamespaceSe
 
 
 def test_create_keeps_existing_ancestors_as_they_are(service: NamespaceService) -> None:
-    service.create("a", description="A", keep=True)
+    service.create("a", description="A", metadata={"keep": True})
     service.create("a/b/c")
     assert service.get("a").to_dict() == {"keep": True, "description": "A"}
     assert service.list_local() == ids("a", "a/b", "a/b/c")
@@ -169,8 +169,8 @@ def test_get_and_exists_of_a_missing_namespace(service: NamespaceService) -> Non
 
 
 def test_update_replaces_all_metadata(service: NamespaceService) -> None:
-    service.create("a", description="old", keep="no", n=1)
-    service.update("a", other=2)
+    service.create("a", description="old", metadata={"keep": "no", "n": 1})
+    service.update("a", metadata={"other": 2})
     assert service.get("a").to_dict() == {"other": 2}
     service.update("a", description="new")
     assert service.get("a").to_dict() == {"description": "new"}
@@ -187,7 +187,7 @@ def test_update_of_a_missing_namespace_creates_nothing(service: NamespaceService
 def test_update_validates_metadata_first(service: NamespaceService) -> None:
     service.create("a", description="kept")
     with pytest.raises(InvalidMetadataError):
-        service.update("a", score=float("nan"))
+        service.update("a", metadata={"score": float("nan")})
     assert service.get("a").to_dict() == {"description": "kept"}
 
 
@@ -195,7 +195,7 @@ def test_update_validates_metadata_first(service: NamespaceService) -> None:
 
 
 def test_update_properties_merges_and_reports_what_it_did(service: NamespaceService) -> None:
-    service.create("a", description="d", keep=1, change=2, drop=3)
+    service.create("a", description="d", metadata={"keep": 1, "change": 2, "drop": 3})
     summary = service.update_properties(
         "a", updates={"new": 4, "change": 20}, removals=["drop", "ghost"]
     )
@@ -206,13 +206,13 @@ def test_update_properties_merges_and_reports_what_it_did(service: NamespaceServ
 
 
 def test_update_properties_with_nothing_changes_nothing(service: NamespaceService) -> None:
-    service.create("a", description="d", n=1)
+    service.create("a", description="d", metadata={"n": 1})
     assert service.update_properties("a") == PropertiesUpdateSummary()
     assert service.get("a").to_dict() == {"n": 1, "description": "d"}
 
 
 def test_update_properties_can_remove_the_description(service: NamespaceService) -> None:
-    service.create("a", description="d", n=1)
+    service.create("a", description="d", metadata={"n": 1})
     summary = service.update_properties("a", removals=["description", "description"])
     assert summary == PropertiesUpdateSummary(removed=["description"])
     assert service.get("a").to_dict() == {"n": 1}
@@ -228,7 +228,7 @@ def test_update_properties_reports_every_missing_removal(service: NamespaceServi
 def test_overlapping_updates_and_removals_are_refused_and_change_nothing(
     service: NamespaceService,
 ) -> None:
-    service.create("a", description="d", x=1, y=2)
+    service.create("a", description="d", metadata={"x": 1, "y": 2})
     with pytest.raises(InvalidMetadataError, match=r"\['x'\]"):
         service.update_properties("a", updates={"x": 10, "z": 3}, removals=["x", "y"])
     assert service.get("a").to_dict() == {"x": 1, "y": 2, "description": "d"}
@@ -237,7 +237,7 @@ def test_overlapping_updates_and_removals_are_refused_and_change_nothing(
 def test_update_properties_refuses_non_json_values_and_changes_nothing(
     service: NamespaceService,
 ) -> None:
-    service.create("a", x=1)
+    service.create("a", metadata={"x": 1})
     bad_updates: list[dict[str, Any]] = [
         {"y": float("inf")},
         {"y": {1, 2}},
@@ -525,7 +525,7 @@ def test_upload_tree_without_a_prefix_copies_everything(
     both: NamespaceService, local: InMemoryNamespaceRepository, remote: InMemoryNamespaceRepository
 ) -> None:
     for text in ["a/b", "c", "d/e/f"]:
-        both.create(text, n=text)
+        both.create(text, metadata={"n": text})
     report = both.upload_tree()
     assert report.copied == local.list_namespaces()
     assert contents(remote) == contents(local)
@@ -640,7 +640,7 @@ def test_after_an_upload_tree_both_sides_are_in_sync(
     both: NamespaceService, remote: InMemoryNamespaceRepository
 ) -> None:
     both.create("a/b/c", description="c")
-    both.create("d", n=[1, 2])
+    both.create("d", metadata={"n": [1, 2]})
     put(remote, "e")
     both.upload_tree()
     diff = both.diff()
