@@ -18,6 +18,7 @@ from minari_namespaces.compat import (
     update_namespace_metadata,
     upload_namespace,
 )
+from minari_namespaces.testing.hubserver import HubStandIn
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
 
@@ -181,13 +182,12 @@ def test_upload_namespace_prints_each_level_and_refuses_twice(
         upload_namespace("nowhere", token=None)
 
 
-def test_an_unusable_remote_says_which_urls_work(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unset_remote_is_minaris_hub_and_a_bad_one_says_which_urls_work(
+    hub: HubStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MINARI_REMOTE", raising=False)
-    with pytest.raises(ValueError, match="s3://bucket/prefix"):
-        list_remote_namespaces()
-    monkeypatch.setenv("MINARI_REMOTE", "hf://farama-minari")
-    with pytest.raises(ValueError, match="Hugging Face"):
-        list_remote_namespaces()
+    hub.put_file("farama-minari/D4RL", "namespace_metadata.json", b"{}")
+    assert list_remote_namespaces() == ["D4RL"]
     monkeypatch.setenv("MINARI_REMOTE", "not-a-url")
-    with pytest.raises(ValueError, match="gcp://bucket"):
+    with pytest.raises(ValueError, match="hf://ORG"):
         list_remote_namespaces()
