@@ -37,7 +37,12 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.errors import NamespaceConflictError, NamespaceNotEmptyError, warn_skipped
+from minari_namespaces.errors import (
+    InvalidNamespaceError,
+    NamespaceConflictError,
+    NamespaceNotEmptyError,
+    warn_skipped,
+)
 from minari_namespaces.identifier import MAX_DEPTH, NamespaceId, is_valid_segment, portable_key
 from minari_namespaces.metadata import (
     MAX_METADATA_BYTES,
@@ -254,6 +259,8 @@ class LocalNamespaceRepository(NamespaceStoreBase):
                 skipped.append(os.path.join(self._root, *parts))
                 return
         if len(parts) >= MAX_DEPTH:
+            # Minari writes deeper trees; say what is left out rather than drop it.
+            skipped += self._namespaces_below(fd, parts, subfolders)
             return
         for name in subfolders:
             if name.startswith("."):
@@ -272,6 +279,27 @@ class LocalNamespaceRepository(NamespaceStoreBase):
             finally:
                 os.close(child)
 
+    def _namespaces_below(self, fd: int, parts: tuple[str, ...], names: list[str]) -> list[str]:
+        """The paths of the namespace folders anywhere below ``fd`` (too deep to list)."""
+        found: list[str] = []
+        for name in names:
+            try:
+                child = os.open(name, DIR_FLAGS, dir_fd=fd)
+            except OSError:
+                continue
+            try:
+                with os.scandir(child) as entries:
+                    listed = {e.name: e.is_dir(follow_symlinks=False) for e in entries}
+                if DATASET_MARKER in listed:
+                    continue
+                if METADATA_FILENAME in listed:
+                    found.append(os.path.join(self._root, *parts, name))
+                deeper = [n for n, is_dir in listed.items() if is_dir and not n.startswith(".")]
+                found += self._namespaces_below(child, (*parts, name), deeper)
+            finally:
+                os.close(child)
+        return found
+
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.
 
@@ -288,10 +316,18 @@ class LocalNamespaceRepository(NamespaceStoreBase):
                     for entry in entries
                     if entry.is_dir(follow_symlinks=False) and is_valid_segment(entry.name)
                 ]
+            skipped: list[str] = []
             for name in names:
-                child = ns.child(name) if ns is not None else NamespaceId._trusted(name, (name,))
-                if child.depth <= MAX_DEPTH and self._is_namespace_folder(walk.fd, name):
-                    result.append(child)
+                if not self._is_namespace_folder(walk.fd, name):
+                    continue
+                try:
+                    child = ns.child(name) if ns is not None else NamespaceId(name)
+                except InvalidNamespaceError:
+                    skipped.append(os.path.join(self.texts.where(ns), name))
+                    continue
+                result.append(child)
+        if skipped:
+            warn_skipped(skipped, "folder(s)", " They are deeper or longer than an id may be.")
         result.sort()
         return result
 
