@@ -24,6 +24,7 @@ __all__ = [
     "create_exclusive",
     "folder_lock",
     "is_regular_file",
+    "is_stale_temp_name",
     "is_temp_name",
     "lexists",
     "read_capped",
@@ -48,6 +49,24 @@ def _temp_name(name: str) -> str:
 def is_temp_name(name: str, target: str) -> bool:
     """Whether ``name`` is a temporary file left by a write of ``target``."""
     return name.startswith(f".{target}.") and name.endswith(_TEMP_SUFFIX)
+
+
+def is_stale_temp_name(name: str, target: str) -> bool:
+    """Whether ``name`` is a temporary file of ``target`` whose writer on this
+    machine has died: one whose writer still runs may be about to be linked into
+    place, and must be left alone."""
+    if not is_temp_name(name, target):
+        return False
+    pid = name[len(target) + 2 :].split(".", 1)[0]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, owned by someone else
+    return False
 
 
 def lexists(name: str, dir_fd: int) -> bool:

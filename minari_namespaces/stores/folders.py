@@ -73,6 +73,20 @@ class FolderWalk:
         """The folder above :attr:`fd` (the root's own descriptor at the root)."""
         return self.fds[-2] if len(self.fds) > 1 else self.fds[-1]
 
+    def enter(self, name: str) -> bool:
+        """Open the existing folder ``name`` inside :attr:`fd` (never make it).
+
+        Returns:
+            ``False`` if it is missing.
+        """
+        self.made = False
+        try:
+            fd = os.open(name, DIR_FLAGS, dir_fd=self.fd)
+        except FileNotFoundError:
+            return False
+        self.fds.append(fd)
+        return True
+
     def descend(self, name: str) -> bool:
         """Open the folder ``name`` inside :attr:`fd` (making it if ``make``).
 

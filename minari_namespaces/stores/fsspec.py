@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-from minari_namespaces.atomic import is_temp_name
+from minari_namespaces.atomic import is_stale_temp_name
 from minari_namespaces.errors import NamespaceError, RemoteError, warn_skipped
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import METADATA_FILENAME, MetadataChange, NamespaceMetadata
@@ -486,4 +486,4 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
 
 def _is_temp(name: str) -> bool:
-    return is_temp_name(name, METADATA_FILENAME)
+    return is_stale_temp_name(name, METADATA_FILENAME)

@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
 
@@ -32,7 +32,7 @@ from minari_namespaces.atomic import (
     create_exclusive,
     folder_lock,
     is_regular_file,
-    is_temp_name,
+    is_stale_temp_name,
     lexists,
     read_capped,
     replace_atomic,
@@ -57,6 +57,8 @@ __all__ = ["LocalNamespaceRepository", "default_root"]
 
 #: Threads that write one level of a ``create_many`` batch.
 _WRITERS: Final = 8
+#: Walks of a create that a concurrent delete may undo before it gives up.
+_CREATE_ATTEMPTS: Final = 5
 
 
 def default_root() -> Path:
@@ -161,22 +163,44 @@ class LocalNamespaceRepository(NamespaceStoreBase):
                 yield walk
                 return
             for depth, part in enumerate(ns.parts, start=1):
-                folded = _NAME_INDEX.names(walk.fd)
-                twins = sorted(folded.get(portable_key(part), set()) - {part})
-                if twins:
-                    raise self.texts.twin_conflict(ns, (*ns.parts[: depth - 1], twins[0]))
+                self._refuse_twins(ns, depth, _NAME_INDEX.names(walk.fd))
                 try:
-                    if not walk.descend(part):
-                        break
+                    entered = walk.enter(part)
+                    if not entered and make:
+                        entered = self._make_folder(walk, ns, depth)
                 except OSError as error:
                     if error.errno in LINK_ERRNOS:
                         raise self.texts.not_a_folder(ns, ns.parts[:depth]) from error
                     raise
-                if walk.made:
-                    _NAME_INDEX.added(walk.parent_fd, folded, part)
+                if not entered:
+                    break
                 if lexists(DATASET_MARKER, walk.fd):
                     raise self.texts.dataset_conflict(ns, ns.parts[:depth])
             yield walk
+
+    def _refuse_twins(self, ns: NamespaceId, depth: int, folded: dict[str, set[str]]) -> None:
+        part = ns.parts[depth - 1]
+        twins = sorted(folded.get(portable_key(part), set()) - {part})
+        if twins:
+            raise self.texts.twin_conflict(ns, (*ns.parts[: depth - 1], twins[0]))
+
+    def _make_folder(self, walk: FolderWalk, ns: NamespaceId, depth: int) -> bool:
+        """Make the folder of level ``depth`` of ``ns`` in ``walk.fd`` and enter it.
+
+        The twin check and the ``mkdir`` are one critical section under the parent
+        folder's lock, so two processes making ``door`` and ``Door`` at once cannot
+        both succeed; the check reads the folder afresh, not from the index.
+        """
+        part = ns.parts[depth - 1]
+        with folder_lock(walk.fd):
+            fresh: dict[str, set[str]] = {}
+            with os.scandir(walk.fd) as entries:
+                for entry in entries:
+                    fresh.setdefault(portable_key(entry.name), set()).add(entry.name)
+            self._refuse_twins(ns, depth, fresh)
+            with suppress(FileExistsError):
+                os.mkdir(part, dir_fd=walk.fd)
+        return walk.enter(part)
 
     # -- primitives ----------------------------------------------------------
 
@@ -201,16 +225,27 @@ class LocalNamespaceRepository(NamespaceStoreBase):
             return list(pool.map(lambda item: create([item])[0], items))
 
     def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
-        with self._descend(ns, make=True) as walk:
+        for _ in range(_CREATE_ATTEMPTS):
             try:
-                create_exclusive(walk.fd, METADATA_FILENAME, payload)
-            except FileExistsError:
-                if is_regular_file(METADATA_FILENAME, walk.fd):
-                    raise
-                raise NamespaceConflictError(
-                    f"Cannot create namespace '{ns}': {self.texts.marker(ns)} exists but is "
-                    "not a regular file. Remove it first."
-                ) from None
+                with self._descend(ns, make=True) as walk:
+                    try:
+                        create_exclusive(walk.fd, METADATA_FILENAME, payload)
+                    except FileExistsError:
+                        if is_regular_file(METADATA_FILENAME, walk.fd):
+                            raise
+                        if not lexists(METADATA_FILENAME, walk.fd):
+                            continue  # deleted between the two calls: try again
+                        raise NamespaceConflictError(
+                            f"Cannot create namespace '{ns}': {self.texts.marker(ns)} exists "
+                            "but is not a regular file. Remove it first."
+                        ) from None
+                    return
+            except FileNotFoundError:
+                continue  # a concurrent delete removed a folder on the way: walk again
+        raise NamespaceConflictError(
+            f"Cannot create namespace '{ns}': its folder in {self.url} kept being deleted "
+            "while it was being created. Try again."
+        )
 
     # -- reading -------------------------------------------------------------
 
@@ -402,26 +437,32 @@ class LocalNamespaceRepository(NamespaceStoreBase):
             with os.scandir(fd) as entries:
                 is_folder = {entry.name: entry.is_dir(follow_symlinks=False) for entry in entries}
             removable = {METADATA_FILENAME} | OS_JUNK_FILES
-            # A folder is never junk, even one named like a junk or temporary file.
+            # A folder is never junk, even one named like a junk or temporary file; a
+            # temporary file whose writer still runs is a write about to land.
             others = sorted(
                 name
                 for name, folder in is_folder.items()
-                if folder or (name not in removable and not is_temp_name(name, METADATA_FILENAME))
+                if folder
+                or (name not in removable and not is_stale_temp_name(name, METADATA_FILENAME))
             )
             if others:
                 raise self.texts.not_empty(ns, others)
             payload = read_capped(METADATA_FILENAME, fd, MAX_METADATA_BYTES)
             for name in is_folder:
                 if name != METADATA_FILENAME:
-                    os.unlink(name, dir_fd=fd)
+                    with suppress(FileNotFoundError):
+                        os.unlink(name, dir_fd=fd)
             os.unlink(METADATA_FILENAME, dir_fd=fd)
             try:
                 os.rmdir(ns.name, dir_fd=walk.parent_fd)
             except OSError as error:
                 if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or payload is None:
                     raise
-                # Something appeared in the folder meanwhile: put the marker back.
-                replace_atomic(fd, METADATA_FILENAME, payload)
+                # Something appeared in the folder meanwhile: put the marker back,
+                # create-only, so a namespace that another process has created in
+                # the meantime is never overwritten.
+                with suppress(FileExistsError):
+                    create_exclusive(fd, METADATA_FILENAME, payload)
                 raise NamespaceNotEmptyError(
                     f"Namespace '{ns}' is not empty: something was added to "
                     f"{self.texts.where(ns)} while it was being deleted."

@@ -9,14 +9,21 @@ never assert: they report what they saw, and the test judges it.
 from __future__ import annotations
 
 import json
+import os
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from minari_namespaces import (
     LocalNamespaceRepository,
+    NamespaceError,
     NamespaceExistsError,
+    NamespaceId,
+    NamespaceMetadata,
+    NamespaceNotEmptyError,
     NamespaceService,
 )
 from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
@@ -195,3 +202,108 @@ def test_concurrent_update_properties_lose_no_key(tmp_path: Path) -> None:
     assert len(stored) == ADDERS * KEYS_PER_ADDER + 1
     assert stored == expected
     assert sorted(p.name for p in (root / "shared" / "counter").iterdir()) == [MARKER]
+
+
+# -- issue 10, defect 7: creators of case-only twins racing --------------------------------
+
+TWIN_ROUNDS = 40
+TWIN_SPELLINGS = ["door", "Door", "DOOR", "dOor", "doOr", "dooR", "DoOr", "dOOR"]
+
+
+def race_twins(root: str, worker: int, barrier: Barrier, results: Queue[Any]) -> None:
+    repository = LocalNamespaceRepository(root)
+    outcomes: list[str] = []
+    for round_ in range(TWIN_ROUNDS):
+        barrier.wait(timeout=TIMEOUT)
+        try:
+            repository.create(
+                NamespaceId(f"r{round_:02d}/{TWIN_SPELLINGS[worker]}"), NamespaceMetadata()
+            )
+            outcomes.append("created")
+        except NamespaceError as error:
+            outcomes.append(type(error).__name__)
+        except Exception as error:
+            outcomes.append(error_text(error))
+    results.put((worker, outcomes))
+
+
+def test_racing_creators_of_case_only_twins_leave_exactly_one(tmp_path: Path) -> None:
+    root = tmp_path / "datasets"
+    barrier = CONTEXT.Barrier(len(TWIN_SPELLINGS))
+    reports = run_workers(
+        race_twins, [(str(root), worker, barrier) for worker in range(len(TWIN_SPELLINGS))]
+    )
+    by_round = list(zip(*(outcomes for _, outcomes in sorted(reports)), strict=True))
+    for round_, outcomes in enumerate(by_round):
+        assert sorted(set(outcomes)) == ["NamespaceConflictError", "created"], outcomes
+        assert outcomes.count("created") == 1, (round_, outcomes)
+        assert len(os.listdir(root / f"r{round_:02d}")) == 1, round_
+
+
+# -- issue 10, defects 2 and 3: random operations racing --------------------------------------
+
+CHAOS_WORKERS = 6
+CHAOS_OPERATIONS = 400
+CHAOS_NAMES = ["a", "a/b", "a/b/c", "a/d", "x", "x/y"]
+
+
+def chaos(root: str, worker: int, barrier: Barrier, results: Queue[Any]) -> None:
+    import random
+
+    service = NamespaceService(LocalNamespaceRepository(root))
+    pick = random.Random(worker)
+    raw: list[str] = []
+    barrier.wait(timeout=TIMEOUT)
+    for step in range(CHAOS_OPERATIONS):
+        name = pick.choice(CHAOS_NAMES)
+        operation = pick.choice(["create", "delete", "get", "merge", "list", "children"])
+        try:
+            if operation == "create":
+                service.create(name, metadata={"by": worker, "step": step}, exist_ok=True)
+            elif operation == "delete":
+                service.delete(name)
+            elif operation == "get":
+                service.get(name)
+            elif operation == "merge":
+                service.update_properties(name, updates={f"w{worker}": step})
+            elif operation == "list":
+                service.list_local()
+            else:
+                service.children(name)
+        except NamespaceError:
+            pass
+        except Exception as error:  # the defect: a raw OSError escaping
+            raw.append(f"{operation} {name}: {error_text(error)}")
+    results.put((worker, raw))
+
+
+def test_racing_random_operations_raise_only_library_errors(tmp_path: Path) -> None:
+    root = tmp_path / "datasets"
+    barrier = CONTEXT.Barrier(CHAOS_WORKERS)
+    reports = run_workers(chaos, [(str(root), worker, barrier) for worker in range(CHAOS_WORKERS)])
+    assert [raw for _, raw in reports] == [[]] * CHAOS_WORKERS
+    repository = LocalNamespaceRepository(root)
+    for ns in repository.list_namespaces():
+        repository.get(ns)  # every namespace left behind is whole
+
+
+def test_a_failed_delete_never_undoes_a_create_that_finished_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 2: when the folder is found not empty at the last step, ``delete`` put
+    its old marker back over the one another process had just created."""
+    root = tmp_path / "datasets"
+    ours, theirs = LocalNamespaceRepository(root), LocalNamespaceRepository(root)
+    ns = NamespaceId("contested")
+    ours.create(ns, NamespaceMetadata(description="old"))
+    real_rmdir = os.rmdir
+
+    def rmdir_after_a_concurrent_create(path: Any, *args: Any, **kwargs: Any) -> None:
+        theirs.create(ns, NamespaceMetadata(description="created meanwhile"))
+        real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr("minari_namespaces.stores.local.os.rmdir", rmdir_after_a_concurrent_create)
+    with pytest.raises(NamespaceNotEmptyError, match="while it was being deleted"):
+        ours.delete(ns)
+    monkeypatch.undo()
+    assert ours.get(ns).description == "created meanwhile"
