@@ -23,6 +23,7 @@ from minari_namespaces.atomic import (
 )
 from minari_namespaces.errors import NamespaceConflictError
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores.base import DATASET_MARKER
 from minari_namespaces.stores.driver import MISSING, Driver, Missing
 from minari_namespaces.stores.folders import FolderWalk
 
@@ -111,7 +112,9 @@ class FileDriver(Driver):
                 for entry in entries
             ]
         for name, is_dir, is_file in listed:
-            if is_file:
+            if is_file or (is_dir and name == DATASET_MARKER):
+                # A ``data`` folder makes a dataset even when it is empty, as locally;
+                # it is reported as an entry and not entered.
                 files.append(f"{path}/{name}")
             elif is_dir:
                 try:

@@ -138,3 +138,23 @@ def test_a_marker_that_is_a_folder_is_a_conflict_on_create(tmp_path: Path) -> No
     (root / "odd" / MARKER).mkdir(parents=True)
     with pytest.raises(NamespaceConflictError, match="not a regular file"):
         LocalNamespaceRepository(root).create(NamespaceId("odd"), NamespaceMetadata())
+
+
+# -- defect 16: datasets on a file:// remote -------------------------------------------------------
+
+
+def test_an_empty_data_folder_makes_a_dataset_on_a_file_remote_as_locally(tmp_path: Path) -> None:
+    remote_root = tmp_path / "remote"
+    for root in (tmp_path / "local", remote_root):
+        (root / "ds" / "data").mkdir(parents=True)
+        (root / "ds" / MARKER).write_text("{}")
+        (root / "ds" / "inner").mkdir()
+        (root / "ds" / "inner" / MARKER).write_text("{}")
+    service = NamespaceService.from_urls(tmp_path / "local", remote_root.as_uri())
+    for remote in (False, True):
+        assert not service.exists("ds", remote=remote)
+        assert not service.exists("ds/inner", remote=remote)
+    assert service.list_local() == service.list_remote() == []
+    fresh = NamespaceService.from_urls(tmp_path / "fresh", remote_root.as_uri())
+    assert fresh.download_tree().copied == []
+    assert outcome(lambda: fresh.download("ds/inner")) == "NamespaceNotFoundError"
