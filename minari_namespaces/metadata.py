@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,14 +39,31 @@ MAX_METADATA_BYTES: Final = 1024 * 1024
 MAX_NESTING: Final = 64
 
 _SCALARS: Final = (str, int, bool, type(None))
+# A JSON escape of a UTF-16 surrogate: paired ones are fine, a lone one is not text.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _describe(path: str) -> str:
     return path or "the metadata"
 
 
+def _encodable(text: str, where: str) -> str:
+    """``text``, if UTF-8 can encode it (a lone surrogate such as ``"\\ud800"`` cannot)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidMetadataError(
+                f"{where} holds {text[error.start : error.end]!r}, a lone surrogate that "
+                "UTF-8 cannot encode; store real characters instead."
+            ) from None
+    return text
+
+
 def _check_value(value: object, path: str, depth: int) -> object:
     """Return ``value`` as plain JSON data, or raise why it is not JSON."""
+    if isinstance(value, str):
+        return _encodable(value, _describe(path))
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, float):
@@ -77,6 +95,7 @@ def _check_object(value: Mapping[Any, Any], path: str, depth: int) -> dict[str, 
                 f"key {key!r} in {_describe(path)} is a {type(key).__name__}; "
                 "JSON object keys must be strings."
             )
+        _encodable(key, f"a key in {_describe(path)}")
         result[key] = _check_value(item, f"{path}[{key!r}]", depth)
     return result
 
@@ -128,14 +147,19 @@ class NamespaceMetadata(Mapping[str, Any]):
             data["description"] = description
         self._set(check_json_object(data))
 
-    def _set(self, data: dict[str, Any]) -> None:
+    def _set(
+        self, data: dict[str, Any], *, any_description: bool = False, sized: bool = False
+    ) -> None:
+        """Take ``data`` (already checked). ``any_description``: the description may
+        be any JSON (Minari stores whatever it is given); ``sized``: the size was
+        checked on the bytes as stored."""
         description = data.get("description")
-        if description is not None and not isinstance(description, str):
+        if not any_description and description is not None and not isinstance(description, str):
             raise InvalidMetadataError(
                 f"'description' must be a string or None, not {type(description).__name__}."
             )
         payload = _dumps(data)
-        if len(payload) > MAX_METADATA_BYTES:
+        if not sized and len(payload) > MAX_METADATA_BYTES:
             raise InvalidMetadataError(
                 f"metadata serialises to {len(payload)} bytes; "
                 f"the limit is {MAX_METADATA_BYTES} (1 MiB)."
@@ -181,8 +205,15 @@ class NamespaceMetadata(Mapping[str, Any]):
         data = self.to_dict()
         for key in removals:
             data.pop(key, None)
-        data.update(check_json_object(updates or {}))
-        return NamespaceMetadata.from_dict(data)
+        checked = check_json_object(updates or {})
+        data.update(checked)
+        instance = object.__new__(NamespaceMetadata)
+        # A description Minari stored as a number or list stays readable unless changed.
+        kept = "description" not in checked and not isinstance(
+            self.get("description", ""), (str, type(None))
+        )
+        instance._set(data, any_description=kept)
+        return instance
 
     def __getitem__(self, key: str) -> Any:
         return copy.deepcopy(self._data[key])
@@ -275,10 +306,22 @@ def decode_metadata(payload: bytes, source: str) -> NamespaceMetadata:
         raise CorruptMetadataError(
             f"{source} holds a JSON {type(data).__name__}, not an object; fix or delete the file."
         )
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError) as error:
+            raise CorruptMetadataError(
+                f"{source} holds text that is not Unicode (a lone surrogate escape such as "
+                "\\ud800); fix or delete the file."
+            ) from error
+    # Whatever Minari can write is readable: any JSON as the description, any
+    # nesting that JSON itself can parse; only what we write is held to our rules.
+    instance = object.__new__(NamespaceMetadata)
     try:
-        return NamespaceMetadata.from_dict(data)
-    except InvalidMetadataError as error:
+        instance._set(data, any_description=True, sized=True)
+    except (InvalidMetadataError, RecursionError) as error:
         raise CorruptMetadataError(f"{source} holds invalid metadata: {error}") from error
+    return instance
 
 
 def _refuse_constant(name: str) -> object:

@@ -95,18 +95,23 @@ def invalid_namespace_strings() -> st.SearchStrategy[str]:
     )
 
 
+#: Any text UTF-8 can encode: every code point but the lone surrogates.
+_TEXT: st.SearchStrategy[str] = st.characters(codec="utf-8")
+
+
 def _json_values() -> st.SearchStrategy[Any]:
     scalars = st.one_of(
         st.none(),
         st.booleans(),
         st.integers(-(2**53), 2**53),
         st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=20),
+        st.text(_TEXT, max_size=20),
     )
     return st.recursive(
         scalars,
         lambda inner: st.one_of(
-            st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.text(_TEXT, max_size=8), inner, max_size=4),
         ),
         max_leaves=12,
     )
@@ -119,9 +124,9 @@ def metadata(*, with_description: bool | None = None) -> st.SearchStrategy[dict[
         with_description: ``True`` always adds a string ``description``, ``False``
             never does, ``None`` sometimes does.
     """
-    keys = st.text(max_size=10).filter(lambda key: key != "description")
+    keys = st.text(_TEXT, max_size=10).filter(lambda key: key != "description")
     extra = st.dictionaries(keys, _json_values(), max_size=5)
-    description = st.text(max_size=40)
+    description = st.text(_TEXT, max_size=40)
     if with_description is False:
         return extra
     with_it = st.tuples(extra, description).map(lambda p: {**p[0], "description": p[1]})

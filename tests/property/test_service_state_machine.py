@@ -87,9 +87,9 @@ class NamespaceServiceMachine(RuleBasedStateMachine):
         target = self.ref(ns, as_text)
         if ns in self.model and not exist_ok:
             with pytest.raises(NamespaceExistsError):
-                self.service.create(target, description, **extra)
+                self.service.create(target, description, metadata=extra)
             return
-        assert self.service.create(target, description, exist_ok=exist_ok, **extra) == ns
+        assert self.service.create(target, description, metadata=extra, exist_ok=exist_ok) == ns
         for ancestor in ns.ancestors():
             self.model.setdefault(ancestor, {})
         expected = dict(extra)
@@ -103,9 +103,9 @@ class NamespaceServiceMachine(RuleBasedStateMachine):
     ) -> None:
         if ns not in self.model:
             with pytest.raises(NamespaceNotFoundError):
-                self.service.update(self.ref(ns, as_text), description, **extra)
+                self.service.update(self.ref(ns, as_text), description, metadata=extra)
             return
-        self.service.update(self.ref(ns, as_text), description, **extra)
+        self.service.update(self.ref(ns, as_text), description, metadata=extra)
         expected = dict(extra)
         if description is not None:
             expected["description"] = description

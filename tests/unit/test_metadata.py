@@ -56,6 +56,8 @@ BAD_OBJECTS: dict[str, Any] = {
     "nested-int-key": {"a": [{2: "x"}]},
     "nested-bytes": {"a": {"b": {"c": b"x"}}},
     "non-string-description": {"description": 5},
+    "lone-surrogate-value": {"x": "\ud800"},
+    "lone-surrogate-key": {"\udfff": 1},
     "too-deep": {"x": json.loads("[" * 100 + "]" * 100)},
     "self-reference": self_referencing(),
     "int-beyond-str-limit": {"x": 10**5000},
@@ -239,7 +241,7 @@ CORRUPT_PAYLOADS: dict[str, bytes] = {
     "nan": b'{"x": NaN}',
     "infinity": b'{"x": -Infinity}',
     "deeply-nested": b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-    "non-string-description": b'{"description": ["a"]}',
+    "lone-surrogate-escape": b'{"x": "\\ud800"}',
     "two-objects": b"{}{}",
     "over-one-mib": json.dumps(padded(MIB + 1)).encode(),
     "five-mib": b'{"x": "' + b"y" * (5 * MIB) + b'"}',
@@ -342,7 +344,7 @@ def test_later_changes_to_the_input_do_not_leak_in() -> None:
         {"unicode": "café ロボット", "emoji": "\U0001f916", "ctrl": "\x00\x1f"},
         {"float": 0.1, "big": 10**30, "small": 5e-324, "neg": -0.0, "exp": 1e300},
         {"nested": {"list": [1, [2, [3, {"deep": True}]]]}, "": ""},
-        {"\u00e9": "key is non-ASCII", "\ud83e": "lone surrogate"},
+        {"\u00e9": "key is non-ASCII", "pair": "\U0001f916"},
     ],
 )
 def test_bytes_are_json_dumps_defaults_as_minari_writes_them(data: dict[str, Any]) -> None:
@@ -505,3 +507,23 @@ def test_equal_metadata_hashes_alike_whatever_the_key_order_or_number_type() -> 
     number = NamespaceMetadata.from_dict({"n": 1})
     assert number == NamespaceMetadata.from_dict({"n": 1.0})
     assert hash(number) == hash(NamespaceMetadata.from_dict({"n": 1.0}))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"description": 5}',
+        b'{"description": ["x"], "k": 1}',
+        b'{"x": ' + b"[" * 65 + b"]" * 65 + b"}",
+        b'{"emoji": "\\ud83e\\udd16"}',
+    ],
+    ids=["number-description", "list-description", "nested-65", "escaped-pair"],
+)
+def test_everything_minari_can_write_is_readable(raw: bytes) -> None:
+    """Issue 10, defect 5: Minari writes any JSON value as the description and any
+    nesting; reading it raised CorruptMetadataError and broke whole-tree commands."""
+    stored = decode_metadata(raw, "file")
+    assert stored.to_dict() == json.loads(raw)
+    assert stored.description is None or isinstance(stored.description, str)
+    assert stored.to_json_bytes() == json.dumps(json.loads(raw)).encode()
+    assert stored.merged({"k": 2}).to_dict() == {**json.loads(raw), "k": 2}
