@@ -54,28 +54,36 @@ _SHALLOW_CHECKS: Final = 4
 _PROBES: Final = 16
 # ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``.
 _USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::[^@]*)?)@")
+#: Option names whose values are secrets (``key``, ``secret``, ``token``,
+#: ``account_key``, ``sas_token``, ``connection_string``, ``credentials``, ...).
+_SECRET_OPTION: Final = re.compile(
+    r"key|secret|token|pass|credential|sas|connection_string|signature|auth", re.IGNORECASE
+)
 
 
 def _redact(url: str) -> str:
     return _USERINFO.sub(r"\1", url)
 
 
-def _userinfo_of(url: str) -> list[str]:
-    """The credentials a URL carries before ``@`` (``s3://key:secret@bucket``)."""
+def _carries_password(url: str) -> bool:
+    """Whether ``url`` holds ``user:password@`` after its scheme."""
     match = _USERINFO.match(url)
-    if match is None or not match.group(2):
-        return []
-    userinfo = match.group(2)
-    return [userinfo, *(part for part in re.split("[:/]", userinfo) if len(part) >= 4)]
+    return match is not None and ":" in match.group(2)
 
 
-def _secrets_of(options: dict[str, Any]) -> list[str]:
+def _secrets_of(options: dict[str, Any], *, secret: bool = False) -> list[str]:
+    """The values of the options that hold secrets (by their names: keys, tokens,
+    passwords, credentials, SAS, connection strings), nested ones included; an
+    endpoint or a region is not a secret and stays readable in messages."""
     found: list[str] = []
-    for value in options.values():
-        if isinstance(value, str) and len(value) >= 4:
+    for name, value in options.items():
+        hidden = secret or bool(_SECRET_OPTION.search(str(name)))
+        if isinstance(value, str) and hidden and value:
             found.append(value)
         elif isinstance(value, dict):
-            found.extend(_secrets_of(value))
+            found.extend(_secrets_of(value, secret=hidden))
+        elif isinstance(value, (list, tuple)) and hidden:
+            found.extend(str(item) for item in value if str(item))
     return found
 
 
@@ -135,11 +143,16 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
         protocol = split_protocol(url)[0] or "file"
         # Longest first, so that no secret is left half-scrubbed by a shorter one.
-        self._secrets = sorted(
-            {*_secrets_of(storage_options), *_userinfo_of(url)}, key=len, reverse=True
-        )
+        self._secrets = sorted(set(_secrets_of(storage_options)), key=len, reverse=True)
         shown = self._scrub(_redact(url))
         super().__init__(shown)
+        if _carries_password(url):
+            # Refused before any library sees it: a URL ends up in tracebacks and logs.
+            raise RemoteError(
+                f"Cannot open the store at {shown}: the URL carries credentials "
+                "('user:password@'). Pass them as storage options instead, for example "
+                "key=... and secret=... for S3, token=... for the Hugging Face Hub."
+            )
         try:
             driver_class = _driver_class(protocol)
             self._driver, self._root, where = driver_class.connect(url, dict(storage_options))
