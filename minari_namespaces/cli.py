@@ -22,9 +22,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.tree import Tree
 
 from minari_namespaces import __version__
-from minari_namespaces.errors import NamespaceError
+from minari_namespaces.errors import CorruptMetadataError, NamespaceError, NamespaceNotFoundError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
+from minari_namespaces.repository import NamespaceRepository
 from minari_namespaces.service import NamespaceService, TransferReport
 
 __all__ = ["app", "main"]
@@ -35,8 +36,8 @@ EPILOG = (
     "  minari-namespaces list --prefix D4RL\n\n"
     "  minari-namespaces upload --tree --remote s3://bucket/minari\n\n"
     "The store is --root (default $MINARI_DATASETS_PATH, else ~/.minari/datasets); the "
-    "remote is --remote (default $MINARI_REMOTE): any fsspec URL such as "
-    "s3://bucket/prefix, gs://bucket or file:///path."
+    "remote is --remote (default $MINARI_REMOTE): the Hugging Face Hub (hf://ORG) or "
+    "any fsspec URL such as s3://bucket/prefix, gs://bucket or file:///path."
 )
 
 app = typer.Typer(
@@ -67,13 +68,40 @@ def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             try:
                 return command(*args, **kwargs)
             except (NamespaceError, ValueError, OSError) as error:
-                _stderr().print(f"Error: {escape(str(error))}", markup=True)
+                _stderr().print(f"Error: {_shown(str(error))}", markup=True)
+                raise typer.Exit(1) from None
+            except RecursionError:
+                _stderr().print("Error: a value is nested too deeply to be read.", markup=True)
                 raise typer.Exit(1) from None
             finally:
                 for warning in caught:
-                    _stderr().print(f"Warning: {escape(str(warning.message))}", markup=True)
+                    _stderr().print(f"Warning: {_shown(str(warning.message))}", markup=True)
 
     return wrapper
+
+
+def _printable(text: str, *, json_escapes: bool = False) -> str:
+    """``text`` with every control or format character (terminal escapes, bidi
+    overrides, ...) written as an escape sequence, so stored text can never drive
+    the terminal. ``json_escapes`` writes them as JSON's ``\\uXXXX``, so JSON
+    output stays valid JSON."""
+    if text.isprintable():
+        return text
+    shown: list[str] = []
+    for char in text:
+        if char.isprintable() or char in " \n":
+            shown.append(char)
+        elif json_escapes:
+            units = char.encode("utf-16-be")
+            shown += [f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)]
+        else:
+            shown.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(shown)
+
+
+def _shown(text: str) -> str:
+    """``text`` made printable and safe inside Rich markup."""
+    return escape(_printable(text))
 
 
 def _service(root: Path | None, remote: str | None = None) -> NamespaceService:
@@ -144,6 +172,10 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
             values[key] = json.loads(text)
         except ValueError:
             values[key] = text
+        except RecursionError:
+            raise typer.BadParameter(
+                f"the value of {key!r} is nested too deeply", param_hint="--set"
+            ) from None
     return values
 
 
@@ -156,6 +188,8 @@ def _metadata(
             loaded = json.loads(from_json.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise typer.BadParameter(str(error), param_hint="--from-json") from None
+        except RecursionError:
+            raise typer.BadParameter("it is nested too deeply", param_hint="--from-json") from None
         if not isinstance(loaded, dict):
             raise typer.BadParameter("the file must hold a JSON object", param_hint="--from-json")
         data.update(loaded)
@@ -166,7 +200,7 @@ def _metadata(
 
 
 def _print_json(value: object) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    typer.echo(_printable(json.dumps(value, indent=2, ensure_ascii=False), json_escapes=True))
 
 
 # -- commands ------------------------------------------------------------------------
@@ -292,26 +326,58 @@ def list_namespaces(
     service = _service(root, remote)
     store = service.remote if from_remote else service.local
     ids = service.list_remote(prefix) if from_remote else service.list_local(prefix)
-    metadata = store.get_many(ids)
+    metadata, errors = _read_each(store, ids)
+    for error in errors.values():
+        _stderr().print(f"Warning: {_shown(error)}", markup=True)
     if as_json:
-        _print_json(
-            [{"id": str(ns), "metadata": metadata[ns].to_dict()} for ns in ids if ns in metadata]
-        )
+        entries: list[dict[str, Any]] = []
+        for ns in ids:
+            if ns in metadata:
+                entries.append({"id": str(ns), "metadata": metadata[ns].to_dict()})
+            elif ns in errors:
+                entries.append({"id": str(ns), "error": errors[ns]})
+        _print_json(entries)
         return
-    Console(highlight=False).print(_tree(store.url, ids, metadata))
+    Console(highlight=False).print(_tree(store.url, ids, metadata, errors))
 
 
-def _tree(title: str, ids: list[NamespaceId], metadata: dict[NamespaceId, Any]) -> Tree:
-    tree = Tree(escape(title), guide_style="dim")
+def _read_each(
+    store: NamespaceRepository, ids: list[NamespaceId]
+) -> tuple[dict[NamespaceId, NamespaceMetadata], dict[NamespaceId, str]]:
+    """The metadata of ``ids`` in one batch; if one is corrupt, each on its own, so
+    one bad entry is reported while the rest is listed."""
+    try:
+        return store.get_many(ids), {}
+    except CorruptMetadataError:
+        pass
+    found: dict[NamespaceId, NamespaceMetadata] = {}
+    errors: dict[NamespaceId, str] = {}
+    for ns in ids:
+        try:
+            found[ns] = store.get(ns)
+        except (CorruptMetadataError, NamespaceNotFoundError) as error:
+            errors[ns] = str(error)
+    return found, errors
+
+
+def _tree(
+    title: str,
+    ids: list[NamespaceId],
+    metadata: dict[NamespaceId, Any],
+    errors: dict[NamespaceId, str] | None = None,
+) -> Tree:
+    tree = Tree(_shown(title), guide_style="dim")
     nodes: dict[NamespaceId | None, Tree] = {None: tree}
     for ns in ids:
         for level in ns.hierarchy():
             if level in nodes:
                 continue
             description = metadata[level].description if level in metadata else None
-            label = escape(level.name) if level in metadata else f"[dim]{escape(level.name)}[/]"
+            label = _shown(level.name) if level in metadata else f"[dim]{_shown(level.name)}[/]"
             if description:
-                label += f"  [dim]{escape(description)}[/]"
+                label += f"  [dim]{_shown(description)}[/]"
+            if errors and level in errors:
+                label += "  [red](unreadable: see the warning)[/]"
             nodes[level] = nodes[level.parent].add(label)
     if not ids:
         tree.add("[dim](no namespaces)[/]")

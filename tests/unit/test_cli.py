@@ -198,3 +198,57 @@ def test_a_metadata_key_named_like_an_option_is_stored(root: Path) -> None:
     code, _, err = run("create", "a", "--root", str(root), "--set", "exist_ok=true")
     assert (code, err) == (0, "")
     assert NamespaceService.from_urls(root).get("a").to_dict() == {"exist_ok": True}
+
+
+def test_stored_text_cannot_drive_the_terminal(root: Path) -> None:
+    """Issue 10, defect 12: descriptions reached the terminal raw (title changes,
+    screen clears, colours, bidi overrides)."""
+    hostile = "Door\x1b]0;pwned\x07\x1b[2J\x1b[31m red \u202e evil"
+    NamespaceService.from_urls(root).create("a", description=hostile)
+    code, out, _ = run("list", "--root", str(root))
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "\u202e" not in out
+    assert "\\x1b]0;pwned\\x07" in out
+    code, out, _ = run("list", "--root", str(root), "--json")
+    assert "\x1b" not in out
+    assert "\u202e" not in out
+    assert json.loads(out)[0]["metadata"]["description"] == hostile
+    code, out, _ = run("show", "a", "--root", str(root))
+    assert "\u202e" not in out
+    assert json.loads(out)["description"] == hostile
+
+
+def test_deeply_nested_input_is_one_error_line_never_a_traceback(
+    root: Path, tmp_path: Path
+) -> None:
+    """Issue 10, defect 10: ``--set`` and ``--from-json`` printed a RecursionError."""
+    deep = "[" * 100_000 + "]" * 100_000
+    code, _, err = run("create", "a", "--root", str(root), "--set", f"k={deep}")
+    assert code == 2
+    assert "nested too deeply" in err
+    assert "Traceback" not in err
+    source = tmp_path / "deep.json"
+    source.write_text('{"k": ' + deep + "}")
+    code, _, err = run("create", "a", "--root", str(root), "--from-json", str(source))
+    assert code == 2
+    assert "nested too deeply" in err
+
+
+def test_one_corrupt_namespace_is_reported_while_the_rest_is_listed(root: Path) -> None:
+    """Issue 10, defect 11: one unreadable marker made ``list`` fail for the whole store."""
+    service = NamespaceService.from_urls(root)
+    service.create("good", description="fine")
+    service.create("bad")
+    (root / "bad" / "namespace_metadata.json").write_bytes(b'{"x": "\\ud800"}')
+    code, out, err = run("list", "--root", str(root), "--json")
+    assert code == 0
+    entries = {entry["id"]: entry for entry in json.loads(out)}
+    assert entries["good"]["metadata"] == {"description": "fine"}
+    assert "not Unicode" in entries["bad"]["error"]
+    assert err.startswith("Warning:")
+    code, out, _ = run("list", "--root", str(root))
+    assert code == 0
+    assert "fine" in out
+    assert "unreadable" in out
