@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test quick lint typecheck unit docs bench clean
+.PHONY: demo test quick lint typecheck unit docs bench constraints clean
 
 # The lanes: `make quick` while working (no server, no subprocess, under a
 # minute); `make test` before stopping and in CI (everything, nothing skipped).
@@ -16,8 +16,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# constraints-dev.txt pins every dependency to a set the whole suite passed with, so
+# a fresh install resolves at once (pip backtracks for minutes without it).
+$(STAMP): pyproject.toml constraints-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints-dev.txt
 	touch $@
 
 demo: $(STAMP)
@@ -43,6 +45,12 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# Re-pin after changing dependencies (and run make test with the new set).
+constraints: $(STAMP)
+	head -4 constraints-dev.txt > constraints-dev.new
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^minari-namespaces' >> constraints-dev.new
+	mv constraints-dev.new constraints-dev.txt
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
