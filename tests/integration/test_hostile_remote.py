@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,9 @@ from minari_namespaces import (
     InvalidNamespaceError,
     LocalNamespaceRepository,
     NamespaceId,
+    NamespaceMetadata,
     NamespaceService,
+    RemoteError,
     SkippedEntryWarning,
 )
 from tests.servers import S3Server
@@ -291,3 +294,36 @@ def test_a_50_mib_marker_is_refused_without_being_loaded(
         tracemalloc.stop()
     assert peak < 8 * MiB, f"peak {peak / MiB:.1f} MiB while refusing a 50 MiB marker"
     assert service.list_local() == []
+
+
+def test_a_failed_write_is_never_taken_for_exists_because_of_a_name(tmp_path: Path) -> None:
+    """Issue 10, defect 8: the precondition test matched the text ``PreconditionFailed``,
+    which the path of a namespace with that name contains, so a write refused by a
+    read-only remote became "already exists" and ``exist_ok`` returned success."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    served = tmp_path / "served"
+    served.mkdir()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """No request log on stderr."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/tree"
+        service = NamespaceService.from_urls(tmp_path / "local", url)
+        service.create("PreconditionFailed")
+        with pytest.raises(RemoteError):
+            service.upload("PreconditionFailed")
+        with pytest.raises(RemoteError):
+            service.remote.create(NamespaceId("PreconditionFailed"), NamespaceMetadata())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert list(served.iterdir()) == []
