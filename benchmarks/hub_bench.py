@@ -9,7 +9,6 @@ imported, so this benchmark runs before anything else imports it.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 import warnings
@@ -149,25 +148,12 @@ def bench(report: Report, hub: HubStandIn, scratch: Path) -> None:
 
 
 def run(report: Report) -> None:
-    if "huggingface_hub" in sys.modules:
-        raise RuntimeError("run the Hub benchmark before anything imports huggingface_hub")
-    saved = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="minari-namespaces-bench-hub-") as folder:
-        scratch = Path(folder)
-        with HubStandIn() as hub:
-            os.environ.update(
-                {
-                    "HF_ENDPOINT": hub.endpoint,
-                    "HF_HOME": str(scratch / "hf-home"),
-                    "HF_HUB_DISABLE_TELEMETRY": "1",
-                    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-                }
-            )
-            try:
-                bench(report, hub, scratch)
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
+    with (
+        tempfile.TemporaryDirectory(prefix="minari-namespaces-bench-hub-") as folder,
+        HubStandIn() as hub,
+        hub.as_hf_endpoint(Path(folder) / "hf-home"),
+    ):
+        bench(report, hub, Path(folder))
 
 
 __all__ = ["run"]

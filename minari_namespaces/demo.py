@@ -99,34 +99,20 @@ def hub_tour(scratch: Path, service: NamespaceService) -> None:
 
     from minari_namespaces.testing.hubserver import HubStandIn
 
-    saved = dict(os.environ)
-    with HubStandIn() as hub:
-        # huggingface_hub reads these when it is first imported, which is now.
-        os.environ.update(
-            {
-                "HF_ENDPOINT": hub.endpoint,
-                "HF_HOME": str(scratch / "hf-home"),
-                "HF_HUB_DISABLE_TELEMETRY": "1",
-                "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-            }
-        )
-        try:
-            to_hub = NamespaceService.from_urls(service.local.url, "hf://farama-minari")
-            report = to_hub.upload_tree()
-            counts = hub.take_counts()
-            print(f"upload_tree to {to_hub.remote.url} copied:", [str(ns) for ns in report.copied])
-            commits, requests = counts["commit"], sum(counts.values())
-            print(f"  {commits} commit(s) (one per repository), {requests} requests")
-            print("  dataset repositories:", hub.repos())
-            root = json.loads(hub.files("farama-minari/D4RL")["namespace_metadata.json"])
-            print("  farama-minari/D4RL namespace_metadata.json (Minari's registry):", root)
-            elsewhere = NamespaceService.from_urls(scratch / "from-hub", "hf://farama-minari")
-            report = elsewhere.download_tree()
-            print("download_tree into a fresh folder copied:", [str(ns) for ns in report.copied])
-            print("  in sync with the Hub:", elsewhere.diff().in_sync)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with HubStandIn() as hub, hub.as_hf_endpoint(scratch / "hf-home"):
+        to_hub = NamespaceService.from_urls(service.local.url, "hf://farama-minari")
+        report = to_hub.upload_tree()
+        counts = hub.take_counts()
+        print(f"upload_tree to {to_hub.remote.url} copied:", [str(ns) for ns in report.copied])
+        commits, requests = counts["commit"], sum(counts.values())
+        print(f"  {commits} commit(s) (one per repository), {requests} requests")
+        print("  dataset repositories:", hub.repos())
+        root = json.loads(hub.files("farama-minari/D4RL")["namespace_metadata.json"])
+        print("  farama-minari/D4RL namespace_metadata.json (Minari's registry):", root)
+        elsewhere = NamespaceService.from_urls(scratch / "from-hub", "hf://farama-minari")
+        report = elsewhere.download_tree()
+        print("download_tree into a fresh folder copied:", [str(ns) for ns in report.copied])
+        print("  in sync with the Hub:", elsewhere.diff().in_sync)
 
 
 def shell_tour(scratch: Path) -> None:

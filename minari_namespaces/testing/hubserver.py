@@ -25,9 +25,13 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import socket
+import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -125,6 +129,32 @@ class HubStandIn:
 
     def __enter__(self) -> HubStandIn:
         return self.start()
+
+    @contextmanager
+    def as_hf_endpoint(self, home: str | os.PathLike[str]) -> Iterator[None]:
+        """Point ``huggingface_hub`` at this stand-in for the block, with its cache in
+        ``home``; the environment is restored after. The client reads ``HF_ENDPOINT``
+        when it is first imported, so import it only inside the block.
+
+        Raises:
+            RuntimeError: If ``huggingface_hub`` was imported already.
+        """
+        if "huggingface_hub" in sys.modules:
+            raise RuntimeError("huggingface_hub is imported already: it reads HF_ENDPOINT once")
+        saved = dict(os.environ)
+        os.environ.update(
+            {
+                "HF_ENDPOINT": self.endpoint,
+                "HF_HOME": os.fspath(home),
+                "HF_HUB_DISABLE_TELEMETRY": "1",
+                "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            }
+        )
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     def __exit__(
         self,

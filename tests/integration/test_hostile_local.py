@@ -4,11 +4,8 @@ dataset folder must never hang, crash or mislead a read, a listing or a transfer
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,24 +19,9 @@ from minari_namespaces import (
     SkippedEntryWarning,
     compat,
 )
+from tests.deadline import within
 
 MARKER = "namespace_metadata.json"
-
-
-@contextmanager
-def within(seconds: float) -> Iterator[None]:
-    """Fail (instead of hanging the suite) if the body takes longer than ``seconds``."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still blocked after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def outcome(call: Callable[[], object]) -> str:

@@ -14,14 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,6 +29,7 @@ from minari_namespaces import (
     NamespaceService,
     NamespaceWarning,
 )
+from tests.deadline import within
 
 MARKER = "namespace_metadata.json"
 NAMES = ["a", "b", "D4RL", "door", "data", "café", "cafe\u0301", ".hidden", "x" * 200]
@@ -58,20 +56,6 @@ entries = st.lists(
     min_size=1,
     max_size=12,
 )
-
-
-@contextmanager
-def within(seconds: float) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"blocked for {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def lay_out(root: Path, outside: Path, parts: list[str], kind: str) -> None:
