@@ -106,7 +106,7 @@ def rewrite(root: str, barrier: Barrier, done: Event, results: Queue[Any]) -> No
     barrier.wait(timeout=TIMEOUT)
     try:
         for number in range(1, REWRITES + 1):
-            service.update(SHARED, **version(number))
+            service.update(SHARED, metadata=version(number))
     except Exception as error:
         errors.append(error_text(error))
     finally:
@@ -141,7 +141,7 @@ def read_while_rewritten(root: str, barrier: Barrier, done: Event, results: Queu
 
 def test_a_reader_never_sees_a_partial_rewrite(tmp_path: Path) -> None:
     root = tmp_path / "datasets"
-    NamespaceService(LocalNamespaceRepository(root)).create(SHARED, **version(0))
+    NamespaceService(LocalNamespaceRepository(root)).create(SHARED, metadata=version(0))
     barrier, done = CONTEXT.Barrier(2), CONTEXT.Event()
     reports = dict(
         run_workers(
