@@ -5,6 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# Azurite (the Azure Blob emulator) from the npm registry, into the project, not
+# globally: 3.35.0 is the last release that runs on Node 20.
+AZURITE := .tools/azurite/node_modules/.bin/azurite-blob
 
 .PHONY: demo test quick lint typecheck unit docs bench constraints clean
 
@@ -32,7 +35,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict minari_namespaces tests benchmarks
 
-unit: $(STAMP)
+$(AZURITE):
+	@echo "Installing Azurite 3.35.0 into .tools/azurite (npm)"
+	npm install --prefix .tools/azurite --no-audit --no-fund --silent azurite@3.35.0
+
+unit: $(STAMP) $(AZURITE)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
@@ -40,7 +47,7 @@ test: lint typecheck unit
 quick: lint typecheck
 	$(BIN)/python -m pytest -q -m "$(QUICK_LANE)" -p no:randomly
 
-bench: $(STAMP)
+bench: $(STAMP) $(AZURITE)
 	$(BIN)/python -m benchmarks
 
 docs: $(STAMP)
@@ -53,4 +60,4 @@ constraints: $(STAMP)
 	mv constraints-dev.new constraints-dev.txt
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

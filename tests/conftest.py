@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepositor
 from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.contract import RepositoryHarness
 from minari_namespaces.testing.hubserver import HubStandIn
+from tests.emulators import AzureServer, AzuriteServer, FakeGcsServer, GcsServer
 from tests.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_environment
 
 # huggingface_hub reads HF_ENDPOINT once, when it is first imported: bind the stand-in
@@ -69,7 +71,10 @@ def fsspec_harness(url: str, **storage_options: object) -> RepositoryHarness:
 
     def put(key: str, raw: bytes) -> None:
         fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(key, raw)
+        with warnings.catch_warnings():
+            # gcsfs hands aiohttp raw bytes, which it warns about over 1 MiB.
+            warnings.filterwarnings("ignore", "Sending a large body", ResourceWarning)
+            fs.pipe_file(key, raw)
 
     def add_dataset(ns: NamespaceId | None, name: str) -> None:
         folder = path(*(ns.parts if ns else ()), name, "data")
@@ -112,6 +117,11 @@ def s3_harness(server: S3Server) -> RepositoryHarness:
     return fsspec_harness(f"s3://{server.new_bucket()}/prefix", **server.storage_options())
 
 
+def cloud_harness(server: GcsServer | AzureServer) -> RepositoryHarness:
+    url = f"{server.protocol}://{server.new_bucket()}/prefix"
+    return fsspec_harness(url, **server.storage_options())
+
+
 def hub_harness(hub: HubStandIn) -> RepositoryHarness:
     """A harness for ``hf://farama-minari`` on the stand-in Hub: a namespace's top
     segment is a dataset repository, the rest a path inside it."""
@@ -138,6 +148,8 @@ HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {
     "fsspec-file": fsspec_file_harness,
 }
 S3_SERVERS = ("moto", "seaweed")
+#: The cloud emulators, by the name of their fixture's lane.
+CLOUDS = ("gcs", "azure")
 
 
 @pytest.fixture(scope="session")
@@ -172,6 +184,28 @@ def seaweed_s3() -> Iterator[S3Server]:
 
 
 @pytest.fixture(scope="session")
+def gcs() -> Iterator[GcsServer]:
+    """fake-gcs-server, started once per run; each test takes a fresh bucket."""
+    emulator = FakeGcsServer()
+    server = emulator.start()
+    try:
+        yield server
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def azure() -> Iterator[AzureServer]:
+    """Azurite's blob service, started once per run; each test takes a fresh container."""
+    emulator = AzuriteServer()
+    server = emulator.start()
+    try:
+        yield server
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
 def _hub_process() -> Iterator[HubStandIn]:
     assert _HUB_SOCKET is not None, "the stand-in Hub runs in the pytest process only"
     hub = HubStandIn(_HUB_SOCKET).start()
@@ -195,7 +229,7 @@ def hub(_hub_process: HubStandIn) -> HubStandIn:
     return _hub_process
 
 
-@pytest.fixture(params=[*sorted(HARNESSES), *(f"s3-{name}" for name in S3_SERVERS), "hub"])
+@pytest.fixture(params=[*sorted(HARNESSES), *(f"s3-{name}" for name in S3_SERVERS), *CLOUDS, "hub"])
 def any_harness(request: pytest.FixtureRequest, tmp_path: Path) -> RepositoryHarness:
     """A fresh harness for every repository implementation."""
     name: str = request.param
@@ -204,6 +238,8 @@ def any_harness(request: pytest.FixtureRequest, tmp_path: Path) -> RepositoryHar
         return s3_harness(server)
     if name == "hub":
         return hub_harness(request.getfixturevalue("hub"))
+    if name in CLOUDS:
+        return cloud_harness(request.getfixturevalue(name))
     return HARNESSES[name](tmp_path)
 
 
@@ -213,6 +249,8 @@ _SERVER_FIXTURES: dict[str, str] = {
     "_moto_process": "s3",
     "moto_s3": "s3",
     "seaweed_s3": "s3",
+    "gcs": "gcs",
+    "azure": "azure",
 }
 #: Words of a parametrization id (``s3-moto``, ``seaweed``) that name a server's lane.
 _SERVER_WORDS: dict[str, str] = {

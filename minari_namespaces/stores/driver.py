@@ -53,14 +53,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.base import create_each
 
-__all__ = ["MISSING", "AsyncDriver", "ConflictError", "Driver", "Missing", "Read"]
+__all__ = [
+    "MISSING",
+    "AsyncDriver",
+    "ConflictError",
+    "Driver",
+    "Missing",
+    "ObjectStoreDriver",
+    "Page",
+    "Read",
+]
+
+T = TypeVar("T")
 
 #: How many requests an asynchronous driver keeps in flight.
 BATCH: Final = 64
@@ -77,10 +88,18 @@ class Missing:
 MISSING: Final = Missing()
 #: A versioned read: the bytes (or :data:`MISSING`) and the version token.
 Read = tuple[bytes | Missing, Any]
+#: One page of a listing: the object paths and (with a delimiter) the sub-folder paths.
+Page = tuple[list[str], list[str]]
 
 
 class ConflictError(Exception):
     """A conditional write lost against another writer; read again and retry."""
+
+
+def protocols_of(fs_class: Any) -> tuple[str, ...]:
+    """The protocols an fsspec filesystem class answers to."""
+    own = fs_class.protocol
+    return (own,) if isinstance(own, str) else tuple(own)
 
 
 def walks_folders(fs: Any) -> bool:
@@ -129,11 +148,21 @@ class Driver:
         from fsspec.core import split_protocol
 
         fs_class = fsspec.get_filesystem_class(split_protocol(url)[0] or "file")
+        return cls.open_with(fs_class, url, options)
+
+    @classmethod
+    def open_with(cls, fs_class: Any, url: str, options: dict[str, Any]) -> tuple[Driver, str, str]:
+        """:meth:`connect` with a given filesystem class."""
         root = str(fs_class._strip_protocol(url))
         root = root.rstrip("/") if root not in ("/", "") else root
         fs = fs_class(**options)
         driver = cls(fs, root)
-        return driver, root, fs.unstrip_protocol(root) if root else url
+        shown = fs.unstrip_protocol(root) if root else url
+        # Show the URL in the user's spelling (``az://``, not adlfs's ``abfs://``).
+        protocol, first = url.partition("://")[0], shown.partition("://")[0]
+        if "://" in url and protocol != first and protocol in protocols_of(fs_class):
+            shown = f"{protocol}://{shown.partition('://')[2]}"
+        return driver, root, shown
 
     def repo_name_problem(self, top: str) -> str | None:
         return None
@@ -226,11 +255,16 @@ class Driver:
 
 
 class AsyncDriver(Driver):
-    """The generic driver with batched concurrent reads, for asynchronous filesystems."""
+    """The generic driver with batched concurrent reads and creates, for
+    asynchronous filesystems."""
 
-    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | Missing]:
+    def _run(self, coroutine: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``coroutine(*args)`` on the filesystem's event loop and wait for it."""
         from fsspec.asyn import sync
 
+        return sync(self.fs.loop, coroutine, *args)  # type: ignore[no-any-return]
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | Missing]:
         async def gather() -> list[bytes | Missing]:
             results: list[bytes | Missing] = []
             for start in range(0, len(paths), BATCH):
@@ -238,7 +272,7 @@ class AsyncDriver(Driver):
                 results.extend(await asyncio.gather(*(self._read_async(p) for p in batch)))
             return results
 
-        return dict(zip(paths, sync(self.fs.loop, gather), strict=True))
+        return dict(zip(paths, self._run(gather), strict=True))
 
     async def _read_async(self, path: str) -> bytes | Missing:
         try:
@@ -246,3 +280,104 @@ class AsyncDriver(Driver):
         except FileNotFoundError:
             return MISSING
         return data
+
+    async def _create_async(self, path: str, payload: bytes) -> None:
+        """Write ``path`` only if it is absent; ``FileExistsError`` if it exists."""
+        await self.fs._pipe_file(path, payload, mode="create")
+
+    def create(self, path: str, payload: bytes) -> None:
+        try:
+            self._run(self._create_async, path, payload)
+        finally:
+            self.invalidate(path)
+
+    def create_all(self, items: Sequence[tuple[str, bytes]]) -> list[bool]:
+        """Create-only writes, concurrently in batches; ``True`` where the object existed."""
+
+        async def one(path: str, payload: bytes) -> bool:
+            try:
+                await self._create_async(path, payload)
+            except FileExistsError:
+                return True
+            finally:
+                self.invalidate(path)
+            return False
+
+        async def gather() -> list[bool]:
+            results: list[bool] = []
+            for start in range(0, len(items), BATCH):
+                batch = items[start : start + BATCH]
+                # Let every write of the batch finish before raising, so that no
+                # write lands after the call has failed.
+                outcomes = await asyncio.gather(
+                    *(one(p, d) for p, d in batch), return_exceptions=True
+                )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                results += [outcome for outcome in outcomes if isinstance(outcome, bool)]
+            return results
+
+        return self._run(gather)
+
+
+class ObjectStoreDriver(AsyncDriver):
+    """The common part of the cloud object stores (S3, GCS, Azure Blob).
+
+    A subclass supplies four requests: :meth:`_get` (the body, capped, with its
+    version token, in one request), :meth:`_create_async` (create-only),
+    :meth:`_replace_async` (overwrite only if the version is unchanged) and
+    :meth:`_pages` (a flat listing, page by page). Everything else follows: no
+    ``HEAD`` before a read, one listing request per page, concurrent batches.
+    """
+
+    compare_and_swap = True
+
+    async def _get(self, path: str) -> Read:
+        """The object's bytes (at most ``MAX_METADATA_BYTES + 1``) and version."""
+        raise NotImplementedError
+
+    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+        """Overwrite ``path`` if its version is still ``version``, else ``ConflictError``."""
+        raise NotImplementedError
+
+    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
+        """Listing pages under ``folder/`` (the whole bucket for a bare bucket),
+        recursive unless ``delimiter``; ``limit`` caps the page size."""
+        raise NotImplementedError
+
+    async def _read_async(self, path: str) -> bytes | Missing:
+        return (await self._get(path))[0]
+
+    def read(self, path: str) -> bytes | Missing:
+        return self.read_versioned(path)[0]
+
+    def read_versioned(self, path: str) -> Read:
+        return self._run(self._get, path)
+
+    def write_if(self, path: str, payload: bytes, version: Any) -> None:
+        if version is None:
+            raise ConflictError(path)
+        try:
+            self._run(self._replace_async, path, payload, version)
+        finally:
+            self.invalidate(path)
+
+    @contextmanager
+    def exclusive(self, path: str) -> Iterator[None]:
+        yield
+
+    def find(self, path: str) -> list[str]:
+        return [name for names, _ in self._pages(path) for name in names if not name.endswith("/")]
+
+    def names(self, folder: str) -> list[str]:
+        found = [
+            name
+            for names, folders in self._pages(folder, delimiter=True)
+            for name in (*folders, *names)
+        ]
+        return [name.rstrip("/").rsplit("/", 1)[-1] for name in found if name.rstrip("/")]
+
+    def any_under(self, path: str) -> bool:
+        # One request: a dataset folder on an object store is keys under ``data/``.
+        return bool(next(iter(self._pages(path, limit=1)), ([], []))[0])

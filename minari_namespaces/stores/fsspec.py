@@ -32,7 +32,13 @@ from minari_namespaces.stores.base import (
     datasets_in,
     inside_dataset,
 )
-from minari_namespaces.stores.driver import AsyncDriver, ConflictError, Driver, Missing
+from minari_namespaces.stores.driver import (
+    AsyncDriver,
+    ConflictError,
+    Driver,
+    Missing,
+    protocols_of,
+)
 
 __all__ = ["DRIVERS", "FsspecNamespaceRepository"]
 
@@ -43,10 +49,24 @@ DRIVERS: Final[dict[str, str]] = {
     "s3a": "minari_namespaces.stores.s3:S3Driver",
     "file": "minari_namespaces.stores.file:FileDriver",
     "local": "minari_namespaces.stores.file:FileDriver",
+    "gs": "minari_namespaces.stores.gcs:GcsDriver",
+    "gcs": "minari_namespaces.stores.gcs:GcsDriver",
+    "az": "minari_namespaces.stores.azure:AzureBlobDriver",
+    "abfs": "minari_namespaces.stores.azure:AzureBlobDriver",
+    "abfss": "minari_namespaces.stores.azure:AzureBlobDriver",
     "hf": "minari_namespaces.stores.hub:HubDriver",
 }
 #: The extra that installs each protocol's package.
-_EXTRAS: Final = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "hf": "hf"}
+_EXTRAS: Final = {
+    "s3": "s3",
+    "s3a": "s3",
+    "gs": "gcs",
+    "gcs": "gcs",
+    "az": "azure",
+    "abfs": "azure",
+    "abfss": "azure",
+    "hf": "hf",
+}
 _CAS_ATTEMPTS: Final = 50
 #: Up to this many leaves, conflicts are checked level by level, not by a listing.
 _SHALLOW_CHECKS: Final = 4
@@ -115,8 +135,7 @@ def _driver_class(protocol: str) -> type[Driver]:
     import fsspec
 
     fs_class = fsspec.get_filesystem_class(protocol)
-    own = fs_class.protocol if isinstance(fs_class.protocol, tuple) else (fs_class.protocol,)
-    for alias in own:
+    for alias in protocols_of(fs_class):
         if alias in DRIVERS:
             return _driver_class(alias)
     return AsyncDriver if getattr(fs_class, "async_impl", False) else Driver
@@ -198,8 +217,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     @property
     def compare_and_swap(self) -> bool:
         """Whether ``replace``/``modify`` are compare-and-swap across processes
-        (S3) rather than serialised by a lock (``file://``) or within this
-        process only (other backends)."""
+        (S3, GCS, Azure Blob, the Hub) rather than serialised by a lock
+        (``file://``) or within this process only (other backends)."""
         return self._driver.compare_and_swap
 
     # -- naming --------------------------------------------------------------
@@ -435,7 +454,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
         """Read, change and write ``ns`` without losing a concurrent update.
 
-        On S3 this is a compare-and-swap on the ETag, retried on conflict; on
+        On S3, GCS, Azure Blob and the Hub this is a compare-and-swap (on the
+        ETag, the generation, the parent commit), retried on conflict; on
         ``file://`` it holds the folder's ``flock``; elsewhere it is serialised
         within this process only.
 

@@ -11,20 +11,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    BATCH,
-    MISSING,
-    AsyncDriver,
-    ConflictError,
-    Missing,
-    Read,
-)
+from minari_namespaces.stores.driver import MISSING, ConflictError, ObjectStoreDriver, Page, Read
 
 __all__ = ["S3Driver", "is_precondition_failure"]
 
@@ -48,10 +39,8 @@ def is_precondition_failure(error: BaseException) -> bool:
     return False
 
 
-class S3Driver(AsyncDriver):
+class S3Driver(ObjectStoreDriver):
     """S3 through s3fs: conditional PUTs and GETs that carry the ETag."""
-
-    compare_and_swap = True
 
     async def _get(self, path: str) -> Read:
         bucket, key, _ = self.fs.split_path(path)
@@ -71,111 +60,40 @@ class S3Driver(AsyncDriver):
             body.close()
         return data, response.get("ETag")
 
-    async def _read_async(self, path: str) -> bytes | Missing:
-        return (await self._get(path))[0]
-
-    def read(self, path: str) -> bytes | Missing:
-        return self.read_versioned(path)[0]
-
-    def read_versioned(self, path: str) -> Read:
-        from fsspec.asyn import sync
-
-        return sync(self.fs.loop, self._get, path)  # type: ignore[no-any-return]
-
-    def _put(self, path: str, payload: bytes, **conditions: str) -> None:
+    async def _put(self, path: str, payload: bytes, **conditions: str) -> None:
         bucket, key, _ = self.fs.split_path(path)
         try:
-            self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=payload, **conditions)
+            await self.fs._call_s3("put_object", Bucket=bucket, Key=key, Body=payload, **conditions)
         except OSError as error:
-            if is_precondition_failure(error):
+            if isinstance(error, FileExistsError) or is_precondition_failure(error):
                 if "IfNoneMatch" in conditions:
                     raise FileExistsError(path) from error
                 raise ConflictError(path) from error
             raise
-        finally:
-            self.fs.invalidate_cache(path)
 
-    def create(self, path: str, payload: bytes) -> None:
-        self._put(path, payload, IfNoneMatch="*")
+    async def _create_async(self, path: str, payload: bytes) -> None:
+        await self._put(path, payload, IfNoneMatch="*")
 
-    def write_if(self, path: str, payload: bytes, version: Any) -> None:
-        if version is None:
-            raise ConflictError(path)
-        self._put(path, payload, IfMatch=str(version))
-
-    @contextmanager
-    def exclusive(self, path: str) -> Iterator[None]:
-        yield
+    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+        await self._put(path, payload, IfMatch=str(version))
 
     def remove(self, paths: Sequence[str], folder: str) -> None:
         if paths:
             self.fs.rm(list(paths))
 
-    def _list_pages(self, folder: str, **options: Any) -> Iterator[dict[str, Any]]:
+    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """ListObjectsV2 pages under ``folder/``: one request per 1,000 keys."""
         bucket, key, _ = self.fs.split_path(folder)
         prefix = f"{key.rstrip('/')}/" if key else ""
-        token: dict[str, str] = {}
+        options: dict[str, Any] = {"Delimiter": "/"} if delimiter else {}
+        if limit:
+            options["MaxKeys"] = limit
         while True:
-            page = self.fs.call_s3(
-                "list_objects_v2", Bucket=bucket, Prefix=prefix, **options, **token
+            page = self.fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=prefix, **options)
+            yield (
+                [f"{bucket}/{entry['Key']}" for entry in page.get("Contents", ())],
+                [f"{bucket}/{entry['Prefix']}" for entry in page.get("CommonPrefixes", ())],
             )
-            yield page
-            if not page.get("IsTruncated"):
+            if limit or not page.get("IsTruncated"):
                 return
-            token = {"ContinuationToken": page["NextContinuationToken"]}
-
-    def find(self, path: str) -> list[str]:
-        bucket = self.fs.split_path(path)[0]
-        return [
-            f"{bucket}/{entry['Key']}"
-            for page in self._list_pages(path)
-            for entry in page.get("Contents", ())
-            if not entry["Key"].endswith("/")
-        ]
-
-    def names(self, folder: str) -> list[str]:
-        found: list[str] = []
-        for page in self._list_pages(folder, Delimiter="/"):
-            found += [entry["Prefix"] for entry in page.get("CommonPrefixes", ())]
-            found += [entry["Key"] for entry in page.get("Contents", ())]
-        return [name.rstrip("/").rsplit("/", 1)[-1] for name in found if name.rstrip("/")]
-
-    def any_under(self, path: str) -> bool:
-        # One request: a dataset folder on an object store is keys under ``data/``.
-        return bool(next(self._list_pages(path, MaxKeys=1)).get("Contents"))
-
-    def create_all(self, items: Sequence[tuple[str, bytes]]) -> list[bool]:
-        """Create-only PUTs, concurrently; ``True`` where the object existed."""
-        from fsspec.asyn import sync
-
-        async def one(path: str, payload: bytes) -> bool:
-            bucket, key, _ = self.fs.split_path(path)
-            try:
-                await self.fs._call_s3(
-                    "put_object", Bucket=bucket, Key=key, Body=payload, IfNoneMatch="*"
-                )
-            except OSError as error:
-                if isinstance(error, FileExistsError) or is_precondition_failure(error):
-                    return True
-                raise
-            finally:
-                self.fs.invalidate_cache(path)
-            return False
-
-        async def gather() -> list[bool]:
-            results: list[bool] = []
-            for start in range(0, len(items), BATCH):
-                batch = items[start : start + BATCH]
-                # Let every PUT of the batch finish before raising, so that no
-                # write lands after the call has failed.
-                outcomes = await asyncio.gather(
-                    *(one(p, d) for p, d in batch), return_exceptions=True
-                )
-                for outcome in outcomes:
-                    if isinstance(outcome, BaseException):
-                        raise outcome
-                results += [outcome for outcome in outcomes if isinstance(outcome, bool)]
-            return results
-
-        return sync(self.fs.loop, gather)  # type: ignore[no-any-return]
+            options["ContinuationToken"] = page["NextContinuationToken"]

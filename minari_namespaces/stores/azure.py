@@ -1,0 +1,135 @@
+"""The Azure Blob Storage driver (adlfs): conditions on the ETag.
+
+The requests go through the Azure SDK client that adlfs builds from the storage
+options (its credentials, endpoint and retries):
+
+- create: ``Put Blob`` with ``If-None-Match: *`` (``overwrite=False``); the SDK's
+  ``ResourceExistsError`` means the blob exists;
+- compare-and-swap: ``Put Blob`` with ``If-Match: <ETag read>``
+  (``MatchConditions.IfNotModified``); a 412 (``ResourceModifiedError``) is a
+  conflict;
+- reads: one ranged ``Get Blob`` for at most ``MAX_METADATA_BYTES + 1`` bytes,
+  whose ETag is the version;
+- listing: ``List Blobs`` directly, one request per 5,000 keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Final
+
+from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores.driver import MISSING, ConflictError, ObjectStoreDriver, Page, Read
+
+__all__ = ["AzureBlobDriver"]
+
+_PRECONDITION_FAILED: Final = 412
+_RANGE_NOT_SATISFIABLE: Final = 416
+_PAGE: Final = 5000
+
+
+def _split(path: str) -> tuple[str, str]:
+    container, _, blob = path.partition("/")
+    return container, blob
+
+
+def _status(error: BaseException) -> int | None:
+    code = getattr(error, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+class AzureBlobDriver(ObjectStoreDriver):
+    """Azure Blob Storage through adlfs's SDK client: ETag conditions."""
+
+    def _blob(self, path: str) -> Any:
+        container, blob = _split(path)
+        return self.fs.service_client.get_blob_client(container=container, blob=blob)
+
+    async def _get(self, path: str) -> Read:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        async with self._blob(path) as client:
+            try:
+                stream = await client.download_blob(offset=0, length=MAX_METADATA_BYTES + 1)
+            except ResourceNotFoundError:
+                return MISSING, None
+            except HttpResponseError as error:
+                # A range cannot be satisfied by an empty blob: it is there, and empty.
+                if _status(error) != _RANGE_NOT_SATISFIABLE:
+                    raise
+                return b"", None
+            data: bytes = await stream.readall()
+        return data, stream.properties.etag
+
+    async def _create_async(self, path: str, payload: bytes) -> None:
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import ContentSettings
+
+        async with self._blob(path) as client:
+            try:
+                await client.upload_blob(
+                    payload,
+                    overwrite=False,
+                    content_settings=ContentSettings(content_type="application/json"),
+                )
+            except ResourceExistsError as error:
+                raise FileExistsError(path) from error
+
+    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+        from azure.core import MatchConditions
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+        from azure.storage.blob import ContentSettings
+
+        async with self._blob(path) as client:
+            try:
+                await client.upload_blob(
+                    payload,
+                    overwrite=True,
+                    etag=str(version),
+                    match_condition=MatchConditions.IfNotModified,
+                    content_settings=ContentSettings(content_type="application/json"),
+                )
+            except ResourceNotFoundError as error:
+                raise ConflictError(path) from error
+            except HttpResponseError as error:
+                if _status(error) == _PRECONDITION_FAILED:
+                    raise ConflictError(path) from error
+                raise
+
+    def remove(self, paths: Sequence[str], folder: str) -> None:
+        async def delete(path: str) -> None:
+            async with self._blob(path) as client:
+                await client.delete_blob()
+
+        for path in paths:
+            self._run(delete, path)
+
+    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
+        """``List Blobs`` pages under ``folder/``: one request per 5,000 keys."""
+        container, key = _split(folder)
+        prefix = f"{key.rstrip('/')}/" if key else None
+        client = self.fs.service_client.get_container_client(container)
+        size = limit or _PAGE
+        listing = (
+            client.walk_blobs(name_starts_with=prefix, delimiter="/", results_per_page=size)
+            if delimiter
+            else client.list_blobs(name_starts_with=prefix, results_per_page=size)
+        )
+        pages: AsyncIterator[Any] = listing.by_page()
+
+        async def next_page() -> Page | None:
+            try:
+                page = await pages.__anext__()
+            except StopAsyncIteration:
+                return None
+            names: list[str] = []
+            folders: list[str] = []
+            async for item in page:
+                full = f"{container}/{item.name}"
+                (folders if delimiter and full.endswith("/") else names).append(full)
+            return names, folders
+
+        while (found := self._run(next_page)) is not None:
+            yield found
+            if limit:
+                return
