@@ -265,7 +265,7 @@ _SERVER_WORDS: dict[str, str] = {
 _LANES_BY_PATH: dict[str, str] = {
     "tests/compat/": "compat",
     "tests/integration/test_processes.py": "processes",
-    "tests/integration/test_s3_processes.py": "processes",
+    "tests/integration/test_object_store_processes.py": "processes",
     "tests/integration/test_hub_processes.py": "processes",
     "tests/integration/test_cli_subprocess.py": "processes",
     "tests/integration/test_demo.py": "processes",

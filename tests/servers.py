@@ -55,6 +55,7 @@ class S3Server:
     name: str
     endpoint: str
     buckets: list[str] = field(default_factory=list)
+    protocol: str = "s3"
 
     def storage_options(self) -> dict[str, Any]:
         return {

@@ -1,16 +1,21 @@
 """A hostile or broken remote: unsafe keys, dataset content, corrupt and huge markers.
 
 Keys are planted below the repository's back (raw ``pipe_file``, or a raw
-``PutObject`` on S3 so that a key with ``..`` or ``//`` is stored literally) on
-``memory://``, ``file://`` and moto's S3 server. ``file://`` cannot hold ``..``
+upload on S3, GCS and Azure so that a key with ``..`` or ``//`` is stored
+literally) on ``memory://``, ``file://``, moto's S3 server, fake-gcs-server and
+Azurite. Not every store can hold every key literally: ``file://`` cannot hold ``..``
 or ``//`` keys (the path would resolve or collapse), so those two are planted
-only where keys are literal strings.
+only where keys are literal strings; fake-gcs-server cleans object names as
+paths (``a//b`` becomes ``a/b``, ``..`` is resolved), and Azure Blob resolves
+``..`` in the request path (a ``..`` key cannot be written), so ``a//b`` is
+planted on Azurite and neither on fake-gcs-server.
 
 The local store sits two folders below ``outer/``; every test snapshots all of
 ``outer/`` (which ``../../x`` from the local root would reach) before and after.
 
 Whether a 50 MiB marker is refused *without being loaded* is measured with
-``tracemalloc`` on ``memory://``, ``file://`` and SeaweedFS; not on moto, whose
+``tracemalloc`` on ``memory://``, ``file://``, SeaweedFS, fake-gcs-server and
+Azurite; not on moto, whose
 server runs in the test process and would itself allocate the whole object to
 answer the GET.
 """
@@ -19,11 +24,13 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+import urllib.request
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -38,6 +45,7 @@ from minari_namespaces import (
     RemoteError,
     SkippedEntryWarning,
 )
+from tests.emulators import AzureServer, GcsServer
 from tests.servers import S3Server
 
 MARKER = "namespace_metadata.json"
@@ -56,6 +64,8 @@ CORRUPT = {
 #: Keys no valid id can name: skipped with one warning.
 UNSAFE_EVERYWHERE = [f"bad name/{MARKER}", f"x.y/{MARKER}", f"CON/{MARKER}"]
 UNSAFE_LITERAL = [f"../../x/{MARKER}", f"a//b/{MARKER}", f"good/../../escape/{MARKER}"]
+#: The literal keys an emulator that normalises names can hold.
+LITERAL_ON = {"gcs": [], "azure": [f"a//b/{MARKER}"]}
 #: Dataset content: skipped silently.
 DATASET_CONTENT = [f"data/{MARKER}", f"ok/data/x/{MARKER}", "ok/data/main_data.hdf5"]
 
@@ -97,6 +107,48 @@ def plant_s3(server: S3Server, bucket: str, prefix: str) -> Callable[[str, bytes
     return plant
 
 
+def plant_gcs(server: GcsServer, bucket: str, prefix: str) -> Callable[[str, bytes], None]:
+    """A raw media upload: the object name is taken literally."""
+
+    def plant(key: str, raw: bytes) -> None:
+        name = quote(f"{prefix}/{key}", safe="")
+        url = f"{server.endpoint}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}"
+        request = urllib.request.Request(url, data=raw, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status == 200
+
+    return plant
+
+
+def plant_azure(server: AzureServer, container: str, prefix: str) -> Callable[[str, bytes], None]:
+    from azure.storage.blob import BlobServiceClient
+
+    client = BlobServiceClient.from_connection_string(server.connection_string)
+
+    def plant(key: str, raw: bytes) -> None:
+        blob = client.get_blob_client(container, f"{prefix}/{key}")
+        blob.upload_blob(raw, overwrite=True)
+
+    return plant
+
+
+def plant_cloud(
+    kind: str, request: pytest.FixtureRequest
+) -> tuple[str, dict[str, Any], Callable[[str, bytes], None]]:
+    """A fresh bucket on the server ``kind`` names: its URL, options and planter."""
+    if kind in ("gcs", "azure"):
+        cloud: GcsServer | AzureServer = request.getfixturevalue(kind)
+        bucket = cloud.new_bucket()
+        if isinstance(cloud, GcsServer):
+            planted = plant_gcs(cloud, bucket, "root")
+        else:
+            planted = plant_azure(cloud, bucket, "root")
+        return f"{cloud.protocol}://{bucket}/root", cloud.storage_options(), planted
+    server: S3Server = request.getfixturevalue(f"{kind}_s3")
+    bucket = server.new_bucket()
+    return f"s3://{bucket}/root", server.storage_options(), plant_s3(server, bucket, "root")
+
+
 def open_hostile(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> HostileRemote:
     options: dict[str, object] = {}
     if kind == "memory":
@@ -108,11 +160,8 @@ def open_hostile(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> H
         plant = plant_file(tmp_path / "remote")
         unsafe = UNSAFE_EVERYWHERE
     else:
-        server: S3Server = request.getfixturevalue(f"{kind}_s3")
-        bucket = server.new_bucket()
-        url, options = f"s3://{bucket}/root", server.storage_options()
-        plant = plant_s3(server, bucket, "root")
-        unsafe = UNSAFE_EVERYWHERE + UNSAFE_LITERAL
+        url, options, plant = plant_cloud(kind, request)
+        unsafe = UNSAFE_EVERYWHERE + LITERAL_ON.get(kind, UNSAFE_LITERAL)
     for ns, metadata in VALID.items():
         plant(f"{ns}/{MARKER}", json.dumps(metadata).encode())
     for ns, raw in CORRUPT.items():
@@ -129,7 +178,7 @@ def open_hostile(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> H
     return HostileRemote(service, outer, local_root, unsafe)
 
 
-@pytest.fixture(params=["memory", "file", "moto"])
+@pytest.fixture(params=["memory", "file", "moto", "gcs", "azure"])
 def hostile(request: pytest.FixtureRequest, tmp_path: Path) -> HostileRemote:
     return open_hostile(request.param, tmp_path, request)
 
@@ -252,7 +301,7 @@ def test_a_download_cannot_be_pointed_at_an_unsafe_key(
 # -- a 50 MiB marker is never loaded ---------------------------------------------------------
 
 
-@pytest.fixture(params=["memory", "file", "seaweed"])
+@pytest.fixture(params=["memory", "file", "seaweed", "gcs", "azure"])
 def huge_marker_remote(request: pytest.FixtureRequest, tmp_path: Path) -> NamespaceService:
     raw = CORRUPT["huge"]
     options: dict[str, object] = {}
@@ -263,10 +312,8 @@ def huge_marker_remote(request: pytest.FixtureRequest, tmp_path: Path) -> Namesp
         url = f"file://{tmp_path / 'remote'}"
         plant_file(tmp_path / "remote")(f"huge/{MARKER}", raw)
     else:
-        server: S3Server = request.getfixturevalue("seaweed_s3")
-        bucket = server.new_bucket()
-        url, options = f"s3://{bucket}/root", server.storage_options()
-        plant_s3(server, bucket, "root")(f"huge/{MARKER}", raw)
+        url, options, plant = plant_cloud(request.param, request)
+        plant(f"huge/{MARKER}", raw)
     return NamespaceService(
         LocalNamespaceRepository(tmp_path / "local"), FsspecNamespaceRepository(url, **options)
     )

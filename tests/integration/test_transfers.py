@@ -1,7 +1,8 @@
 """Transfers between a local store and every kind of remote, end to end.
 
 Each test runs against ``memory://``, ``file://``, moto's S3 server (under a key
-prefix) and SeaweedFS (at the root of a bucket: Minari's GCS layout). The local
+prefix), SeaweedFS (at the root of a bucket), fake-gcs-server (at the root of a
+bucket: Minari's GCS layout) and Azurite (under a prefix). The local
 side is always a real ``LocalNamespaceRepository`` in a temporary folder; the
 repository contract itself is proven in ``tests/contract`` and not repeated here.
 """
@@ -29,11 +30,12 @@ from minari_namespaces import (
     RemoteNotConfiguredError,
     open_repository,
 )
+from tests.emulators import AzureServer, GcsServer
 from tests.integration.nested_tree import TREE, contents, files_under, populate
 from tests.servers import S3Server
 
 MARKER = "namespace_metadata.json"
-REMOTES = ("memory", "file", "moto", "seaweed")
+REMOTES = ("memory", "file", "moto", "seaweed", "gcs", "azure")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ def open_remote(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Re
         return Remote(f"memory://remote/{tmp_path.name}")
     if kind == "file":
         return Remote(f"file://{tmp_path / 'remote'}")
+    if kind in ("gcs", "azure"):
+        cloud: GcsServer | AzureServer = request.getfixturevalue(kind)
+        bucket = cloud.new_bucket()
+        url = f"gs://{bucket}" if kind == "gcs" else f"az://{bucket}/minari/datasets"
+        return Remote(url, cloud.storage_options())
     server: S3Server = request.getfixturevalue(f"{kind}_s3")
     bucket = server.new_bucket()
     url = f"s3://{bucket}/minari/datasets" if kind == "moto" else f"s3://{bucket}"

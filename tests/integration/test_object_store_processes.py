@@ -1,8 +1,9 @@
-"""Real processes sharing one S3 bucket (moto's server on 127.0.0.1).
+"""Real processes sharing one bucket: S3 (moto's server), GCS (fake-gcs-server)
+and Azure Blob (Azurite), all on 127.0.0.1.
 
-The server runs in the pytest process; each worker is a fresh interpreter
-(``spawn``) that builds its own ``FsspecNamespaceRepository`` from the endpoint
-and bucket it is given, so nothing is shared but the server. A
+The server runs outside the workers; each worker is a fresh interpreter
+(``spawn``) that builds its own ``FsspecNamespaceRepository`` from the URL and
+storage options it is given, so nothing is shared but the server. A
 ``multiprocessing.Barrier`` lines the workers up so that they really collide.
 Workers never assert: they report what they did, and the test judges it.
 """
@@ -16,12 +17,16 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from minari_namespaces import (
     FsspecNamespaceRepository,
     LocalNamespaceRepository,
+    NamespaceExistsError,
     NamespaceId,
     NamespaceService,
 )
+from tests.emulators import AzureServer, GcsServer
 from tests.integration.nested_tree import TREE, contents, populate
 from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
 from tests.servers import S3Server
@@ -29,7 +34,26 @@ from tests.servers import S3Server
 ROUNDS = 8
 ADDERS = 4
 KEYS_PER_ADDER = 100
+CREATORS = 6
 SHARED = "shared/counter"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A fresh bucket on one server: the URL of a store in it, and its options."""
+
+    url: str
+    options: dict[str, Any]
+
+    def store(self, url: str | None = None) -> FsspecNamespaceRepository:
+        return FsspecNamespaceRepository(url or self.url, **self.options)
+
+
+@pytest.fixture(params=["moto", "gcs", "azure"])
+def bucket(request: pytest.FixtureRequest) -> Bucket:
+    name = "moto_s3" if request.param == "moto" else request.param
+    server: S3Server | GcsServer | AzureServer = request.getfixturevalue(name)
+    return Bucket(f"{server.protocol}://{server.new_bucket()}/minari", server.storage_options())
 
 
 # -- two processes uploading the same tree at once --------------------------------------
@@ -66,19 +90,15 @@ def upload_same_tree(job: Uploader, barrier: Barrier, results: Queue[Any]) -> No
 
 
 def test_two_processes_uploading_one_tree_create_each_namespace_exactly_once(
-    moto_s3: S3Server, tmp_path: Path
+    bucket: Bucket, tmp_path: Path
 ) -> None:
-    bucket = moto_s3.new_bucket()
-    urls = [f"s3://{bucket}/round{number}" for number in range(ROUNDS)]
+    urls = [f"{bucket.url}/round{number}" for number in range(ROUNDS)]
     roots = [tmp_path / f"local{worker}" for worker in range(2)]
     for root in roots:
         populate(LocalNamespaceRepository(root))
     barrier = CONTEXT.Barrier(2)
 
-    jobs = [
-        Uploader(worker, str(root), urls, moto_s3.storage_options())
-        for worker, root in enumerate(roots)
-    ]
+    jobs = [Uploader(worker, str(root), urls, bucket.options) for worker, root in enumerate(roots)]
 
     reports = dict(run_workers(upload_same_tree, [(job, barrier) for job in jobs]))
 
@@ -93,7 +113,7 @@ def test_two_processes_uploading_one_tree_create_each_namespace_exactly_once(
         assert set(copied_a) & set(copied_b) == set(), number
         assert set(skipped_a) == everything - set(copied_a), number
         assert set(skipped_b) == everything - set(copied_b), number
-        assert contents(FsspecNamespaceRepository(url, **moto_s3.storage_options())) == TREE
+        assert contents(bucket.store(url)) == TREE
 
 
 # -- four processes adding keys to one namespace ------------------------------------------
@@ -114,10 +134,9 @@ def add_keys(
     results.put((worker, errors))
 
 
-def test_concurrent_update_properties_on_s3_lose_no_key(moto_s3: S3Server, tmp_path: Path) -> None:
-    url = f"s3://{moto_s3.new_bucket()}/minari"
-    options = moto_s3.storage_options()
-    remote = FsspecNamespaceRepository(url, **options)
+def test_concurrent_update_properties_lose_no_key(bucket: Bucket) -> None:
+    url, options = bucket.url, bucket.options
+    remote = bucket.store()
     assert remote.compare_and_swap
     NamespaceService(remote).create(SHARED, description="counted")
     barrier = CONTEXT.Barrier(ADDERS)
@@ -133,3 +152,35 @@ def test_concurrent_update_properties_on_s3_lose_no_key(moto_s3: S3Server, tmp_p
     final = remote.get(NamespaceId(SHARED)).to_dict()
     assert final == {"description": "counted", **expected}
     assert len(final) == ADDERS * KEYS_PER_ADDER + 1
+
+
+# -- six processes creating one namespace ---------------------------------------------
+
+
+def create_one(
+    worker: int, url: str, options: dict[str, Any], barrier: Barrier, results: Queue[Any]
+) -> None:
+    store = FsspecNamespaceRepository(url, **options)
+    service = NamespaceService(store)
+    barrier.wait(timeout=TIMEOUT)
+    try:
+        service.create(SHARED, description=f"creator {worker}")
+    except NamespaceExistsError:
+        results.put((worker, "exists"))
+    except Exception as error:
+        results.put((worker, error_text(error)))
+    else:
+        results.put((worker, "won"))
+
+
+def test_of_six_processes_creating_one_namespace_exactly_one_wins(bucket: Bucket) -> None:
+    NamespaceService(bucket.store()).create("shared", description="the parent")
+    barrier = CONTEXT.Barrier(CREATORS)
+
+    reports = dict(
+        run_workers(create_one, [(w, bucket.url, bucket.options, barrier) for w in range(CREATORS)])
+    )
+
+    assert sorted(reports.values()) == ["exists"] * (CREATORS - 1) + ["won"]
+    (winner,) = [worker for worker, outcome in reports.items() if outcome == "won"]
+    assert bucket.store().get(NamespaceId(SHARED)).description == f"creator {winner}"
