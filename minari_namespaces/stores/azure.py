@@ -16,6 +16,7 @@ options (its credentials, endpoint and retries):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
@@ -38,6 +39,22 @@ def _status(error: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
+@asynccontextmanager
+async def _plain_errors() -> AsyncIterator[None]:
+    """The SDK's errors as one-line ``OSError``: its messages carry the request
+    id, a timestamp and the XML answer on many lines."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        yield
+    except AzureError as error:
+        text = str(getattr(error, "message", None) or error).strip().splitlines()
+        code = getattr(error, "error_code", None) or type(error).__name__
+        status = _status(error)
+        answer = f"{status} {code}" if status else str(code)
+        raise OSError(f"Azure answered {answer}: {text[0] if text else ''}".rstrip()) from error
+
+
 class AzureBlobDriver(ObjectStoreDriver):
     """Azure Blob Storage through adlfs's SDK client: ETag conditions."""
 
@@ -48,7 +65,7 @@ class AzureBlobDriver(ObjectStoreDriver):
     async def _get(self, path: str) -> Read:
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-        async with self._blob(path) as client:
+        async with _plain_errors(), self._blob(path) as client:
             try:
                 stream = await client.download_blob(offset=0, length=MAX_METADATA_BYTES + 1)
             except ResourceNotFoundError:
@@ -65,7 +82,7 @@ class AzureBlobDriver(ObjectStoreDriver):
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import ContentSettings
 
-        async with self._blob(path) as client:
+        async with _plain_errors(), self._blob(path) as client:
             try:
                 await client.upload_blob(
                     payload,
@@ -80,7 +97,7 @@ class AzureBlobDriver(ObjectStoreDriver):
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
         from azure.storage.blob import ContentSettings
 
-        async with self._blob(path) as client:
+        async with _plain_errors(), self._blob(path) as client:
             try:
                 await client.upload_blob(
                     payload,
@@ -98,7 +115,7 @@ class AzureBlobDriver(ObjectStoreDriver):
 
     def remove(self, paths: Sequence[str], folder: str) -> None:
         async def delete(path: str) -> None:
-            async with self._blob(path) as client:
+            async with _plain_errors(), self._blob(path) as client:
                 await client.delete_blob()
 
         for path in paths:
@@ -118,16 +135,17 @@ class AzureBlobDriver(ObjectStoreDriver):
         pages: AsyncIterator[Any] = listing.by_page()
 
         async def next_page() -> Page | None:
-            try:
-                page = await pages.__anext__()
-            except StopAsyncIteration:
-                return None
-            names: list[str] = []
-            folders: list[str] = []
-            async for item in page:
-                full = f"{container}/{item.name}"
-                (folders if delimiter and full.endswith("/") else names).append(full)
-            return names, folders
+            async with _plain_errors():
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    return None
+                names: list[str] = []
+                folders: list[str] = []
+                async for item in page:
+                    full = f"{container}/{item.name}"
+                    (folders if delimiter and full.endswith("/") else names).append(full)
+                return names, folders
 
         while (found := self._run(next_page)) is not None:
             yield found

@@ -139,15 +139,18 @@ class GcsDriver(ObjectStoreDriver):
         prefix = f"{key.rstrip('/')}/" if key else ""
         token: str | None = None
         while True:
-            page = self.fs.call(
-                "GET",
-                f"{self.fs._location}/storage/v1/b/{quote(bucket, safe='')}/o",
-                prefix=prefix or None,
-                delimiter="/" if delimiter else None,
-                maxResults=limit or _PAGE,
-                pageToken=token,
-                json_out=True,
-            )
+            try:
+                page = self.fs.call(
+                    "GET",
+                    f"{self.fs._location}/storage/v1/b/{quote(bucket, safe='')}/o",
+                    prefix=prefix or None,
+                    delimiter="/" if delimiter else None,
+                    maxResults=limit or _PAGE,
+                    pageToken=token,
+                    json_out=True,
+                )
+            except FileNotFoundError as error:  # a listing is a 404 only without its bucket
+                raise FileNotFoundError(f"the bucket '{bucket}' does not exist") from error
             yield (
                 [f"{bucket}/{item['name']}" for item in page.get("items", ())],
                 [f"{bucket}/{name}" for name in page.get("prefixes", ())],

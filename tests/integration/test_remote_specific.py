@@ -1,7 +1,8 @@
 """What only a remote store has: credentials, listing caches, 412s, failing backends.
 
-Runs against real S3 servers on 127.0.0.1 (moto and SeaweedFS) and against an
-endpoint where nothing listens. The repository contract itself is proven in
+Runs against real servers on 127.0.0.1 (S3 on moto and SeaweedFS, GCS on
+fake-gcs-server, Azure Blob on Azurite) and against an endpoint where nothing
+listens. The repository contract itself is proven in
 ``tests/contract``.
 """
 
@@ -25,6 +26,7 @@ from minari_namespaces import (
     NamespaceNotFoundError,
     RemoteError,
 )
+from tests.emulators import AzureServer, GcsServer
 from tests.servers import S3Server, free_port
 
 MARKER = "namespace_metadata.json"
@@ -34,15 +36,20 @@ NS = NamespaceId("D4RL/door")
 RACED = NamespaceId("race")
 
 
-@pytest.fixture(params=["moto", "seaweed"])
-def s3(request: pytest.FixtureRequest) -> S3Server:
-    server: S3Server = request.getfixturevalue(f"{request.param}_s3")
+Server = S3Server | GcsServer | AzureServer
+
+
+@pytest.fixture(params=["moto", "seaweed", "gcs", "azure"])
+def cloud(request: pytest.FixtureRequest) -> Server:
+    name = request.param if request.param in ("gcs", "azure") else f"{request.param}_s3"
+    server: Server = request.getfixturevalue(name)
     return server
 
 
-def open_s3(server: S3Server, bucket: str | None = None) -> FsspecNamespaceRepository:
+def open_store(server: Server, bucket: str | None = None) -> FsspecNamespaceRepository:
     bucket = bucket or server.new_bucket()
-    return FsspecNamespaceRepository(f"s3://{bucket}/minari", **server.storage_options())
+    url = f"{server.protocol}://{bucket}/minari"
+    return FsspecNamespaceRepository(url, **server.storage_options())
 
 
 def unreachable(url: str = "s3://bucket/prefix", **options: Any) -> FsspecNamespaceRepository:
@@ -166,8 +173,8 @@ def prime_caches(store: FsspecNamespaceRepository) -> None:
     store.fs.find(root)
 
 
-def test_our_own_writes_are_never_hidden_by_the_listing_cache(s3: S3Server) -> None:
-    store = open_s3(s3)
+def test_our_own_writes_are_never_hidden_by_the_listing_cache(cloud: Server) -> None:
+    store = open_store(cloud)
     store.create(NamespaceId("D4RL"), NamespaceMetadata())
     prime_caches(store)
 
@@ -194,9 +201,9 @@ def test_our_own_writes_are_never_hidden_by_the_listing_cache(s3: S3Server) -> N
     assert store.get(NS).description == "again"
 
 
-def test_another_instances_writes_are_seen_on_the_next_call(s3: S3Server) -> None:
-    bucket = s3.new_bucket()
-    ours, theirs = open_s3(s3, bucket), open_s3(s3, bucket)
+def test_another_instances_writes_are_seen_on_the_next_call(cloud: Server) -> None:
+    bucket = cloud.new_bucket()
+    ours, theirs = open_store(cloud, bucket), open_store(cloud, bucket)
     assert ours.fs is not theirs.fs
     theirs.create(NamespaceId("D4RL"), NamespaceMetadata())
     prime_caches(ours)
@@ -220,12 +227,12 @@ def test_another_instances_writes_are_seen_on_the_next_call(s3: S3Server) -> Non
     assert theirs.get(NS).description == "ours now"
 
 
-def test_a_raw_write_by_another_client_is_seen_on_the_next_call(s3: S3Server) -> None:
-    store = open_s3(s3)
+def test_a_raw_write_by_another_client_is_seen_on_the_next_call(cloud: Server) -> None:
+    store = open_store(cloud)
     store.create(NamespaceId("D4RL"), NamespaceMetadata())
     prime_caches(store)
     root = store.fs._strip_protocol(store.url)
-    other = s3.filesystem()
+    other = cloud.filesystem()
     other.pipe_file(f"{root}/{NS}/{MARKER}", b'{"description": "raw"}')
     assert store.list_namespaces() == [NamespaceId("D4RL"), NS]
     with pytest.raises(NamespaceExistsError):
@@ -248,28 +255,36 @@ def chain(error: BaseException) -> list[BaseException]:
     return found
 
 
-def is_412(error: BaseException) -> bool:
+def refused_by_the_server(error: BaseException) -> bool:
+    """Whether ``error`` is the server's own refusal of a create-only write: S3's
+    412, Azure's 409 ``BlobAlreadyExists``, or the ``FileExistsError`` that gcsfs
+    raises where it reads a 412 answer."""
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return bool(status == 412 or response.get("Error", {}).get("Code") == "PreconditionFailed")
+    if getattr(error, "error_code", None) == "BlobAlreadyExists":
+        return getattr(error, "status_code", None) == 409
+    if isinstance(error, FileExistsError) and error.__traceback__ is not None:
+        raised_in = traceback.extract_tb(error.__traceback__)[-1].filename
+        return raised_in.endswith("gcsfs/retry.py")
     return "pre-condition" in str(error).lower() or "precondition" in str(error).lower()
 
 
-def test_a_second_create_is_refused_by_the_server_with_a_412(s3: S3Server) -> None:
-    store = open_s3(s3)
+def test_a_second_create_is_refused_by_the_server(cloud: Server) -> None:
+    store = open_store(cloud)
     store.create(NS, NamespaceMetadata("first"))
     with pytest.raises(NamespaceExistsError, match="D4RL/door") as caught:
         store.create(NS, NamespaceMetadata("second"))
-    assert any(is_412(error) for error in chain(caught.value)), chain(caught.value)
+    assert any(refused_by_the_server(e) for e in chain(caught.value)), chain(caught.value)
     assert store.get(NS).description == "first"
     assert store.create_many([(NS, NamespaceMetadata("third"))]) == [NS]
     assert store.get(NS).description == "first"
 
 
-def test_of_eight_racing_creators_exactly_one_wins(s3: S3Server) -> None:
-    bucket = s3.new_bucket()
-    stores = [open_s3(s3, bucket) for _ in range(8)]
+def test_of_eight_racing_creators_exactly_one_wins(cloud: Server) -> None:
+    bucket = cloud.new_bucket()
+    stores = [open_store(cloud, bucket) for _ in range(8)]
     barrier = threading.Barrier(len(stores))
     outcomes: dict[int, str] = {}
 
@@ -292,8 +307,8 @@ def test_of_eight_racing_creators_exactly_one_wins(s3: S3Server) -> None:
     assert stores[0].get(RACED).description == f"creator {winners[0]}"
 
 
-def test_a_missing_bucket_is_a_remote_error_naming_the_url(s3: S3Server) -> None:
-    store = open_s3(s3, bucket=f"missing-{uuid.uuid4().hex[:12]}")
+def test_a_missing_bucket_is_a_remote_error_naming_the_url(cloud: Server) -> None:
+    store = open_store(cloud, bucket=f"missing-{uuid.uuid4().hex[:12]}")
     for operation in ("list", "create"):
         with pytest.raises(RemoteError, match=store.url) as caught:
             OPERATIONS[operation](store)
