@@ -248,8 +248,19 @@ class HttpCounter:
 
     def __init__(self) -> None:
         self.kinds: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        #: The most requests that were in flight at once since the last :meth:`take`.
+        self.peak = 0
+
+    def ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def count(self, method: str, url: str) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
         path = url.split("?", 1)[0]
         if method == "GET" and ("restype=container" in url or path.endswith("/o")):
             self.kinds["LIST"] += 1
@@ -264,6 +275,7 @@ class HttpCounter:
         """The counts so far; the counter starts again from zero."""
         counts = self.kinds
         self.kinds = Counter()
+        self.peak = self._in_flight
         return counts
 
 
@@ -280,8 +292,13 @@ def counted_cloud_repository(server: GcsServer | AzureServer, url: str) -> tuple
         async def started(_: Any, __: Any, params: Any) -> None:
             counter.count(params.method, str(params.url))
 
+        async def ended(_: Any, __: Any, ___: Any) -> None:
+            counter.ended()
+
         trace = aiohttp.TraceConfig()
         trace.on_request_start.append(started)
+        trace.on_request_end.append(ended)
+        trace.on_request_exception.append(ended)
         repository = FsspecNamespaceRepository(
             url, **options, session_kwargs={"trace_configs": [trace]}
         )
@@ -290,10 +307,12 @@ def counted_cloud_repository(server: GcsServer | AzureServer, url: str) -> tuple
 
     repository = FsspecNamespaceRepository(url, **options)
 
-    def hook(request: Any) -> None:
+    def sent(request: Any) -> None:
         counter.count(request.http_request.method, request.http_request.url)
 
     repository.fs.service_client = BlobServiceClient.from_connection_string(
-        server.connection_string, raw_request_hook=hook
+        server.connection_string,
+        raw_request_hook=sent,
+        raw_response_hook=lambda _: counter.ended(),
     )
     return repository, counter

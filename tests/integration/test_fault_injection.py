@@ -25,6 +25,14 @@ Where the faults are injected, and why there:
   - ``faulty-s3://``: s3fs against moto (the S3 driver: create-only and
     ``If-Match`` PUTs, GETs carrying the ETag, ListObjectsV2 pages). Every
     ``put_object`` is a write; every other S3 request is a read.
+  - ``faulty-gs://``: gcsfs against fake-gcs-server (the GCS driver: uploads
+    with ``ifGenerationMatch``, ranged GETs, ``objects.list`` pages), failing in
+    gcsfs's request method. Every upload and delete is a write; every other
+    request a read.
+  - ``faulty-az://``: adlfs against Azurite (the Azure driver: ``Put Blob`` with
+    ``If-None-Match``/``If-Match``, ranged GETs, ``List Blobs`` pages), failing in
+    the Azure SDK's pipeline before the request is sent. Every ``PUT`` and
+    ``DELETE`` is a write; every other request a read.
 
   ``file://`` is not wrapped: its driver does all I/O with folder-descriptor
   relative ``os`` calls, not through the fsspec object, so a filesystem wrapper
@@ -56,9 +64,11 @@ from typing import Any
 
 import fsspec
 import pytest
+from adlfs import AzureBlobFileSystem
 from fsspec.asyn import sync_wrapper
 from fsspec.implementations.memory import MemoryFileSystem
 from fsspec.spec import AbstractFileSystem
+from gcsfs.core import GCSFileSystem
 from s3fs import S3FileSystem
 
 from minari_namespaces import (
@@ -72,8 +82,11 @@ from minari_namespaces import (
     TransferReport,
 )
 from minari_namespaces.metadata import MetadataChange
+from tests.emulators import AzureServer, GcsServer
 from tests.integration.nested_tree import TREE, contents, files_under, orphans, populate
 from tests.servers import S3Server
+
+Server = S3Server | GcsServer | AzureServer
 
 MARKER = "namespace_metadata.json"
 OLD_TREE = {ns: {"description": f"old version of {ns}", "version": 1} for ns in TREE}
@@ -169,8 +182,58 @@ class FaultyS3FileSystem(S3FileSystem):  # type: ignore[misc]
     call_s3 = sync_wrapper(_call_s3)
 
 
+class FaultyGcsFileSystem(GCSFileSystem):  # type: ignore[misc]
+    """gcsfs, failing the request its ``FaultPlan`` says (before it is sent)."""
+
+    protocol = ("faulty-gs", "gs")
+    cachable = False
+
+    def __init__(self, *args: Any, plan: FaultPlan | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan or FaultPlan()
+
+    async def _call(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        what = f"{method} {path} {args}"
+        if method == "DELETE" or (method == "POST" and "/upload/" in path):
+            self.plan.write(what)
+        else:
+            self.plan.read(what)
+        return await super()._call(method, path, *args, **kwargs)
+
+    # gcsfs binds its synchronous ``call`` to its own ``_call``; rebind it.
+    call = sync_wrapper(_call)
+
+
+class FaultyAzureFileSystem(AzureBlobFileSystem):  # type: ignore[misc]
+    """adlfs, whose SDK client fails the request its ``FaultPlan`` says."""
+
+    protocol = ("faulty-az", "az")
+    cachable = False
+
+    def __init__(self, *args: Any, plan: FaultPlan | None = None, **kwargs: Any) -> None:
+        self.plan = plan or FaultPlan()
+        super().__init__(*args, **kwargs)
+
+    def do_connect(self) -> None:
+        from azure.storage.blob.aio import BlobServiceClient
+
+        def before_sending(request: Any) -> None:
+            http = request.http_request
+            what = f"{http.method} {http.url}"
+            if http.method in ("PUT", "DELETE"):
+                self.plan.write(what)
+            else:
+                self.plan.read(what)
+
+        self.service_client = BlobServiceClient.from_connection_string(
+            self.connection_string, raw_request_hook=before_sending
+        )
+
+
 fsspec.register_implementation("faulty-memory", FaultyMemoryFileSystem, clobber=True)
 fsspec.register_implementation("faulty-s3", FaultyS3FileSystem, clobber=True)
+fsspec.register_implementation("faulty-gs", FaultyGcsFileSystem, clobber=True)
+fsspec.register_implementation("faulty-az", FaultyAzureFileSystem, clobber=True)
 
 
 class FaultyLocalRepository(LocalNamespaceRepository):
@@ -233,7 +296,7 @@ class Scenario:
     """Which transfer runs, against which remote, into what."""
 
     direction: str  # "upload" (local -> remote) or "download" (remote -> local)
-    backend: str  # "memory" or "moto"
+    backend: str  # "memory", "moto", "gcs" or "azure"
     overwrite: bool  # False: the target starts empty; True: it holds OLD_TREE
 
     def __str__(self) -> str:
@@ -248,17 +311,19 @@ def remote_objects(store: FsspecNamespaceRepository) -> dict[str, bytes]:
     return {path[len(root) :].lstrip("/"): fs.cat_file(path) for path in found}
 
 
-def build(scenario: Scenario, folder: Path, server: S3Server | None) -> Transfer:
+FAULTY = {"moto": "faulty-s3", "gcs": "faulty-gs", "azure": "faulty-az"}
+
+
+def build(scenario: Scenario, folder: Path, server: Server | None) -> Transfer:
     plan = FaultPlan()
     local = FaultyLocalRepository(folder / "local", plan)
     if scenario.backend == "memory":
         remote = FsspecNamespaceRepository(f"faulty-memory://{folder.name}/remote", plan=plan)
     else:
         assert server is not None
-        remote = FsspecNamespaceRepository(
-            f"faulty-s3://{server.new_bucket()}/remote", plan=plan, **server.storage_options()
-        )
-    assert isinstance(remote.fs, FaultyMemoryFileSystem | FaultyS3FileSystem)
+        url = f"{FAULTY[scenario.backend]}://{server.new_bucket()}/remote"
+        remote = FsspecNamespaceRepository(url, plan=plan, **server.storage_options())
+    assert remote.fs.plan is plan
     service = NamespaceService(local, remote)
     overwrite = scenario.overwrite
     source: NamespaceRepository
@@ -289,12 +354,13 @@ def build(scenario: Scenario, folder: Path, server: S3Server | None) -> Transfer
 SCENARIOS = [
     Scenario(direction, backend, overwrite)
     for direction in ("upload", "download")
-    for backend in ("memory", "moto")
+    for backend in ("memory", "moto", "gcs", "azure")
     for overwrite in (False, True)
 ]
-# On S3, only what reaches the server and differs from memory://: an upload's
-# writes, a download's reads, and the reads of an upload that replaces (the GET
-# whose ETag the conditional PUT carries). A download writes to the local store.
+# On the object stores, only what reaches the server and differs from memory://:
+# an upload's writes, a download's reads, and the reads of an upload that replaces
+# (the GET whose version the conditional write carries). A download writes to the
+# local store.
 WRITE_SCENARIOS = [s for s in SCENARIOS if s.backend == "memory" or s.direction == "upload"]
 READ_SCENARIOS = [
     s for s in SCENARIOS if s.backend == "memory" or s.direction == "download" or s.overwrite
@@ -306,7 +372,10 @@ def make_transfer(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[Scenario], Transfer]:
     def make(scenario: Scenario) -> Transfer:
-        server = request.getfixturevalue("moto_s3") if scenario.backend == "moto" else None
+        server: Server | None = None
+        if scenario.backend != "memory":
+            name = "moto_s3" if scenario.backend == "moto" else scenario.backend
+            server = request.getfixturevalue(name)
         return build(scenario, tmp_path_factory.mktemp("transfer"), server)
 
     return make

@@ -313,3 +313,36 @@ def test_a_missing_bucket_is_a_remote_error_naming_the_url(cloud: Server) -> Non
         with pytest.raises(RemoteError, match=store.url) as caught:
             OPERATIONS[operation](store)
         assert isinstance(caught.value.__cause__, OSError)
+
+
+# -- what each cloud client needs ---------------------------------------------------------------
+
+
+def test_gcs_uses_gcsfs_json_api_filesystem_without_the_grpc_probe(gcs: GcsServer) -> None:
+    """gcsfs's default class probes every bucket over gRPC (about a minute per call
+    against an emulator); every request of the driver goes through the JSON API."""
+    from gcsfs.core import GCSFileSystem
+
+    store = open_store(gcs)
+    assert type(store.fs) is GCSFileSystem
+    assert store.compare_and_swap
+    for spelling in ("gs", "gcs"):
+        other = FsspecNamespaceRepository(
+            f"{spelling}://{gcs.buckets[-1]}/minari", **gcs.storage_options()
+        )
+        assert type(other.fs) is GCSFileSystem
+        assert other.url == f"{spelling}://{gcs.buckets[-1]}/minari"
+
+
+@pytest.mark.parametrize("spelling", ["az", "abfs"])
+def test_azure_urls_keep_their_spelling_and_reach_the_same_container(
+    azure: AzureServer, spelling: str
+) -> None:
+    container = azure.new_bucket()
+    store = FsspecNamespaceRepository(f"{spelling}://{container}/minari", **azure.storage_options())
+    assert store.url == f"{spelling}://{container}/minari"
+    assert store.compare_and_swap
+    store.create(NamespaceId("D4RL"), NamespaceMetadata("parent"))
+    other = "abfs" if spelling == "az" else "az"
+    again = FsspecNamespaceRepository(f"{other}://{container}/minari", **azure.storage_options())
+    assert again.list_namespaces() == [NamespaceId("D4RL")]
