@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--local-only]``: print the table; exit 1 if a target is missed."""
+"""``python -m benchmarks [--local-only | --hub-only | --remote-only]``: print the table;
+exit 1 if a target is missed."""
 
 from __future__ import annotations
 
@@ -14,13 +15,18 @@ from benchmarks.report import Report
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--local-only", action="store_true", help="skip the S3 and Hugging Face Hub benchmarks"
+        "--local-only", action="store_true", help="skip the object store and Hub benchmarks"
     )
     parser.add_argument("--hub-only", action="store_true", help="run the Hub benchmark only")
+    parser.add_argument(
+        "--remote-only",
+        action="store_true",
+        help="run the object store benchmarks only (S3, GCS, Azure Blob)",
+    )
     arguments = parser.parse_args()
     started = time.perf_counter()
     report = Report()
-    if not arguments.local_only:
+    if not (arguments.local_only or arguments.remote_only):
         from benchmarks import hub_bench
 
         # First: huggingface_hub must not be imported before it points at the stand-in.
@@ -28,7 +34,8 @@ def main() -> int:
     if arguments.hub_only:
         print(report.markdown())
         return 1 if report.missed else 0
-    local_bench.run(report)
+    if not arguments.remote_only:
+        local_bench.run(report)
     if not arguments.local_only:
         from benchmarks import remote_bench
 

@@ -1,7 +1,9 @@
-"""Remote benchmarks on real S3 servers (moto and SeaweedFS) on 127.0.0.1.
+"""Remote benchmarks on real servers on 127.0.0.1: S3 (moto and SeaweedFS), GCS
+(fake-gcs-server) and Azure Blob (Azurite).
 
-Requests are counted at the client with botocore's ``before-send`` event, so the
-counts are what went over the wire, retries included.
+Requests are counted at the client (botocore's ``before-send`` event, aiohttp's
+request trace for gcsfs, the Azure SDK's request hook), so the counts are what
+went over the wire, retries included.
 """
 
 from __future__ import annotations
@@ -20,8 +22,17 @@ from minari_namespaces import (
     NamespaceMetadata,
     NamespaceService,
 )
+from tests.emulators import (
+    AzureServer,
+    AzuriteServer,
+    FakeGcsServer,
+    GcsServer,
+    HttpCounter,
+    counted_cloud_repository,
+)
 from tests.servers import (
     MotoServer,
+    RequestCounter,
     S3Server,
     SeaweedServer,
     counted_repository,
@@ -29,6 +40,8 @@ from tests.servers import (
 )
 
 N = 2_000
+#: Keys per listing page.
+PAGE = {"moto": 1000, "seaweed": 1000, "gcs": 1000, "azure": 5000}
 
 
 def _timed(body: Callable[[], object]) -> tuple[float, object]:
@@ -37,11 +50,17 @@ def _timed(body: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def bench_server(report: Report, server: S3Server, scratch: Path, *, target: bool) -> None:
+def bench_server(
+    report: Report, server: S3Server | GcsServer | AzureServer, scratch: Path, *, target: bool
+) -> None:
     name = server.name
-    pages = math.ceil(N / 1000)
-    url = f"s3://{server.new_bucket()}/minari"
-    remote, counter = counted_repository(server, url)
+    pages = math.ceil(N / PAGE[name])
+    url = f"{server.protocol}://{server.new_bucket()}/minari"
+    counter: RequestCounter | HttpCounter
+    if isinstance(server, S3Server):
+        remote, counter = counted_repository(server, url)
+    else:
+        remote, counter = counted_cloud_repository(server, url)
     source = scratch / f"{name}-source"
     write_tree(source, namespace_names(N))
     service = NamespaceService(LocalNamespaceRepository(source), remote)
@@ -64,6 +83,13 @@ def bench_server(report: Report, server: S3Server, scratch: Path, *, target: boo
 
     fresh = NamespaceService(LocalNamespaceRepository(scratch / f"{name}-down"), remote)
     tree_seconds, _ = _timed(fresh.download_tree)
+    if isinstance(counter, HttpCounter):
+        report.count(
+            f"{name}: download_tree of {N}: most requests in flight at once",
+            counter.peak,
+            64,
+            note="batches of 64 concurrent reads",
+        )
     counts = counter.take()
     assert fresh.diff().in_sync
     counter.take()
@@ -77,7 +103,8 @@ def bench_server(report: Report, server: S3Server, scratch: Path, *, target: boo
     report.count(f"{name}: download_tree of {N}: HEAD requests", counts["HEAD"], 0)
 
     # The naive way with plain fsspec: one cat_file per namespace (s3fs sends a
-    # HEAD before each GET), then one local create per namespace.
+    # HEAD before each GET, adlfs reads the properties first), then one local
+    # create per namespace.
     naive_local = LocalNamespaceRepository(scratch / f"{name}-naive")
     markers = {
         ns: f"{remote.fs._strip_protocol(remote.url)}/{ns}/namespace_metadata.json" for ns in listed
@@ -135,6 +162,16 @@ def run(report: Report) -> None:
             bench_server(report, server, scratch, target=True)
         finally:
             seaweed.stop()
+        gcs = FakeGcsServer()
+        try:
+            bench_server(report, gcs.start(), scratch, target=False)
+        finally:
+            gcs.stop()
+        azurite = AzuriteServer()
+        try:
+            bench_server(report, azurite.start(), scratch, target=False)
+        finally:
+            azurite.stop()
 
 
 __all__ = ["run"]
