@@ -58,6 +58,18 @@ entries = st.lists(
 )
 
 
+def put(path: Path, data: str | bytes) -> None:
+    """Write a file without blocking on a FIFO an earlier entry left there (no
+    reader: ``ENXIO``) and without following a link an earlier entry made."""
+    raw = data.encode() if isinstance(data, str) else data
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | os.O_NOFOLLOW
+    descriptor = os.open(path, flags, 0o644)
+    try:
+        os.write(descriptor, raw)
+    finally:
+        os.close(descriptor)
+
+
 def lay_out(root: Path, outside: Path, parts: list[str], kind: str) -> None:
     """Make one hostile entry at ``root/parts``; clashes with earlier ones are fine."""
     folder = root.joinpath(*parts)
@@ -65,15 +77,15 @@ def lay_out(root: Path, outside: Path, parts: list[str], kind: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / MARKER
         if kind == "marker":
-            marker.write_text(json.dumps({"description": "/".join(parts)}))
+            put(marker, json.dumps({"description": "/".join(parts)}))
         elif kind == "minari-marker":
-            marker.write_text('{"description": 5, "deep": ' + "[" * 80 + "]" * 80 + "}")
+            put(marker, '{"description": 5, "deep": ' + "[" * 80 + "]" * 80 + "}")
         elif kind == "corrupt-marker":
-            marker.write_bytes(b"\xff{not json")
+            put(marker, b"\xff{not json")
         elif kind == "oversized-marker":
-            marker.write_text(json.dumps({"x": "y" * (1024 * 1024 + 10)}))
+            put(marker, json.dumps({"x": "y" * (1024 * 1024 + 10)}))
         elif kind == "surrogate-marker":
-            marker.write_bytes(b'{"x": "\\ud800"}')
+            put(marker, b'{"x": "\\ud800"}')
         elif kind == "fifo-marker":
             os.mkfifo(marker)
         elif kind == "folder-marker":
@@ -85,15 +97,15 @@ def lay_out(root: Path, outside: Path, parts: list[str], kind: str) -> None:
         elif kind == "link-loop":
             (folder / "loop").symlink_to(folder, target_is_directory=True)
         elif kind == "junk":
-            (folder / ".DS_Store").write_bytes(b"\0junk")
+            put(folder / ".DS_Store", b"\0junk")
         elif kind == "file-as-folder":
-            (folder / "child").write_text("not a folder")
+            put(folder / "child", "not a folder")
         elif kind == "not-utf8":
             os.mkdir(os.path.join(os.fsencode(folder), b"bad\xff"))
         elif kind == "deep":
             deep = folder.joinpath(*(f"l{i}" for i in range(18)))
             deep.mkdir(parents=True, exist_ok=True)
-            (deep / MARKER).write_text("{}")
+            put(deep / MARKER, "{}")
     except OSError:
         pass  # e.g. a path through a file made by an earlier entry
 
