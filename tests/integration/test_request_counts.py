@@ -7,9 +7,8 @@ times them; here they are asserted for a tree that needs two listing pages.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
-
-import pytest
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceService, NamespaceWarning
 from tests.servers import S3Server, counted_repository
@@ -42,11 +41,15 @@ def test_transfers_use_the_fewest_requests(moto_s3: S3Server, tmp_path: Path) ->
     assert counts["LIST"] == pages
     assert sum(counts.values()) == pages
 
-    with pytest.warns(NamespaceWarning, match=f"Kept {N} existing"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NamespaceWarning)
         again = service.upload_tree()
     counts = counter.take()
     assert again.copied == []
+    assert len(again.unchanged) == N
     assert counts["PUT"] == 0
+    # Each namespace that exists already is read once, to tell "same" from "different".
+    assert counts["GET"] == N
     assert counts["LIST"] <= pages + 1
 
     fresh = NamespaceService(LocalNamespaceRepository(tmp_path / "down"), remote)
