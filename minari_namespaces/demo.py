@@ -126,7 +126,7 @@ def shell_tour(scratch: Path) -> None:
         ["create", "mujoco/hopper"],
         ["list"],
         ["upload", "--tree", "--remote", remote],
-        ["update", "D4RL/pen", "--set", "maintainer=farama"],
+        ["update-properties", "D4RL/pen", "--set", "maintainer=farama"],
         ["diff", "--remote", remote],
         ["download", "--tree", "--root", str(scratch / "elsewhere"), "--remote", remote],
         ["list", "--root", str(scratch / "elsewhere"), "--json", "--prefix", "D4RL/door"],
