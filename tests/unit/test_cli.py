@@ -460,11 +460,12 @@ def test_quiet_prints_only_errors(root: Path, remote: str) -> None:
 
 def test_verbose_shows_the_package_log_on_stderr_at_debug(root: Path) -> None:
     """Point 6 and 8: --verbose attaches a stderr handler to the package's logger."""
-    handlers = list(cli.LOGGER.handlers)
+    package_logger = logging.getLogger("minari_namespaces")
+    handlers = list(package_logger.handlers)
     code, out, err = run("create", "a", "-v", "--root", str(root))
     assert (code, out) == (0, "Created a\n")
     assert f"DEBUG minari_namespaces.cli: local store {root}" in err
-    assert cli.LOGGER.handlers == handlers
+    assert package_logger.handlers == handlers
     code, out, err = run("create", "b", "--root", str(root))
     assert (code, err) == (0, "")
 
