@@ -386,13 +386,28 @@ def test_diff_exit_status_is_0_in_sync_1_different_2_trouble(root: Path, remote:
     assert err.startswith("Error:")
 
 
-def test_shell_completion_is_offered() -> None:
-    """Point 6: as Minari's own command, ``--install-completion``."""
-    code, out, _ = run("--help")
-    assert "--install-completion" in out
-    code, out, _ = run("--show-completion", "bash")
-    assert code == 0
-    assert "_MINARI_NAMESPACES_COMPLETE" in out
+def test_shell_completion_is_offered_and_completes_local_namespaces(root: Path) -> None:
+    """Point 6: as Minari's own command, ``--install-completion``; NAMESPACE arguments
+    complete from the local store (through the protocol the installed script uses)."""
+    assert "--install-completion" in run("--help")[1]
+    NamespaceService.from_urls(root).create("D4RL/door")
+    NamespaceService.from_urls(root).create("D4RL/pen")
+    NamespaceService.from_urls(root).create("mujoco")
+
+    def complete(mode: str, words: str) -> str:
+        environment = {
+            "_MINARI_NAMESPACES_COMPLETE": mode,
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+            "MINARI_DATASETS_PATH": str(root),
+        }
+        result = CliRunner().invoke(app, [], env=environment, prog_name="minari-namespaces")
+        assert result.exit_code == 0, (result.exception, result.stderr)
+        return result.stdout
+
+    assert "complete -o default -F _minari_namespaces_completion" in complete("source_bash", "")
+    assert complete("complete_bash", "minari-namespaces show D4") == "D4RL\nD4RL/door\nD4RL/pen\n"
+    assert complete("complete_bash", "minari-namespaces delete mu") == "mujoco\n"
 
 
 def test_overwrite_asks_on_a_terminal_and_yes_or_force_skip_the_question(
