@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -31,12 +33,12 @@ from minari_namespaces.terminal import (
     first_few,
     is_verbose,
     namespace_tree,
-    printable,
+    print_json,
+    print_report,
     say,
     shown,
     stderr_console,
     transfer_progress,
-    transfer_report,
     warn,
 )
 
@@ -69,6 +71,13 @@ _log = logging.getLogger("minari_namespaces.cli")
 
 
 def _service(root: Path | None, remote: str | None = None) -> NamespaceService:
+    url = remote if remote is not None else os.environ.get("MINARI_REMOTE", "")
+    if urlsplit(url).password is not None:
+        raise typer.BadParameter(
+            "the URL carries credentials ('user:password@'): give them the backend's own "
+            "way instead (for S3 the AWS_* variables or ~/.aws, for the Hub HF_TOKEN)",
+            param_hint="--remote / MINARI_REMOTE",
+        )
     service = NamespaceService.from_urls(local=root, remote=remote)
     _log.debug("local store %s, remote store %s", service.local.url, remote or "(none given)")
     return service
@@ -200,10 +209,6 @@ def _metadata(
     return data
 
 
-def _print_json(value: object) -> None:
-    typer.echo(printable(json.dumps(value, indent=2, ensure_ascii=False), json_escapes=True))
-
-
 # -- commands that work on the local store ------------------------------------------
 
 
@@ -253,7 +258,7 @@ def show(
         _unused("--root", root, "with --from-remote")
     else:
         _unused("--remote", remote, "without --from-remote")
-    _print_json(_service(root, remote).get(namespace, remote=from_remote).to_dict())
+    print_json(_service(root, remote).get(namespace, remote=from_remote).to_dict())
 
 
 @app.command()
@@ -391,7 +396,7 @@ def list_namespaces(
                 entries.append({"id": str(ns), "metadata": metadata[ns].to_dict()})
             elif ns in errors:
                 entries.append({"id": str(ns), "error": errors[ns]})
-        _print_json(entries)
+        print_json(entries)
         return
     Console(highlight=False).print(namespace_tree(store.url, ids, metadata, errors))
 
@@ -420,14 +425,6 @@ def _read_each(
 
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
-
-
-def _print_report(verb: str, report: TransferReport) -> None:
-    lines, warning = transfer_report(verb, report, every=is_verbose())
-    for line in lines:
-        say(line)
-    if warning is not None:
-        warn(warning)
 
 
 TransferNamespace = Annotated[
@@ -532,7 +529,7 @@ def _transfer(
     else:
         with transfer_progress(f"{verb.capitalize()}ing") as progress:
             report = run(namespace, overwrite=overwrite, progress=progress)
-    _print_report(verb, report)
+    print_report(verb, report)
 
 
 def _confirm_replacing(plan: TransferReport) -> bool:
@@ -575,7 +572,7 @@ def diff(
     }
     if as_json:
         if not quiet:
-            _print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
+            print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
     elif result.in_sync:
         say(f"In sync ({len(result.same):,} namespace(s) on both sides)")
     else:

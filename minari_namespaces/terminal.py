@@ -6,6 +6,7 @@ namespaces and the transfer reports. Not part of the library's API."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 import warnings
@@ -158,6 +159,20 @@ def transfer_progress(label: str) -> Iterator[Callable[[int, int], None]]:
             move(done, total)
 
         yield record_and_move
+
+
+def print_json(value: object) -> None:
+    """``value`` as indented JSON on stdout, control characters as JSON escapes."""
+    typer.echo(printable(json.dumps(value, indent=2, ensure_ascii=False), json_escapes=True))
+
+
+def print_report(verb: str, report: TransferReport) -> None:
+    """A transfer's report (see :func:`transfer_report`), by --quiet/--verbose."""
+    lines, warning = transfer_report(verb, report, every=is_verbose())
+    for line in lines:
+        say(line)
+    if warning is not None:
+        warn(warning)
 
 
 def is_verbose() -> bool:

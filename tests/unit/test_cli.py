@@ -348,6 +348,21 @@ def test_messages_name_flags_and_variables_never_python_keywords(root: Path) -> 
         assert "NamespaceService" not in result.stderr
 
 
+def test_credentials_in_a_remote_url_are_refused_in_the_command_lines_words(root: Path) -> None:
+    """Point 2: the library says "pass them as storage options"; the command line has
+    none, so it names the backend's own ways."""
+    secret = "s3://user:hunter2@bucket/minari"
+    code, out, err = run("list", "remote", "--remote", secret)
+    assert (code, out) == (2, "")
+    assert "--remote / MINARI_REMOTE" in err
+    assert "AWS_*" in err
+    assert "hunter2" not in err
+    assert "storage options" not in err
+    result = CliRunner().invoke(app, ["diff"], env={"MINARI_REMOTE": secret})
+    assert result.exit_code == 2
+    assert "hunter2" not in result.stderr
+
+
 def test_the_remote_listing_is_explicit(root: Path, remote: str) -> None:
     """Point 3: ``list remote`` (or ``list URL``); an ignored flag is a usage error."""
     NamespaceService.from_urls(root, remote).create("only-local")
