@@ -142,7 +142,12 @@ VerboseOption = Annotated[
     ),
 ]
 NamespaceArgument = Annotated[
-    str, typer.Argument(help="The namespace, such as D4RL/door.", autocompletion=_complete_local)
+    str,
+    typer.Argument(
+        help="The namespace, such as D4RL/door.",
+        metavar="NAMESPACE",
+        autocompletion=_complete_local,
+    ),
 ]
 
 
@@ -215,7 +220,7 @@ def _metadata(
 @app.command()
 @cli_command()
 def create(
-    namespace: Annotated[str, typer.Argument(help="The namespace, such as D4RL/door.")],
+    namespace: NamespaceArgument,
     *,
     root: RootOption = None,
     description: DescriptionOption = None,
@@ -353,6 +358,7 @@ def list_namespaces(
         typer.Argument(
             help="local (the default: --root), remote (--remote or $MINARI_REMOTE), or a "
             "remote URL.",
+            metavar="WHERE",
             show_default=False,
         ),
     ] = "local",
@@ -431,6 +437,7 @@ TransferNamespace = Annotated[
     str | None,
     typer.Argument(
         help="The namespace (with --tree: the subtree; default everything).",
+        metavar="NAMESPACE",
         autocompletion=_complete_local,
         show_default=False,
     ),
