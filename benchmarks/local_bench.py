@@ -42,7 +42,7 @@ def _each(call: Callable[[str], object], names: list[str]) -> None:
 
 
 def _update(service: NamespaceService, description: str, name: str) -> None:
-    service.update(name, description=description)
+    service.replace(name, {"description": description})
 
 
 def _create_round(

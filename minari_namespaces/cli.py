@@ -1,32 +1,46 @@
-"""The ``minari-namespaces`` command: argument parsing and presentation only.
-
-Every command opens a :class:`~minari_namespaces.service.NamespaceService` with
-``--root`` (default: Minari's store) and ``--remote`` (default: ``$MINARI_REMOTE``)
-and calls it; errors become one line on stderr and exit status 1.
+"""The ``minari-namespaces`` command: its commands, their arguments, and what they ask
+of a :class:`~minari_namespaces.service.NamespaceService` opened with ``--root`` and
+``--remote``. How a command runs and prints (exit statuses 0 done, 1 error, 2 usage,
+130 Ctrl-C; ``diff``: 0 in sync, 1 different, 2 error) is :mod:`~minari_namespaces.terminal`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import logging
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.tree import Tree
 
 from minari_namespaces import __version__
-from minari_namespaces.errors import CorruptMetadataError, NamespaceError, NamespaceNotFoundError
+from minari_namespaces.errors import (
+    CorruptMetadataError,
+    NamespaceError,
+    NamespaceNotFoundError,
+)
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
 from minari_namespaces.service import NamespaceService, TransferReport
+from minari_namespaces.terminal import (
+    cli_command,
+    first_few,
+    is_verbose,
+    namespace_tree,
+    print_json,
+    print_report,
+    say,
+    shown,
+    stderr_console,
+    transfer_progress,
+    warn,
+)
 
 __all__ = ["app", "main"]
 
@@ -34,10 +48,13 @@ EPILOG = (
     "Examples:\n\n"
     "  minari-namespaces create D4RL/door --description 'Door opening' --set level=2\n\n"
     "  minari-namespaces list --prefix D4RL\n\n"
+    "  minari-namespaces list remote --remote hf://farama-minari\n\n"
     "  minari-namespaces upload --tree --remote s3://bucket/minari\n\n"
     "The store is --root (default $MINARI_DATASETS_PATH, else ~/.minari/datasets); the "
     "remote is --remote (default $MINARI_REMOTE): the Hugging Face Hub (hf://ORG) or "
-    "any fsspec URL such as s3://bucket/prefix, gs://bucket or file:///path."
+    "any fsspec URL such as s3://bucket/prefix, gs://bucket or file:///path.\n\n"
+    "Exit status: 0 done, 1 error, 2 usage error, 130 interrupted; diff: 0 in sync, "
+    "1 different, 2 error."
 )
 
 app = typer.Typer(
@@ -45,67 +62,25 @@ app = typer.Typer(
     help="Create, inspect, change and transfer Minari dataset namespaces.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Show library errors as one line (exit 1) and warnings as one line each."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                return command(*args, **kwargs)
-            except (NamespaceError, ValueError, OSError) as error:
-                _stderr().print(f"Error: {_shown(str(error))}", markup=True)
-                raise typer.Exit(1) from None
-            except RecursionError:
-                _stderr().print("Error: a value is nested too deeply to be read.", markup=True)
-                raise typer.Exit(1) from None
-            finally:
-                for warning in caught:
-                    _stderr().print(f"Warning: {_shown(str(warning.message))}", markup=True)
-
-    return wrapper
-
-
-def _printable(text: str, *, json_escapes: bool = False) -> str:
-    """``text`` with every control or format character (terminal escapes, bidi
-    overrides, ...) written as an escape sequence, so stored text can never drive
-    the terminal. ``json_escapes`` writes them as JSON's ``\\uXXXX``, so JSON
-    output stays valid JSON."""
-    if text.isprintable():
-        return text
-    shown: list[str] = []
-    for char in text:
-        if char.isprintable() or char in " \n":
-            shown.append(char)
-        elif json_escapes:
-            units = char.encode("utf-16-be")
-            shown += [f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)]
-        else:
-            shown.append(char.encode("unicode_escape").decode("ascii"))
-    return "".join(shown)
-
-
-def _shown(text: str) -> str:
-    """``text`` made printable and safe inside Rich markup."""
-    return escape(_printable(text))
+_log = logging.getLogger("minari_namespaces.cli")
 
 
 def _service(root: Path | None, remote: str | None = None) -> NamespaceService:
-    return NamespaceService.from_urls(local=root, remote=remote)
+    url = remote if remote is not None else os.environ.get("MINARI_REMOTE", "")
+    if urlsplit(url).password is not None:
+        raise typer.BadParameter(
+            "the URL carries credentials ('user:password@'): give them the backend's own "
+            "way instead (for S3 the AWS_* variables or ~/.aws, for the Hub HF_TOKEN)",
+            param_hint="--remote / MINARI_REMOTE",
+        )
+    service = NamespaceService.from_urls(local=root, remote=remote)
+    _log.debug("local store %s, remote store %s", service.local.url, remote or "(none given)")
+    return service
 
 
 def _version(value: bool) -> None:
@@ -124,6 +99,15 @@ def _options(
     """Create, inspect, change and transfer Minari dataset namespaces."""
 
 
+def _complete_local(incomplete: str) -> list[str]:
+    """Shell completion of a NAMESPACE: the local ones that start with ``incomplete``."""
+    try:
+        ids = NamespaceService.from_urls().list_local()
+    except (NamespaceError, OSError):
+        return []
+    return [str(ns) for ns in ids if str(ns).startswith(incomplete)]
+
+
 RootOption = Annotated[
     Path | None,
     typer.Option(
@@ -136,14 +120,41 @@ RemoteOption = Annotated[
     str | None,
     typer.Option(
         "--remote",
-        help="The remote store URL (s3://bucket/prefix, gs://bucket, file:///path, ...). "
-        "Default: $MINARI_REMOTE.",
+        help="The remote store URL (hf://ORG, s3://bucket/prefix, gs://bucket, "
+        "file:///path, ...). Default: $MINARI_REMOTE.",
         show_default=False,
     ),
 ]
-FromRemoteOption = Annotated[
-    bool, typer.Option("--from-remote", help="Read the remote store instead of the local one.")
+PrefixOption = Annotated[
+    str | None,
+    typer.Option("--prefix", "-p", help="Only this namespace and its subtree.", show_default=False),
 ]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", show_default=False)
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="List every namespace in reports and show the library's log on stderr.",
+        show_default=False,
+    ),
+]
+NamespaceArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The namespace, such as D4RL/door.",
+        metavar="NAMESPACE",
+        autocompletion=_complete_local,
+    ),
+]
+
+
+def _unused(flag: str, value: object, reason: str) -> None:
+    """A flag that would be ignored is a usage error, never silently dropped."""
+    if value not in (None, False):
+        raise typer.BadParameter(f"not used {reason}", param_hint=flag)
 
 
 # -- metadata from the command line ------------------------------------------------
@@ -159,6 +170,10 @@ SetOption = Annotated[
 ]
 DescriptionOption = Annotated[
     str | None, typer.Option("--description", "-d", help="A human-readable description.")
+]
+FromJsonOption = Annotated[
+    Path | None,
+    typer.Option("--from-json", help="Read metadata from a JSON object in this file."),
 ]
 
 
@@ -199,28 +214,23 @@ def _metadata(
     return data
 
 
-def _print_json(value: object) -> None:
-    typer.echo(_printable(json.dumps(value, indent=2, ensure_ascii=False), json_escapes=True))
-
-
-# -- commands ------------------------------------------------------------------------
+# -- commands that work on the local store ------------------------------------------
 
 
 @app.command()
-@_reports_errors
+@cli_command()
 def create(
-    namespace: Annotated[str, typer.Argument(help="The namespace, such as D4RL/door.")],
+    namespace: NamespaceArgument,
     *,
     root: RootOption = None,
     description: DescriptionOption = None,
     sets: SetOption = None,
-    from_json: Annotated[
-        Path | None,
-        typer.Option("--from-json", help="Read metadata from a JSON object in this file."),
-    ] = None,
+    from_json: FromJsonOption = None,
     exist_ok: Annotated[
         bool, typer.Option("--exist-ok", help="Do nothing if it exists already.")
     ] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Create a namespace (and its missing parents, with empty metadata).
 
@@ -230,29 +240,58 @@ def create(
     ns = NamespaceId(namespace)
     existed = exist_ok and service.exists(ns)
     service.create(ns, metadata=_metadata(description, sets, from_json), exist_ok=exist_ok)
-    typer.echo(f"{'Exists' if existed else 'Created'} {ns}")
+    say(f"{'Exists' if existed else 'Created'} {ns}")
 
 
 @app.command()
-@_reports_errors
+@cli_command()
 def show(
-    namespace: Annotated[str, typer.Argument(help="The namespace to show.")],
+    namespace: NamespaceArgument,
     *,
     root: RootOption = None,
     remote: RemoteOption = None,
-    from_remote: FromRemoteOption = False,
+    from_remote: Annotated[
+        bool, typer.Option("--from-remote", help="Read the remote store instead of the local one.")
+    ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Print a namespace's metadata as JSON.
 
-    Example: minari-namespaces show D4RL/door
+    Example: minari-namespaces show D4RL/door --from-remote --remote hf://farama-minari
     """
-    _print_json(_service(root, remote).get(namespace, remote=from_remote).to_dict())
+    if from_remote:
+        _unused("--root", root, "with --from-remote")
+    else:
+        _unused("--remote", remote, "without --from-remote")
+    print_json(_service(root, remote).get(namespace, remote=from_remote).to_dict())
 
 
 @app.command()
-@_reports_errors
-def update(
-    namespace: Annotated[str, typer.Argument(help="The namespace to change.")],
+@cli_command()
+def replace(
+    namespace: NamespaceArgument,
+    *,
+    root: RootOption = None,
+    description: DescriptionOption = None,
+    sets: SetOption = None,
+    from_json: FromJsonOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Replace ALL of a namespace's metadata (keys not given are removed), as Minari's
+    update_namespace_metadata. To change some keys and keep the rest: update-properties.
+
+    Example: minari-namespaces replace D4RL/door -d "Door opening" --set level=3
+    """
+    metadata = NamespaceMetadata.from_dict(_metadata(description, sets, from_json))
+    _service(root).replace(namespace, metadata)
+    say(f"Replaced the metadata of {namespace}")
+
+
+@app.command("update-properties")
+@cli_command()
+def update_properties(
+    namespace: NamespaceArgument,
     *,
     root: RootOption = None,
     description: DescriptionOption = None,
@@ -261,74 +300,101 @@ def update(
         list[str] | None,
         typer.Option("--unset", help="A key to remove. Repeat for more keys.", show_default=False),
     ] = None,
-    replace: Annotated[
-        bool,
-        typer.Option(
-            "--replace",
-            help="Replace the whole metadata with --description and --set (as Minari's "
-            "update_namespace_metadata) instead of merging.",
-        ),
-    ] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Change a namespace's metadata: merge keys in (default) or replace it all.
+    """Set some metadata keys and remove others, keeping the rest (a merge).
+    To replace all of it: replace.
 
-    Example: minari-namespaces update D4RL/door --set maintainer=farama --unset draft
+    Example: minari-namespaces update-properties D4RL/door --set maintainer=farama --unset draft
     """
-    service = _service(root)
-    updates = _metadata(description, sets, None)
-    if replace:
-        if unset:
-            raise typer.BadParameter("--unset makes no sense with --replace", param_hint="--unset")
-        service.replace(namespace, NamespaceMetadata.from_dict(updates))
-        typer.echo(f"Replaced the metadata of {namespace}")
-        return
-    summary = service.update_properties(namespace, updates=updates, removals=unset or [])
-    typer.echo(
+    summary = _service(root).update_properties(
+        namespace, updates=_metadata(description, sets, None), removals=unset or []
+    )
+    say(
         f"Updated {namespace}: set {summary.updated or 'nothing'}, removed "
         f"{summary.removed or 'nothing'}"
         + (f", not present {summary.missing}" if summary.missing else "")
     )
 
 
+@app.command(
+    "update",
+    hidden=True,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def update(_context: typer.Context) -> None:
+    """The old name of two commands that do opposite things."""
+    stderr_console().print(
+        "Error: 'update' is now two commands that say what they do: 'update-properties' "
+        "sets and removes keys and keeps the rest (what 'update' did); 'replace' replaces "
+        "all the metadata (what 'update --replace' did)."
+    )
+    raise typer.Exit(2)
+
+
 @app.command()
-@_reports_errors
+@cli_command()
 def delete(
-    namespace: Annotated[str, typer.Argument(help="The empty namespace to delete.")],
+    namespace: NamespaceArgument,
     *,
     root: RootOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Delete an empty namespace (no datasets, no child namespaces).
 
     Example: minari-namespaces delete D4RL/door
     """
     _service(root).delete(namespace)
-    typer.echo(f"Deleted {namespace}")
+    say(f"Deleted {namespace}")
 
 
 @app.command("list")
-@_reports_errors
+@cli_command()
 def list_namespaces(
+    where: Annotated[
+        str,
+        typer.Argument(
+            help="local (the default: --root), remote (--remote or $MINARI_REMOTE), or a "
+            "remote URL.",
+            metavar="WHERE",
+            show_default=False,
+        ),
+    ] = "local",
     *,
     root: RootOption = None,
     remote: RemoteOption = None,
-    from_remote: FromRemoteOption = False,
-    prefix: Annotated[
-        str | None, typer.Option("--prefix", help="Only this namespace and its subtree.")
-    ] = None,
+    prefix: PrefixOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array of {id, metadata} for scripts.")
     ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """List namespaces as a tree with their descriptions (or as JSON).
+    """List namespaces as a tree with their descriptions (or as JSON): the local store's,
+    or with "list remote" the remote's.
 
-    Example: minari-namespaces list --prefix D4RL --json
+    Example: minari-namespaces list remote --remote hf://farama-minari --prefix D4RL
     """
+    if where == "local":
+        _unused("--remote", remote, "by 'list' (local); did you mean 'list remote'?")
+    elif where == "remote" or "://" in where:
+        _unused("--root", root, "by 'list remote'")
+        if where != "remote":
+            _unused("--remote", remote, "with a URL argument")
+            remote = where
+    else:
+        raise typer.BadParameter(
+            f"expected local, remote or a URL such as s3://bucket, got {where!r}",
+            param_hint="WHERE",
+        )
+    from_remote = where != "local"
     service = _service(root, remote)
     store = service.remote if from_remote else service.local
     ids = service.list_remote(prefix) if from_remote else service.list_local(prefix)
     metadata, errors = _read_each(store, ids)
     for error in errors.values():
-        _stderr().print(f"Warning: {_shown(error)}", markup=True)
+        warn(error)
     if as_json:
         entries: list[dict[str, Any]] = []
         for ns in ids:
@@ -336,9 +402,9 @@ def list_namespaces(
                 entries.append({"id": str(ns), "metadata": metadata[ns].to_dict()})
             elif ns in errors:
                 entries.append({"id": str(ns), "error": errors[ns]})
-        _print_json(entries)
+        print_json(entries)
         return
-    Console(highlight=False).print(_tree(store.url, ids, metadata, errors))
+    Console(highlight=False).print(namespace_tree(store.url, ids, metadata, errors))
 
 
 def _read_each(
@@ -360,150 +426,150 @@ def _read_each(
     return found, errors
 
 
-def _tree(
-    title: str,
-    ids: list[NamespaceId],
-    metadata: dict[NamespaceId, Any],
-    errors: dict[NamespaceId, str] | None = None,
-) -> Tree:
-    tree = Tree(_shown(title), guide_style="dim")
-    nodes: dict[NamespaceId | None, Tree] = {None: tree}
-    for ns in ids:
-        for level in ns.hierarchy():
-            if level in nodes:
-                continue
-            description = metadata[level].description if level in metadata else None
-            label = _shown(level.name) if level in metadata else f"[dim]{_shown(level.name)}[/]"
-            if description:
-                label += f"  [dim]{_shown(description)}[/]"
-            if errors and level in errors:
-                label += "  [red](unreadable: see the warning)[/]"
-            nodes[level] = nodes[level.parent].add(label)
-    if not ids:
-        tree.add("[dim](no namespaces)[/]")
-    return tree
+# -- transfers -----------------------------------------------------------------------
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[None]:
-    """A pulsing progress bar on a terminal; nothing when stderr is piped."""
-    console = _stderr()
-    if not console.is_terminal:
-        yield
-        return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        progress.add_task(label, total=None)
-        yield
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
-def _print_report(verb: str, report: TransferReport) -> None:
-    typer.echo(f"{verb} {len(report.copied)} namespace(s) from {report.source} to {report.target}")
-    for ns in report.copied:
-        typer.echo(f"  copied  {ns}")
-    for ns in report.skipped:
-        typer.echo(f"  kept    {ns}")
-
-
-NamespaceArgument = Annotated[
+TransferNamespace = Annotated[
     str | None,
-    typer.Argument(help="The namespace (with --tree: the subtree; default everything)."),
+    typer.Argument(
+        help="The namespace (with --tree: the subtree; default everything).",
+        metavar="NAMESPACE",
+        autocompletion=_complete_local,
+        show_default=False,
+    ),
 ]
 TreeOption = Annotated[bool, typer.Option("--tree", help="Transfer the whole subtree.")]
 OverwriteOption = Annotated[
-    bool, typer.Option("--overwrite", help="Replace namespaces the target already has.")
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace namespaces whose metadata differs on the target (asks first when "
+        "run at a terminal).",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", "-f", help="--overwrite without asking (as Minari's -f).")
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask before --overwrite replaces metadata.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", "-n", help="Write nothing; print what would be copied.")
 ]
 
 
-@app.command()
-@_reports_errors
-def upload(
-    namespace: NamespaceArgument = None,
-    *,
-    root: RootOption = None,
-    remote: RemoteOption = None,
-    tree: TreeOption = False,
-    overwrite: OverwriteOption = False,
-) -> None:
-    """Copy a namespace (and the parents the remote lacks) or a whole tree to the remote.
+def _transfer_command(verb: str, summary: str, example: str) -> None:
+    """Register ``upload`` or ``download``: the same options, opposite directions."""
 
-    Example: minari-namespaces upload --tree --remote file:///tmp/remote
-    """
-    service = _service(root, remote)
-    _transfer(
-        "Uploaded", service.upload, service.upload_tree, namespace, tree=tree, overwrite=overwrite
-    )
+    def command(
+        namespace: TransferNamespace = None,
+        *,
+        root: RootOption = None,
+        remote: RemoteOption = None,
+        tree: TreeOption = False,
+        overwrite: OverwriteOption = False,
+        force: ForceOption = False,
+        yes: YesOption = False,
+        dry_run: DryRunOption = False,
+        quiet: QuietOption = False,
+        verbose: VerboseOption = False,
+    ) -> None:
+        _unused("--yes", yes and not (overwrite or force), "without --overwrite")
+        service = _service(root, remote)
+        one, whole = (
+            (service.upload, service.upload_tree)
+            if verb == "upload"
+            else (service.download, service.download_tree)
+        )
+        _transfer(
+            verb,
+            whole if tree else one,
+            namespace,
+            tree=tree,
+            overwrite=overwrite or force,
+            ask=not (yes or force or dry_run),
+            dry_run=dry_run,
+        )
+
+    command.__name__ = verb
+    command.__doc__ = f"{summary}\n\nExample: minari-namespaces {verb} {example}"
+    app.command(verb)(cli_command()(command))
 
 
-@app.command()
-@_reports_errors
-def download(
-    namespace: NamespaceArgument = None,
-    *,
-    root: RootOption = None,
-    remote: RemoteOption = None,
-    tree: TreeOption = False,
-    overwrite: OverwriteOption = False,
-) -> None:
-    """Copy a namespace (and the parents you lack) or a whole tree from the remote.
-
-    Example: minari-namespaces download D4RL/door --remote s3://bucket/minari
-    """
-    service = _service(root, remote)
-    _transfer(
-        "Downloaded",
-        service.download,
-        service.download_tree,
-        namespace,
-        tree=tree,
-        overwrite=overwrite,
-    )
+_transfer_command(
+    "upload",
+    "Copy a namespace (and the parents the remote lacks) or a whole tree to the remote.",
+    "--tree --remote file:///tmp/remote",
+)
+_transfer_command(
+    "download",
+    "Copy a namespace (and the parents you lack) or a whole tree from the remote.",
+    "D4RL/door --remote s3://bucket/minari",
+)
 
 
 def _transfer(
     verb: str,
-    one: Callable[..., TransferReport],
-    whole_tree: Callable[..., TransferReport],
+    run: Callable[..., TransferReport],
     namespace: str | None,
     *,
     tree: bool,
     overwrite: bool,
+    ask: bool,
+    dry_run: bool,
 ) -> None:
-    """Run one transfer or a tree transfer and print its report (``verb``: Uploaded...)."""
-    with _progress(verb.removesuffix("ed") + "ing"):
-        if tree:
-            report = whole_tree(namespace, overwrite=overwrite)
-        else:
-            report = one(_required(namespace), overwrite=overwrite)
-    _print_report(verb, report)
-
-
-def _required(namespace: str | None) -> str:
-    if namespace is None:
+    """Run a transfer (asking first, on a terminal, before --overwrite replaces
+    anything) and print its report."""
+    if namespace is None and not tree:
         raise typer.BadParameter("give a NAMESPACE, or --tree for everything")
-    return namespace
+    if overwrite and ask and _stdin_is_terminal():
+        plan = run(namespace, overwrite=True, dry_run=True)
+        if plan.replaced and not _confirm_replacing(plan):
+            stderr_console().print("Nothing was written.")
+            raise typer.Exit(1)
+    if dry_run:
+        report = run(namespace, overwrite=overwrite, dry_run=True)
+    else:
+        with transfer_progress(f"{verb.capitalize()}ing") as progress:
+            report = run(namespace, overwrite=overwrite, progress=progress)
+    print_report(verb, report)
+
+
+def _confirm_replacing(plan: TransferReport) -> bool:
+    stderr_console().print(
+        f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
+        f"{shown(first_few(plan.replaced, every=is_verbose()))}."
+    )
+    return typer.confirm(
+        f"Replace their metadata with the copy from {plan.source}?", default=False, err=True
+    )
+
+
+# -- diff ----------------------------------------------------------------------------
 
 
 @app.command()
-@_reports_errors
+@cli_command(error_status=2)
 def diff(
     *,
     root: RootOption = None,
     remote: RemoteOption = None,
-    prefix: Annotated[
-        str | None, typer.Option("--prefix", help="Only this namespace and its subtree.")
-    ] = None,
+    prefix: PrefixOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print nothing; only the exit status tells."),
+    ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Compare the local store with the remote (writes nothing).
+    """Compare the local store with the remote (writes nothing). Exit status, as
+    diff(1): 0 in sync, 1 different, 2 error.
 
-    Example: minari-namespaces diff --remote file:///tmp/remote
+    Example: minari-namespaces diff --remote file:///tmp/remote || echo "out of sync"
     """
     result = _service(root, remote).diff(prefix)
     groups = {
@@ -512,14 +578,16 @@ def diff(
         "different": result.different,
     }
     if as_json:
-        _print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
-        return
-    if result.in_sync:
-        typer.echo(f"In sync ({len(result.same)} namespace(s) on both sides)")
-        return
-    for key, ids in groups.items():
-        for ns in ids:
-            typer.echo(f"{key.replace('_', ' '):<12} {ns}")
+        if not quiet:
+            print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
+    elif result.in_sync:
+        say(f"In sync ({len(result.same):,} namespace(s) on both sides)")
+    else:
+        for key, ids in groups.items():
+            for ns in ids:
+                say(f"{key.replace('_', ' '):<12} {ns}")
+    if not result.in_sync:
+        raise typer.Exit(1)
 
 
 def main() -> None:

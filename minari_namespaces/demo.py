@@ -55,7 +55,7 @@ def main() -> None:
             "D4RL/pen", updates={"maintainer": "farama"}, removals=["difficulty", "missing"]
         )
         print("update_properties:", summary)
-        service.update("D4RL", description="Datasets for Deep Data-Driven RL")
+        service.replace("D4RL", {"description": "Datasets for Deep Data-Driven RL"})
         print("After updates:")
         print(render_tree(service, service.list_local()), "\n")
 
@@ -74,7 +74,7 @@ def main() -> None:
 
         service.delete("mujoco/halfcheetah")
         service.delete("mujoco")
-        service.update("D4RL/door", description="Edited locally")
+        service.replace("D4RL/door", {"description": "Edited locally"})
         diff = service.diff()
         print(
             "diff: only remote",
@@ -126,7 +126,7 @@ def shell_tour(scratch: Path) -> None:
         ["create", "mujoco/hopper"],
         ["list"],
         ["upload", "--tree", "--remote", remote],
-        ["update", "D4RL/pen", "--set", "maintainer=farama"],
+        ["update-properties", "D4RL/pen", "--set", "maintainer=farama"],
         ["diff", "--remote", remote],
         ["download", "--tree", "--root", str(scratch / "elsewhere"), "--remote", remote],
         ["list", "--root", str(scratch / "elsewhere"), "--json", "--prefix", "D4RL/door"],

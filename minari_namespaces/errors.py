@@ -32,6 +32,7 @@ __all__ = [
     "CorruptMetadataError",
     "InvalidMetadataError",
     "InvalidNamespaceError",
+    "KeptNamespacesWarning",
     "NamespaceConflictError",
     "NamespaceError",
     "NamespaceExistsError",
@@ -115,6 +116,11 @@ class NamespaceWarning(UserWarning):
 
 class SkippedEntryWarning(NamespaceWarning):
     """A listing skipped folders or keys that are not valid, safe namespace ids."""
+
+
+class KeptNamespacesWarning(NamespaceWarning):
+    """A transfer kept namespaces whose metadata on the target differs from the
+    source's, because it was not asked to overwrite them."""
 
 
 def warn_skipped(entries: list[str], what: str, hint: str) -> None:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from minari_namespaces.errors import (
     InvalidMetadataError,
+    KeptNamespacesWarning,
     NamespaceExistsError,
     NamespaceNotFoundError,
-    NamespaceWarning,
     RemoteNotConfiguredError,
 )
 from minari_namespaces.identifier import NamespaceId
@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 NamespaceLike = str | NamespaceId
+#: Called by transfers with (namespaces done, namespaces in all).
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -54,19 +56,33 @@ class PropertiesUpdateSummary:
 
 @dataclass(frozen=True)
 class TransferReport:
-    """What an upload or a download did, parents first.
+    """What an upload or a download did (or, for a dry run, would do), parents first.
 
     Attributes:
         source: URL of the store copied from.
         target: URL of the store copied to.
-        copied: Namespaces written to the target (created or overwritten).
-        skipped: Namespaces the target already held and kept.
+        copied: Namespaces written to the target (created, or replaced because they
+            differed and ``overwrite`` was given).
+        skipped: Namespaces the target already held with different metadata, kept
+            because ``overwrite`` was not given.
+        unchanged: Namespaces the target already held with the same metadata:
+            nothing to do.
+        replaced: The namespaces of ``copied`` that replaced different metadata.
+        dry_run: Whether nothing was written and the lists say what would be.
     """
 
     source: str
     target: str
     copied: list[NamespaceId] = field(default_factory=list)
     skipped: list[NamespaceId] = field(default_factory=list)
+    unchanged: list[NamespaceId] = field(default_factory=list)
+    replaced: list[NamespaceId] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the target already held everything as the source does."""
+        return not (self.copied or self.skipped)
 
 
 @dataclass(frozen=True)
@@ -257,26 +273,15 @@ class NamespaceService:
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
 
-    def update(
-        self,
-        ns: NamespaceLike,
-        /,
-        description: str | None = None,
-        *,
-        metadata: NamespaceMetadata | Mapping[str, Any] | None = None,
-    ) -> None:
-        """Replace the whole metadata of ``ns`` with ``description`` and ``metadata``
-        (as Minari's update does).
-
-        Raises:
-            InvalidNamespaceError: If ``ns`` is not a valid id.
-            InvalidMetadataError: If the metadata is not strict JSON or over 1 MiB.
-            NamespaceNotFoundError: If ``ns`` does not exist locally.
-        """
-        self.replace(ns, _metadata(description, metadata))
-
     def replace(self, ns: NamespaceLike, metadata: NamespaceMetadata | Mapping[str, Any]) -> None:
-        """Replace the whole metadata of ``ns`` with ``metadata``, kept exactly.
+        """Replace the whole metadata of ``ns`` with ``metadata``, kept exactly:
+        keys that ``metadata`` lacks are gone afterwards (as Minari's
+        ``update_namespace_metadata``). To change some keys and keep the others,
+        use :meth:`update_properties`.
+
+        Args:
+            ns: The namespace to change.
+            metadata: The new metadata, the whole of it.
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -292,7 +297,8 @@ class NamespaceService:
         updates: Mapping[str, Any] | None = None,
         removals: Iterable[str] | None = None,
     ) -> PropertiesUpdateSummary:
-        """Set some keys and remove others, keeping the rest.
+        """Set some keys and remove others, keeping the rest (a merge; to replace
+        the whole metadata, use :meth:`replace`).
 
         The read-modify-write is atomic against other writers (a folder lock
         locally, a compare-and-swap on stores that offer one): no concurrent
@@ -385,7 +391,13 @@ class NamespaceService:
     # -- transfers ---------------------------------------------------------
 
     def upload(
-        self, ns: NamespaceLike, *, overwrite: bool = False, ancestors: bool = True
+        self,
+        ns: NamespaceLike,
+        *,
+        overwrite: bool = False,
+        ancestors: bool = True,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> TransferReport:
         """Copy ``ns`` and every ancestor the remote lacks to the remote, parents first.
 
@@ -394,10 +406,13 @@ class NamespaceService:
 
         Args:
             ns: The local namespace to upload.
-            overwrite: Replace ``ns`` on the remote if it is there already;
-                otherwise it is kept, with a warning.
+            overwrite: Replace ``ns`` on the remote if it is there with different
+                metadata; otherwise it is kept, with a :class:`KeptNamespacesWarning`.
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone,
                 as Minari's ``download_namespace_metadata`` does).
+            dry_run: Write nothing; the report says what would be written.
+            progress: Called with (namespaces done, namespaces in all) before the
+                first write and after each batch of writes.
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -405,12 +420,17 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return _transfer_one(
-            self._local, self.remote, _id(ns), overwrite=overwrite, ancestors=ancestors
-        )
+        plan = _Transfer(self._local, self.remote, overwrite, dry_run, progress)
+        return plan.one(_id(ns), ancestors=ancestors)
 
     def download(
-        self, ns: NamespaceLike, *, overwrite: bool = False, ancestors: bool = True
+        self,
+        ns: NamespaceLike,
+        *,
+        overwrite: bool = False,
+        ancestors: bool = True,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> TransferReport:
         """Copy ``ns`` and every ancestor the local store lacks from the remote.
 
@@ -418,9 +438,12 @@ class NamespaceService:
 
         Args:
             ns: The remote namespace to download.
-            overwrite: Replace the local ``ns`` if it exists; otherwise it is
-                kept, with a warning.
+            overwrite: Replace the local ``ns`` if it differs; otherwise it is
+                kept, with a :class:`KeptNamespacesWarning`.
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone).
+            dry_run: Write nothing; the report says what would be written.
+            progress: Called with (namespaces done, namespaces in all) before the
+                first write and after each batch of writes.
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -429,31 +452,60 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return _transfer_one(
-            self.remote, self._local, _id(ns), overwrite=overwrite, ancestors=ancestors
-        )
+        plan = _Transfer(self.remote, self._local, overwrite, dry_run, progress)
+        return plan.one(_id(ns), ancestors=ancestors)
 
     def upload_tree(
-        self, prefix: NamespaceLike | None = None, *, overwrite: bool = False
+        self,
+        prefix: NamespaceLike | None = None,
+        *,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> TransferReport:
         """Upload every local namespace under ``prefix`` (all for ``None``).
 
         Batched: one listing of each side and one batched read, then writes
         parents first. Rerunning after a failure completes the transfer.
+        Namespaces the remote holds with equal metadata are reported as
+        ``unchanged``; different ones are kept (``skipped``, with one
+        :class:`KeptNamespacesWarning`) unless ``overwrite``.
+
+        Args:
+            prefix: The subtree to upload; ``None`` for everything.
+            overwrite: Replace remote namespaces whose metadata differs.
+            dry_run: Write nothing; the report says what would be written.
+            progress: Called with (namespaces done, namespaces in all) before the
+                first write and after each batch; with it, writes go in batches of
+                at least 1,000 namespaces so that there is progress to report.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return _transfer_tree(self._local, self.remote, _optional_id(prefix), overwrite=overwrite)
+        plan = _Transfer(self._local, self.remote, overwrite, dry_run, progress)
+        return plan.tree(_optional_id(prefix))
 
     def download_tree(
-        self, prefix: NamespaceLike | None = None, *, overwrite: bool = False
+        self,
+        prefix: NamespaceLike | None = None,
+        *,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> TransferReport:
         """Download every remote namespace under ``prefix`` (all for ``None``).
 
         All remote metadata is fetched and validated before anything is written.
+        Reported as :meth:`upload_tree` reports.
+
+        Args:
+            prefix: The subtree to download; ``None`` for everything.
+            overwrite: Replace local namespaces whose metadata differs.
+            dry_run: Write nothing; the report says what would be written.
+            progress: Called with (namespaces done, namespaces in all) before the
+                first write and after each batch of writes.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
@@ -461,7 +513,8 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return _transfer_tree(self.remote, self._local, _optional_id(prefix), overwrite=overwrite)
+        plan = _Transfer(self.remote, self._local, overwrite, dry_run, progress)
+        return plan.tree(_optional_id(prefix))
 
     def diff(self, prefix: NamespaceLike | None = None) -> NamespaceDiff:
         """Compare the local and remote subtrees under ``prefix``; writes nothing.
@@ -507,72 +560,137 @@ def _warn_kept(kept: list[NamespaceId], target: NamespaceRepository) -> None:
     shown = ", ".join(f"'{ns}'" for ns in kept[:10])
     more = f" and {len(kept) - 10} more" if len(kept) > 10 else ""
     warnings.warn(
-        f"Kept {len(kept)} existing namespace(s) in {target.url}: {shown}{more}. "
-        "Pass overwrite=True to replace them.",
-        NamespaceWarning,
-        stacklevel=4,
+        f"Kept {len(kept)} existing namespace(s) in {target.url} whose metadata differs "
+        f"from the source: {shown}{more}. Pass overwrite=True to replace them.",
+        KeptNamespacesWarning,
+        stacklevel=5,
     )
 
 
-def _copy(
-    source_data: Mapping[NamespaceId, NamespaceMetadata],
-    target: NamespaceRepository,
-    order: list[NamespaceId],
-    overwrite: set[NamespaceId],
-    reported: set[NamespaceId],
-) -> tuple[list[NamespaceId], list[NamespaceId]]:
-    """Create ``order`` (parents first) on ``target``, then overwrite what existed
-    and is in ``overwrite``. Returns (copied, skipped), limited to ``reported``
-    for the skipped ones (an existing ancestor is not news)."""
-    empty = NamespaceMetadata()
-    existed = target.create_many((ns, source_data.get(ns, empty)) for ns in order)
-    kept: list[NamespaceId] = []
-    for ns in existed:
-        if ns in overwrite:
-            target.replace(ns, source_data.get(ns, empty))
-        elif ns in reported:
-            kept.append(ns)
-    left_alone = set(existed) - overwrite
-    copied = [ns for ns in order if ns not in left_alone]
-    return copied, kept
+#: With a progress callback, tree writes go in batches of at least this many
+#: namespaces (and at most about 20 batches), so progress can be reported between them.
+_PROGRESS_BATCH = 1_000
 
 
-def _transfer_one(
-    source: NamespaceRepository,
-    target: NamespaceRepository,
-    ns: NamespaceId,
-    *,
-    overwrite: bool,
-    ancestors: bool,
-) -> TransferReport:
-    levels = list(ns.hierarchy()) if ancestors else [ns]
-    source_data = source.get_many(levels)
-    if ns not in source_data:
-        raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {source.url}.")
-    present = set(target.get_many(levels))
-    order = [level for level in levels if level not in present or level == ns]
-    copied, skipped = _copy(source_data, target, order, {ns} if overwrite else set(), {ns})
-    if skipped:
-        _warn_kept(skipped, target)
-    return TransferReport(source.url, target.url, copied, skipped)
+@dataclass
+class _Outcome:
+    copied: list[NamespaceId] = field(default_factory=list)
+    skipped: list[NamespaceId] = field(default_factory=list)
+    unchanged: list[NamespaceId] = field(default_factory=list)
+    replaced: list[NamespaceId] = field(default_factory=list)
 
 
-def _transfer_tree(
-    source: NamespaceRepository,
-    target: NamespaceRepository,
-    prefix: NamespaceId | None,
-    *,
-    overwrite: bool,
-) -> TransferReport:
-    subtree = source.list_namespaces(prefix)
-    if not subtree:
-        return TransferReport(source.url, target.url)
-    members = set(subtree)
-    # Every ancestor of every member, so a gap in the source (a child without its
-    # parent) becomes a parent with {} on the target, never a gap.
-    order = sorted(members | {above for ns in subtree for above in ns.ancestors()})
-    source_data = source.get_many(order)
-    copied, skipped = _copy(source_data, target, order, members if overwrite else set(), members)
-    if skipped:
-        _warn_kept(skipped, target)
-    return TransferReport(source.url, target.url, copied, skipped)
+@dataclass
+class _Transfer:
+    """One transfer from ``source`` to ``target``: what to write, then writing it."""
+
+    source: NamespaceRepository
+    target: NamespaceRepository
+    overwrite: bool
+    dry_run: bool
+    progress: ProgressCallback | None
+
+    def one(self, ns: NamespaceId, *, ancestors: bool) -> TransferReport:
+        levels = list(ns.hierarchy()) if ancestors else [ns]
+        source_data = self.source.get_many(levels)
+        if ns not in source_data:
+            raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {self.source.url}.")
+        present = self.target.get_many(levels)
+        order = [level for level in levels if level not in present or level == ns]
+        return self._run(source_data, order, {ns}, present)
+
+    def tree(self, prefix: NamespaceId | None) -> TransferReport:
+        subtree = self.source.list_namespaces(prefix)
+        members = set(subtree)
+        # Every ancestor of every member, so a gap in the source (a child without its
+        # parent) becomes a parent with {} on the target, never a gap.
+        order = sorted(members | {above for ns in subtree for above in ns.ancestors()})
+        source_data = self.source.get_many(order)
+        present = self._present(prefix, order) if self.dry_run else {}
+        return self._run(source_data, order, members, present)
+
+    def _present(
+        self, prefix: NamespaceId | None, order: list[NamespaceId]
+    ) -> dict[NamespaceId, NamespaceMetadata]:
+        """The target's metadata of ``order``: one listing, then reads of those present."""
+        inside = set(self.target.list_namespaces(prefix))
+        above = [ns for ns in order if prefix is not None and ns.is_ancestor_of(prefix)]
+        return self.target.get_many([ns for ns in order if ns in inside] + above)
+
+    def _run(
+        self,
+        source_data: Mapping[NamespaceId, NamespaceMetadata],
+        order: list[NamespaceId],
+        members: set[NamespaceId],
+        present: Mapping[NamespaceId, NamespaceMetadata],
+    ) -> TransferReport:
+        outcome = _Outcome()
+        if self.dry_run:
+            for ns in order:
+                self._sort(ns, source_data, present, members, outcome)
+        else:
+            self._write(source_data, order, members, present, outcome)
+        if outcome.skipped and not self.dry_run:
+            _warn_kept(outcome.skipped, self.target)
+        return TransferReport(
+            self.source.url,
+            self.target.url,
+            outcome.copied,
+            outcome.skipped,
+            outcome.unchanged,
+            outcome.replaced,
+            self.dry_run,
+        )
+
+    def _write(
+        self,
+        source_data: Mapping[NamespaceId, NamespaceMetadata],
+        order: list[NamespaceId],
+        members: set[NamespaceId],
+        present: Mapping[NamespaceId, NamespaceMetadata],
+        outcome: _Outcome,
+    ) -> None:
+        """Create ``order`` (parents first) on the target in batches; sort out what
+        existed (reading the target's copy unless known) and replace what differs
+        if asked to."""
+        empty = NamespaceMetadata()
+        size = max(len(order), 1)
+        if self.progress is not None:
+            size = max(_PROGRESS_BATCH, -(-len(order) // 20))
+            self.progress(0, len(order))
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            existed = set(self.target.create_many((ns, source_data.get(ns, empty)) for ns in batch))
+            unknown = [ns for ns in batch if ns in existed and ns in members and ns not in present]
+            current = {**present, **(self.target.get_many(unknown) if unknown else {})}
+            for ns in batch:
+                if ns not in existed:
+                    outcome.copied.append(ns)
+                elif ns in members and self._sort(ns, source_data, current, members, outcome):
+                    self.target.replace(ns, source_data.get(ns, empty))
+            if self.progress is not None:
+                self.progress(start + len(batch), len(order))
+
+    def _sort(
+        self,
+        ns: NamespaceId,
+        source_data: Mapping[NamespaceId, NamespaceMetadata],
+        current: Mapping[NamespaceId, NamespaceMetadata],
+        members: set[NamespaceId],
+        outcome: _Outcome,
+    ) -> bool:
+        """File ``ns`` under what happens to it, given the target's ``current`` data;
+        return whether the target's copy is to be replaced."""
+        if ns not in current:
+            outcome.copied.append(ns)
+        elif ns not in members:
+            pass  # an existing ancestor is not news
+        elif current[ns] == source_data.get(ns, NamespaceMetadata()):
+            outcome.unchanged.append(ns)
+        elif self.overwrite:
+            outcome.copied.append(ns)
+            outcome.replaced.append(ns)
+            return True
+        else:
+            outcome.skipped.append(ns)
+        return False

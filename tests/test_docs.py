@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.terminal import run_in_terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -108,3 +111,52 @@ def test_every_test_the_guarantees_page_names_exists() -> None:
                 assert f"def {name}(" in (ROOT / file).read_text(), (file, name)
         else:
             assert f"def {name}(" in every_test, name
+
+
+SESSION = re.compile(r"^## A session\n.*?^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
+#: What may differ from run to run: the rate and the time on a progress bar.
+_VARYING = [(re.compile(r"\b[\d,]+/s\b"), "N/s"), (re.compile(r"\b\d+:\d\d:\d\d\b"), "H:MM:SS")]
+
+
+def _session() -> list[tuple[str, str]]:
+    """The CLI page's session: each ``$ `` command with the lines it printed."""
+    match = SESSION.search((DOCS / "cli.md").read_text(encoding="utf-8"))
+    assert match is not None, "docs/cli.md has no ```console block under '## A session'"
+    steps: list[tuple[str, list[str]]] = []
+    for line in match.group(1).splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return [(command, "\n".join(lines)) for command, lines in steps]
+
+
+def _steady(text: str) -> str:
+    for pattern, replacement in _VARYING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def test_the_cli_page_session_runs_exactly_as_shown(tmp_path: Path) -> None:
+    """Issue 13: the terminal session on the CLI page is run at a terminal (a pty, so
+    the progress bars appear) in a fresh folder standing for /tmp/demo; every line it
+    prints must be the page's, up to the rate and the time."""
+    demo = tmp_path / "demo"
+    environment = _clean_environment(tmp_path)
+    environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment["PATH"]])
+    steps = _session()
+    commands = [command for command, _ in steps]
+    assert [command.split()[:2] for command in commands[1:5]] == [
+        ["minari-namespaces", "create"]] * 3 + [["minari-namespaces", "list"]]  # fmt: skip
+    for needed in ("upload --tree", "diff; echo", "download --tree"):
+        assert needed in "\n".join(commands)
+    for shown, expected in steps:
+        command = shown.replace("/tmp/demo", str(demo))
+        if command.startswith("export "):
+            for assignment in shlex.split(command)[1:]:
+                key, _, value = assignment.partition("=")
+                environment[key] = value
+            continue
+        status, text = run_in_terminal(["bash", "-c", command], environment, cwd=tmp_path)
+        assert status == 0, (shown, text)
+        assert _steady(text.replace(str(demo), "/tmp/demo")) == _steady(expected), shown

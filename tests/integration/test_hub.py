@@ -324,10 +324,10 @@ def test_every_remote_command_of_the_cli_works_on_the_hub(hub: HubStandIn, tmp_p
     NamespaceService.from_urls(up).create("D4RL/door", description="Door")
     assert run("upload", "--tree", "--root", up)[0] == 0
     assert run("diff", "--root", up, "--json")[0] == 0
-    code, listed = run("list", "--from-remote", "--json", "--root", down)
+    code, listed = run("list", "remote", "--json")
     assert code == 0
     assert [entry["id"] for entry in json.loads(listed)] == ["D4RL", "D4RL/door"]
-    code, shown = run("show", "D4RL/door", "--from-remote", "--root", down)
+    code, shown = run("show", "D4RL/door", "--from-remote")
     assert (code, json.loads(shown)) == (0, {"description": "Door"})
     assert run("download", "D4RL/door", "--root", down)[0] == 0
     assert LocalNamespaceRepository(tmp_path / "down").list_namespaces() == [

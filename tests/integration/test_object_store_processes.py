@@ -84,8 +84,9 @@ def upload_same_tree(job: Uploader, barrier: Barrier, results: Queue[Any]) -> No
         except Exception as error:
             rounds.append((error_text(error), [], []))
         else:
-            copied, skipped = [str(ns) for ns in report.copied], [str(ns) for ns in report.skipped]
-            rounds.append(("ok", copied, skipped))
+            copied = [str(ns) for ns in report.copied]
+            unchanged = [str(ns) for ns in report.unchanged + report.skipped]
+            rounds.append(("ok", copied, unchanged))
     results.put((job.worker, rounds))
 
 

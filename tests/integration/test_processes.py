@@ -106,7 +106,7 @@ def rewrite(root: str, barrier: Barrier, done: Event, results: Queue[Any]) -> No
     barrier.wait(timeout=TIMEOUT)
     try:
         for number in range(1, REWRITES + 1):
-            service.update(SHARED, metadata=version(number))
+            service.replace(SHARED, version(number))
     except Exception as error:
         errors.append(error_text(error))
     finally:

@@ -106,7 +106,7 @@ def assert_never_reachable(service: NamespaceService, text: str) -> None:
     with pytest.raises(NamespaceNotFoundError):
         service.get(text)
     with pytest.raises(NamespaceNotFoundError):
-        service.update(text, description="overwritten")
+        service.replace(text, {"description": "overwritten"})
     with pytest.raises(NamespaceNotFoundError):
         service.update_properties(text, updates={"x": 1}, removals=["description"])
     with pytest.raises(NamespaceNotFoundError):

@@ -144,16 +144,17 @@ def test_the_remote_holds_one_json_marker_object_per_namespace(
         assert json.loads(remote.fs.cat_file(f"{root}/{ns}/{MARKER}")) == metadata
 
 
-def test_uploading_a_tree_again_keeps_everything_with_one_warning(
+def test_uploading_a_tree_again_is_up_to_date_without_a_warning(
     service: NamespaceService,
 ) -> None:
     populate(service.local)
     service.upload_tree()
-    with pytest.warns(NamespaceWarning, match="Kept 7 existing namespace") as caught:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NamespaceWarning)
         again = service.upload_tree()
-    assert len(caught) == 1
-    assert again.copied == []
-    assert again.skipped == sorted(TREE)
+    assert again.up_to_date
+    assert (again.copied, again.skipped, again.replaced) == ([], [], [])
+    assert again.unchanged == sorted(TREE)
     assert contents(service.remote) == TREE
 
 

@@ -1,6 +1,6 @@
 """``NamespaceService`` against a plain-dict model, on the local and in-memory stores.
 
-Hypothesis drives random sequences of create (with ancestors), update,
+Hypothesis drives random sequences of create (with ancestors), replace,
 update_properties, delete, exists, get, list_local and children; after every step
 the store must hold exactly what the model says. Ids come from a three-letter
 alphabet up to three levels deep, so sequences keep hitting the same namespaces,
@@ -34,7 +34,7 @@ from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.strategies import metadata, namespace_ids
 
 IDS = namespace_ids(alphabet="abc", max_depth=3, max_segment_size=1)
-#: Keyword names of ``create``/``update`` that metadata passed as ``**kwargs`` cannot use.
+#: Keyword names of ``create`` that metadata passed as ``**kwargs`` cannot use.
 KEYWORDS = frozenset({"ns", "description", "exist_ok"})
 EXTRA = metadata(with_description=False).map(
     lambda data: {key: value for key, value in data.items() if key not in KEYWORDS}
@@ -98,17 +98,17 @@ class NamespaceServiceMachine(RuleBasedStateMachine):
         self.model.setdefault(ns, expected)
 
     @rule(ns=IDS, description=DESCRIPTIONS, extra=EXTRA, as_text=st.booleans())
-    def update(
+    def replace(
         self, ns: NamespaceId, description: str | None, extra: dict[str, Any], as_text: bool
     ) -> None:
-        if ns not in self.model:
-            with pytest.raises(NamespaceNotFoundError):
-                self.service.update(self.ref(ns, as_text), description, metadata=extra)
-            return
-        self.service.update(self.ref(ns, as_text), description, metadata=extra)
         expected = dict(extra)
         if description is not None:
             expected["description"] = description
+        if ns not in self.model:
+            with pytest.raises(NamespaceNotFoundError):
+                self.service.replace(self.ref(ns, as_text), expected)
+            return
+        self.service.replace(self.ref(ns, as_text), expected)
         self.model[ns] = expected
 
     @rule(ns=IDS, updates=metadata(), as_text=st.booleans(), data=st.data())

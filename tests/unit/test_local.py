@@ -122,7 +122,7 @@ def test_reading_never_creates_the_root(
     with pytest.raises(NamespaceNotFoundError):
         service.get(ns)
     with pytest.raises(NamespaceNotFoundError):
-        service.update(ns, description="x")
+        service.replace(ns, {"description": "x"})
     with pytest.raises(NamespaceNotFoundError):
         service.update_properties(ns, updates={"x": 1})
     with pytest.raises(NamespaceNotFoundError):
@@ -145,7 +145,7 @@ def test_the_first_write_creates_the_root_and_its_parents(tmp_path: Path) -> Non
 def test_rewrites_leave_no_temporary_files(root: Path, service: NamespaceService) -> None:
     service.create("D4RL/door", description="v0")
     for version in range(1, 30):
-        service.update("D4RL/door", description=f"v{version}")
+        service.replace("D4RL/door", {"description": f"v{version}"})
         service.update_properties("D4RL/door", updates={"n": version}, removals=["gone"])
     assert sorted(os.listdir(root / "D4RL" / "door")) == [MARKER]
     assert sorted(os.listdir(root / "D4RL")) == ["door", MARKER]
@@ -169,7 +169,7 @@ def test_a_replace_swaps_in_a_new_file_instead_of_writing_in_place(
     service.create("a", description="old")
     marker = root / "a" / MARKER
     with open(marker, "rb") as held_open:
-        service.update("a", description="new")
+        service.replace("a", {"description": "new"})
         # The file a reader holds open still has the old, complete content.
         assert json.loads(held_open.read()) == {"description": "old"}
     assert json.loads(marker.read_bytes()) == {"description": "new"}
@@ -373,7 +373,7 @@ def test_a_minari_namespace_can_be_updated_and_deleted(
     root: Path, service: NamespaceService
 ) -> None:
     marker = minari_create(root, "D4RL", {"description": None})
-    service.update("D4RL", description="now described")
+    service.replace("D4RL", {"description": "now described"})
     assert json.loads(marker.read_bytes()) == {"description": "now described"}
     service.delete("D4RL")
     assert os.listdir(root) == []

@@ -217,7 +217,7 @@ def test_update_with_bad_metadata_keeps_the_old_file(
     service.create("D4RL", description="kept", metadata={"n": 1})
     before = snapshot(root)
     with pytest.raises(InvalidMetadataError):
-        service.update("D4RL", metadata=extra)
+        service.replace("D4RL", extra)
     with pytest.raises(InvalidMetadataError):
         service.update_properties("D4RL", updates=extra)
     assert snapshot(root) == before
@@ -493,7 +493,7 @@ def test_no_temporary_files_are_left_after_a_refused_update(
 ) -> None:
     service.create("a")
     with pytest.raises(InvalidMetadataError):
-        service.update("a", metadata={"blob": "x" * MIB})
+        service.replace("a", {"blob": "x" * MIB})
     assert os.listdir(root / "a") == [MARKER]
 
 

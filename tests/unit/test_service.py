@@ -12,6 +12,7 @@ import pytest
 from minari_namespaces import (
     InvalidMetadataError,
     InvalidNamespaceError,
+    KeptNamespacesWarning,
     LocalNamespaceRepository,
     NamespaceExistsError,
     NamespaceId,
@@ -150,7 +151,7 @@ def test_every_method_accepts_a_string_or_an_id(
     assert service.create(convert("a/b"), description="d") == NamespaceId("a/b")
     assert service.exists(convert("a/b"))
     assert service.get(convert("a/b")).description == "d"
-    service.update(convert("a/b"), description="e")
+    service.replace(convert("a/b"), {"description": "e"})
     service.update_properties(convert("a/b"), updates={"n": 1})
     assert service.get(convert("a/b")).to_dict() == {"description": "e", "n": 1}
     assert service.list_local(convert("a")) == ids("a", "a/b")
@@ -159,7 +160,7 @@ def test_every_method_accepts_a_string_or_an_id(
     assert not service.exists(convert("a/b"))
 
 
-# -- get, exists, update ---------------------------------------------------------
+# -- get, exists, replace --------------------------------------------------------
 
 
 def test_get_and_exists_of_a_missing_namespace(service: NamespaceService) -> None:
@@ -168,26 +169,26 @@ def test_get_and_exists_of_a_missing_namespace(service: NamespaceService) -> Non
         service.get("missing")
 
 
-def test_update_replaces_all_metadata(service: NamespaceService) -> None:
+def test_replace_replaces_all_metadata(service: NamespaceService) -> None:
     service.create("a", description="old", metadata={"keep": "no", "n": 1})
-    service.update("a", metadata={"other": 2})
+    service.replace("a", {"other": 2})
     assert service.get("a").to_dict() == {"other": 2}
-    service.update("a", description="new")
+    service.replace("a", {"description": "new"})
     assert service.get("a").to_dict() == {"description": "new"}
-    service.update("a")
+    service.replace("a", {})
     assert service.get("a").to_dict() == {}
 
 
-def test_update_of_a_missing_namespace_creates_nothing(service: NamespaceService) -> None:
+def test_replace_of_a_missing_namespace_creates_nothing(service: NamespaceService) -> None:
     with pytest.raises(NamespaceNotFoundError):
-        service.update("a/b", description="x")
+        service.replace("a/b", {"description": "x"})
     assert service.list_local() == []
 
 
-def test_update_validates_metadata_first(service: NamespaceService) -> None:
+def test_replace_validates_metadata_first(service: NamespaceService) -> None:
     service.create("a", description="kept")
     with pytest.raises(InvalidMetadataError):
-        service.update("a", metadata={"score": float("nan")})
+        service.replace("a", {"score": float("nan")})
     assert service.get("a").to_dict() == {"description": "kept"}
 
 
@@ -653,3 +654,92 @@ def test_after_an_upload_tree_both_sides_are_in_sync(
 def test_from_urls_refuses_storage_options_without_a_remote(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no remote"):
         NamespaceService.from_urls(tmp_path, key="id", secret="hidden")
+
+
+# -- what a transfer reports: unchanged, different, replaced; dry runs; progress ---------
+
+
+def test_a_namespace_the_target_holds_identically_is_unchanged_not_kept(
+    both: NamespaceService, remote: InMemoryNamespaceRepository
+) -> None:
+    both.create("a", description="same")
+    both.create("a/b", description="local")
+    put(remote, "a", description="same")
+    put(remote, "a/b", description="remote")
+    with pytest.warns(KeptNamespacesWarning) as record:
+        report = both.upload_tree()
+    assert len(record) == 1
+    assert "'a/b'" in str(record[0].message)
+    assert "'a'" not in str(record[0].message)
+    assert (report.copied, report.unchanged, report.skipped) == ([], ids("a"), ids("a/b"))
+    assert not report.up_to_date
+
+
+def test_overwrite_replaces_only_what_differs(
+    both: NamespaceService, remote: InMemoryNamespaceRepository
+) -> None:
+    for text in ["a", "a/b", "a/c"]:
+        both.create(text, description=text)
+    put(remote, "a", description="a")
+    put(remote, "a/b", description="old")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = both.upload_tree(overwrite=True)
+    assert report.copied == ids("a/b", "a/c")
+    assert report.replaced == ids("a/b")
+    assert report.unchanged == ids("a")
+    assert both.diff().in_sync
+
+
+def test_a_dry_run_reports_what_a_real_run_does_and_writes_nothing(
+    both: NamespaceService, local: InMemoryNamespaceRepository, remote: InMemoryNamespaceRepository
+) -> None:
+    for text in ["a", "a/b", "a/c", "d/e"]:
+        both.create(text, description=text)
+    put(remote, "a", description="a")
+    put(remote, "a/b", description="old")
+    for overwrite in (False, True):
+        before = contents(remote)
+        planned = both.upload_tree(overwrite=overwrite, dry_run=True)
+        assert contents(remote) == before
+        assert planned.dry_run
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KeptNamespacesWarning)
+            done = both.upload_tree(overwrite=overwrite)
+        assert not done.dry_run
+        fields = ("copied", "skipped", "unchanged", "replaced")
+        assert [getattr(planned, f) for f in fields] == [getattr(done, f) for f in fields]
+        remote.delete(NamespaceId("d/e"))
+        remote.delete(NamespaceId("d"))
+        remote.replace(NamespaceId("a/b"), NamespaceMetadata.from_dict({"description": "old"}))
+    assert both.download("a/b", dry_run=True, overwrite=True).replaced == ids("a/b")
+    assert contents(local)["a/b"] == {"description": "a/b"}
+
+
+def test_a_dry_run_of_one_namespace_lists_the_missing_ancestors(
+    both: NamespaceService, remote: InMemoryNamespaceRepository
+) -> None:
+    both.create("a/b/c")
+    report = both.upload("a/b/c", dry_run=True)
+    assert report.copied == ids("a", "a/b", "a/b/c")
+    assert remote.list_namespaces() == []
+
+
+def test_progress_is_reported_from_zero_to_the_total(
+    both: NamespaceService, remote: InMemoryNamespaceRepository
+) -> None:
+    names = ["t"] + [f"t/n{number:04}" for number in range(1_500)]
+    for name in names:
+        put(both.local, name)
+    calls: list[tuple[int, int]] = []
+    report = both.upload_tree(progress=lambda done, total: calls.append((done, total)))
+    assert len(report.copied) == 1_501
+    assert calls[0] == (0, 1_501)
+    assert calls[-1] == (1_501, 1_501)
+    assert len(calls) > 2  # more than one batch, so a bar can move
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert both.diff().in_sync
+    calls.clear()
+    both.create("t/new/leaf")
+    both.upload("t/new/leaf", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 2), (2, 2)]

@@ -1,0 +1,346 @@
+"""How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
+--quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
+package's log on stderr, text made safe for a terminal, the progress bar, the tree of
+namespaces and the transfer reports. Not part of the library's API."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+from rich.tree import Tree
+
+from minari_namespaces.errors import (
+    KeptNamespacesWarning,
+    NamespaceError,
+    RemoteNotConfiguredError,
+)
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.metadata import NamespaceMetadata
+from minari_namespaces.service import TransferReport
+
+__all__: list[str] = []
+
+# -- how a command runs: verbosity, errors, Ctrl-C, log, progress --------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The package's logger; ``--verbose`` shows its records (and its children's).
+LOGGER = logging.getLogger("minari_namespaces")
+
+#: The exit status of an interrupted command, as shells report a SIGINT.
+INTERRUPTED = 130
+
+#: -1 with --quiet, 0 by default, 1 with --verbose; set for each command.
+_verbosity: ContextVar[int] = ContextVar("verbosity", default=0)
+#: (done, total) of the transfer under way, for the line printed on Ctrl-C.
+_transferred: ContextVar[tuple[int, int] | None] = ContextVar("transferred", default=None)
+
+
+def say(text: str) -> None:
+    """Print a report line on stdout, unless --quiet."""
+    if _verbosity.get() >= 0:
+        typer.echo(text)
+
+
+def warn(text: str) -> None:
+    """Print one ``Warning:`` line on stderr, unless --quiet."""
+    if _verbosity.get() >= 0:
+        stderr_console().print(f"Warning: {shown(text)}", markup=True)
+
+
+def _error_text(error: Exception) -> str:
+    """The message of ``error`` in the command line's words."""
+    if isinstance(error, RemoteNotConfiguredError):
+        return (
+            "no remote store: give --remote URL or set MINARI_REMOTE (hf://ORG, "
+            "s3://bucket/prefix, gs://bucket, file:///path, ...)."
+        )
+    return str(error)
+
+
+def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a command with its --quiet/--verbose settings; show library errors as one
+    line (exit ``error_status``), warnings as one line each, Ctrl-C as exit 130."""
+
+    def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(command)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            quiet, verbose = bool(kwargs.get("quiet")), bool(kwargs.get("verbose"))
+            if quiet and verbose:
+                raise typer.BadParameter("not with --verbose", param_hint="--quiet")
+            _verbosity.set(-1 if quiet else int(verbose))
+            _transferred.set(None)
+            with (
+                _logging(quiet=quiet, verbose=verbose),
+                warnings.catch_warnings(record=True) as caught,
+            ):
+                warnings.simplefilter("always")
+                # A transfer's report says what it kept, in the command line's words.
+                warnings.simplefilter("ignore", KeptNamespacesWarning)
+                try:
+                    return command(*args, **kwargs)
+                except (NamespaceError, ValueError, OSError) as error:
+                    stderr_console().print(f"Error: {shown(_error_text(error))}", markup=True)
+                    raise typer.Exit(error_status) from None
+                except RecursionError:
+                    stderr_console().print("Error: a value is nested too deeply to be read.")
+                    raise typer.Exit(error_status) from None
+                except (KeyboardInterrupt, typer.Abort):
+                    stderr_console().print(_interrupted_text(), markup=False)
+                    raise typer.Exit(INTERRUPTED) from None
+                finally:
+                    for warning in caught:
+                        warn(str(warning.message))
+
+        return wrapper
+
+    return decorate
+
+
+def _interrupted_text() -> str:
+    progress = _transferred.get()
+    if progress is None:
+        return "Interrupted."
+    done, total = progress
+    return (
+        f"Interrupted after {done:,} of {total:,} namespace(s). What was written is "
+        "complete, parents first: run the same command again to finish."
+    )
+
+
+@contextmanager
+def _logging(*, quiet: bool, verbose: bool) -> Iterator[None]:
+    """--verbose: the package's log records from DEBUG on stderr; --quiet: errors only."""
+    if not (quiet or verbose):
+        yield
+        return
+    with log_to_stderr(LOGGER, logging.DEBUG if verbose else logging.ERROR):
+        yield
+
+
+@contextmanager
+def transfer_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A callback for the service's transfers: it keeps how far the transfer got (for
+    Ctrl-C) and, when stderr is a terminal and not --quiet, moves a progress bar.
+    Nothing is drawn when stderr is piped."""
+
+    def record(done: int, total: int) -> None:
+        _transferred.set((done, total))
+
+    console = stderr_console()
+    if not console.is_terminal or _verbosity.get() < 0:
+        yield record
+        return
+    with progress_bar(console, label) as move:
+
+        def record_and_move(done: int, total: int) -> None:
+            record(done, total)
+            move(done, total)
+
+        yield record_and_move
+
+
+def print_json(value: object) -> None:
+    """``value`` as indented JSON on stdout, control characters as JSON escapes."""
+    typer.echo(printable(json.dumps(value, indent=2, ensure_ascii=False), json_escapes=True))
+
+
+def print_report(verb: str, report: TransferReport) -> None:
+    """A transfer's report (see :func:`transfer_report`), by --quiet/--verbose."""
+    lines, warning = transfer_report(verb, report, every=is_verbose())
+    for line in lines:
+        say(line)
+    if warning is not None:
+        warn(warning)
+
+
+def is_verbose() -> bool:
+    """Whether the command runs with --verbose."""
+    return _verbosity.get() > 0
+
+
+# -- what it shows ----------------------------------------------------------------------
+
+#: How many names a report shows before "... and N more" (``--verbose`` shows all).
+FIRST_FEW = 10
+
+
+def stderr_console() -> Console:
+    """A console on stderr that never wraps or colours by guessing."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def printable(text: str, *, json_escapes: bool = False) -> str:
+    """``text`` with every control or format character (terminal escapes, bidi
+    overrides, ...) written as an escape sequence, so stored text can never drive
+    the terminal. ``json_escapes`` writes them as JSON's ``\\uXXXX``, so JSON
+    output stays valid JSON."""
+    if text.isprintable():
+        return text
+    escaped: list[str] = []
+    for char in text:
+        if char.isprintable() or char in " \n":
+            escaped.append(char)
+        elif json_escapes:
+            units = char.encode("utf-16-be")
+            escaped += [f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)]
+        else:
+            escaped.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(escaped)
+
+
+def shown(text: str) -> str:
+    """``text`` made printable and safe inside Rich markup."""
+    return escape(printable(text))
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped, like every other output."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+@contextmanager
+def log_to_stderr(logger: logging.Logger, level: int) -> Iterator[None]:
+    """Show ``logger``'s records (and its children's) from ``level`` up on stderr, as
+    ``LEVEL name: message``, for the duration of the block."""
+    previous = logger.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    logger.setLevel(level)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+class _CountColumn(ProgressColumn):
+    """Namespaces done out of the total, once the total is known."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(
+            f"{task.completed:,.0f}/{task.total:,.0f} namespaces", style="progress.download"
+        )
+
+
+class _RateColumn(ProgressColumn):
+    """Namespaces per second since the start (a count, not bytes)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.finished_time or task.elapsed
+        if not (elapsed and task.completed):
+            return Text("")
+        return Text(f"{task.completed / elapsed:,.0f}/s", style="progress.data.speed")
+
+
+@contextmanager
+def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar on ``console`` with namespaces done/total, rate and time elapsed; yields
+    the function that moves it to (done, total). It stays on screen when done."""
+    columns = (TextColumn("{task.description}"), BarColumn(), _CountColumn(), _RateColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(label, total=None)
+
+        def move(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield move
+
+
+def namespace_tree(
+    title: str,
+    ids: list[NamespaceId],
+    metadata: Mapping[NamespaceId, NamespaceMetadata],
+    errors: Mapping[NamespaceId, str],
+) -> Tree:
+    """``ids`` drawn as a tree under ``title`` with their descriptions; ancestors that
+    are not in ``ids`` dimmed, unreadable ones marked."""
+    tree = Tree(shown(title), guide_style="dim")
+    nodes: dict[NamespaceId | None, Tree] = {None: tree}
+    for ns in ids:
+        for level in ns.hierarchy():
+            if level in nodes:
+                continue
+            description = metadata[level].description if level in metadata else None
+            label = shown(level.name) if level in metadata else f"[dim]{shown(level.name)}[/]"
+            if description:
+                label += f"  [dim]{shown(description)}[/]"
+            if level in errors:
+                label += "  [red](unreadable: see the warning)[/]"
+            nodes[level] = nodes[level.parent].add(label)
+    if not ids:
+        tree.add("[dim](no namespaces)[/]")
+    return tree
+
+
+def first_few(ids: list[NamespaceId], *, every: bool) -> str:
+    """The first few ``ids`` (all if ``every``) and how many more."""
+    listed = ids if every else ids[:FIRST_FEW]
+    text = ", ".join(f"'{ns}'" for ns in listed)
+    if len(listed) < len(ids):
+        text += f" and {len(ids) - len(listed):,} more (--verbose lists them all)"
+    return text
+
+
+def transfer_report(
+    verb: str, report: TransferReport, *, every: bool
+) -> tuple[list[str], str | None]:
+    """What a transfer (``verb``: upload, download) prints: one summary line, then a
+    line per namespace written (the first few unless ``every``); and the one warning
+    for the namespaces that differ and were kept, if any."""
+    done = f"Would {verb}" if report.dry_run else f"{verb.capitalize()}ed"
+    same = len(report.unchanged)
+    lines: list[str] = []
+    if report.up_to_date and same:
+        lines.append(f"Up to date: {same:,} namespace(s) already the same in {report.target}")
+    elif report.up_to_date:
+        lines.append(f"Nothing to {verb}: no namespace there in {report.source}")
+    elif report.copied:
+        replaced = f" ({len(report.replaced):,} replaced)" if report.replaced else ""
+        unchanged = f"; {same:,} already up to date" if same else ""
+        lines.append(
+            f"{done} {len(report.copied):,} namespace(s) from {report.source} to "
+            f"{report.target}{replaced}{unchanged}"
+        )
+        replaced_ids = set(report.replaced)
+        listed = report.copied if every else report.copied[:FIRST_FEW]
+        lines += [f"  {'replaced' if ns in replaced_ids else 'copied':<9} {ns}" for ns in listed]
+        if len(listed) < len(report.copied):
+            more = len(report.copied) - len(listed)
+            lines.append(f"  ... and {more:,} more (--verbose lists them all)")
+    else:
+        lines.append(f"{done} nothing; {same:,} namespace(s) already up to date")
+    if not report.skipped:
+        return lines, None
+    kept = "would be kept" if report.dry_run else "were kept"
+    return lines, (
+        f"{len(report.skipped):,} namespace(s) differ in {report.target} and {kept}: "
+        f"{first_few(report.skipped, every=every)}. --overwrite replaces them."
+    )
