@@ -10,6 +10,7 @@ happens in :meth:`NamespaceService.from_urls` through
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 NamespaceLike = str | NamespaceId
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -525,12 +528,15 @@ def _copy(
     and is in ``overwrite``. Returns (copied, skipped), limited to ``reported``
     for the skipped ones (an existing ancestor is not news)."""
     empty = NamespaceMetadata()
+    _log.debug("Creating %d namespace(s) in %s, parents first", len(order), target.url)
     existed = target.create_many((ns, source_data.get(ns, empty)) for ns in order)
     kept: list[NamespaceId] = []
     for ns in existed:
         if ns in overwrite:
+            _log.debug("Overwriting '%s' in %s", ns, target.url)
             target.replace(ns, source_data.get(ns, empty))
         elif ns in reported:
+            _log.debug("Keeping '%s' in %s: it exists there already", ns, target.url)
             kept.append(ns)
     left_alone = set(existed) - overwrite
     copied = [ns for ns in order if ns not in left_alone]
@@ -550,11 +556,19 @@ def _transfer_one(
     if ns not in source_data:
         raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {source.url}.")
     present = set(target.get_many(levels))
+    _log.debug(
+        "Read '%s' from %s; %s holds %d of its %d level(s)",
+        ns,
+        source.url,
+        target.url,
+        len(present),
+        len(levels),
+    )
     order = [level for level in levels if level not in present or level == ns]
     copied, skipped = _copy(source_data, target, order, {ns} if overwrite else set(), {ns})
     if skipped:
         _warn_kept(skipped, target)
-    return TransferReport(source.url, target.url, copied, skipped)
+    return _logged(TransferReport(source.url, target.url, copied, skipped))
 
 
 def _transfer_tree(
@@ -565,14 +579,33 @@ def _transfer_tree(
     overwrite: bool,
 ) -> TransferReport:
     subtree = source.list_namespaces(prefix)
+    _log.debug(
+        "Listed %d namespace(s) under %s in %s",
+        len(subtree),
+        f"'{prefix}'" if prefix else "the top level",
+        source.url,
+    )
     if not subtree:
-        return TransferReport(source.url, target.url)
+        return _logged(TransferReport(source.url, target.url))
     members = set(subtree)
     # Every ancestor of every member, so a gap in the source (a child without its
     # parent) becomes a parent with {} on the target, never a gap.
     order = sorted(members | {above for ns in subtree for above in ns.ancestors()})
     source_data = source.get_many(order)
+    _log.debug("Read %d namespace(s) from %s", len(source_data), source.url)
     copied, skipped = _copy(source_data, target, order, members if overwrite else set(), members)
     if skipped:
         _warn_kept(skipped, target)
-    return TransferReport(source.url, target.url, copied, skipped)
+    return _logged(TransferReport(source.url, target.url, copied, skipped))
+
+
+def _logged(report: TransferReport) -> TransferReport:
+    """``report``, after logging its summary at INFO."""
+    _log.info(
+        "Copied %d and kept %d namespace(s) from %s to %s",
+        len(report.copied),
+        len(report.skipped),
+        report.source,
+        report.target,
+    )
+    return report
