@@ -63,20 +63,23 @@ def test_every_other_python_example_compiles(path: Path) -> None:
         compile(block, str(path), "exec")
 
 
-def test_the_readme_example_runs(tmp_path: Path) -> None:
+def test_the_readme_example_runs_and_runs_again(tmp_path: Path) -> None:
+    """Issue 13, point 11: the second run raised NamespaceExistsError."""
     (example,) = [block for block in _blocks(ROOT / "README.md") if "NamespaceService" in block]
     script = example.replace("/tmp/", f"{tmp_path}/")
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True, text=True, timeout=120, check=False,
-        env=_clean_environment(tmp_path),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "{'description': 'Door opening', 'maintainer': 'farama'}",
-        "[NamespaceId('D4RL'), NamespaceId('D4RL/door')]",
-        "True",
-    ]
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True, text=True, timeout=120, check=False,
+            env=_clean_environment(tmp_path),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout.splitlines() == [
+            "{'description': 'Door opening', 'maintainer': 'farama'}",
+            "[NamespaceId('D4RL'), NamespaceId('D4RL/door')]",
+            "True",
+        ]
 
 
 def test_the_contract_snippet_runs_as_a_test_module(tmp_path: Path) -> None:
