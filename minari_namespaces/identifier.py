@@ -38,7 +38,7 @@ MAX_SEGMENT_LENGTH: Final = 96
 MAX_DEPTH: Final = 16
 #: The most UTF-8 bytes in one whole id.
 MAX_UTF8_BYTES: Final = 512
-#: The most UTF-8 bytes in one segment: what every common file system holds in a name.
+#: The most UTF-8 bytes in one segment, which every common file system holds in a name.
 MAX_SEGMENT_BYTES: Final = 255
 # A segment of at most this many characters fits MAX_SEGMENT_BYTES whatever they are.
 _SAFE_SEGMENT_CHARS: Final = MAX_SEGMENT_BYTES // 4
@@ -50,8 +50,8 @@ _DEVICE_NAMES: Final = frozenset(
     | {f"com{digit}" for digit in _DEVICE_DIGITS}
     | {f"lpt{digit}" for digit in _DEVICE_DIGITS}
 )
-#: Segments refused in any letter case: ``data`` marks a dataset folder in
-#: Minari's layout, the rest are Windows device names.
+#: Segments refused in any letter case. ``data`` marks a dataset folder in
+#: Minari's layout; the rest are Windows device names.
 RESERVED_SEGMENTS: Final = frozenset({"data"}) | _DEVICE_NAMES
 
 _RESERVED_ALTERNATIVES: Final = f"data|con|prn|aux|nul|com[{_DEVICE_DIGITS}]|lpt[{_DEVICE_DIGITS}]"

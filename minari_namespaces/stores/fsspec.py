@@ -168,7 +168,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     @property
     def fs(self) -> Any:
-        """The underlying client: the fsspec filesystem (the ``HfApi`` on the Hub)."""
+        """The underlying client, the fsspec filesystem (the ``HfApi`` on the Hub)."""
         return self._driver.fs
 
     @property
