@@ -20,7 +20,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from minari_namespaces import (
@@ -64,6 +64,8 @@ def lay_out(root: Path, outside: Path, parts: list[str], kind: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / MARKER
+        if marker.is_fifo() and kind.endswith("marker"):
+            return  # an earlier entry's FIFO: writing to it would wait for a reader forever
         if kind == "marker":
             marker.write_text(json.dumps({"description": "/".join(parts)}))
         elif kind == "minari-marker":
@@ -126,6 +128,7 @@ def only_library_outcomes(call: Callable[[], object]) -> None:
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(layout=entries)
+@example(layout=[(["a", "data", "café"], "fifo-marker"), (["a", "data", "café"], "marker")])
 def test_no_hostile_tree_hangs_crashes_or_reaches_outside(
     layout: list[tuple[list[str], str]],
 ) -> None:
