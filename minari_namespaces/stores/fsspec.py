@@ -332,7 +332,9 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             for depth in range(1, ns.depth + 1):
                 above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
                 for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
-                    if self._holds((*above, twin)):
+                    with self._backend("check namespace", ns):
+                        held = self._holds((*above, twin))
+                    if held:
                         raise self.texts.twin_conflict(ns, (*above, twin))
         markers = {key[:-1] for key in keys if key[-1] == METADATA_FILENAME}
         return {ns for ns in batch if ns.parts in markers}
