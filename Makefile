@@ -4,7 +4,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-dev
+# The development install links each module into build/ (a strict editable install,
+# which type checkers and IDEs follow): a new or renamed module needs a reinstall, so
+# the stamp's name follows the list of the package's files.
+PACKAGE_FILES := $(shell find minari_namespaces -name '*.py' -o -name py.typed | LC_ALL=C sort | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-dev-$(PACKAGE_FILES)
 # Azurite (the Azure Blob emulator) from the npm registry, into the project, not
 # globally: 3.35.0 is the last release that runs on Node 20.
 AZURITE := .tools/azurite/node_modules/.bin/azurite-blob
@@ -16,14 +20,18 @@ AZURITE := .tools/azurite/node_modules/.bin/azurite-blob
 QUICK_LANE := not (s3 or gcs or azure or hub or compat or processes or slow)
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 
 # constraints-dev.txt pins every dependency to a set the whole suite passed with, so
 # a fresh install resolves at once (pip backtracks for minutes without it).
 $(STAMP): pyproject.toml constraints-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints-dev.txt
-	touch $@
+	@echo "Installing minari-namespaces (editable) and its development tools into $(VENV)"
+	@$(BIN)/python -m pip install --quiet --quiet -c constraints-dev.txt \
+		--config-settings editable_mode=strict -e '.[dev]'
+	@rm -f $(VENV)/.installed-dev*
+	@touch $@
 
 demo: $(STAMP)
 	$(BIN)/python -m minari_namespaces.demo

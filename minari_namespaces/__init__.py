@@ -11,6 +11,7 @@ Quick start::
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from minari_namespaces.errors import (
@@ -68,6 +69,11 @@ __all__ = [
     "TransferReport",
     "open_repository",
 ]
+
+
+# A library never configures logging: records go nowhere until the application
+# adds a handler (``logging.basicConfig(level=logging.DEBUG)`` shows them all).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def _version() -> str:

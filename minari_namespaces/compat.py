@@ -55,6 +55,7 @@ __all__ = [
     "validate_namespace",
 ]
 
+#: Minari's name for the marker file of a namespace (``namespace_metadata.json``).
 NAMESPACE_METADATA_FILENAME = METADATA_FILENAME
 #: Our identifier rules as one expression (apply it with ``fullmatch``); unlike
 #: Minari's it does not check NFC or the 512-byte limit: use ``validate_namespace``.

@@ -38,7 +38,7 @@ MAX_SEGMENT_LENGTH: Final = 96
 MAX_DEPTH: Final = 16
 #: The most UTF-8 bytes in one whole id.
 MAX_UTF8_BYTES: Final = 512
-#: The most UTF-8 bytes in one segment: what every common file system holds in a name.
+#: The most UTF-8 bytes in one segment, which every common file system holds in a name.
 MAX_SEGMENT_BYTES: Final = 255
 # A segment of at most this many characters fits MAX_SEGMENT_BYTES whatever they are.
 _SAFE_SEGMENT_CHARS: Final = MAX_SEGMENT_BYTES // 4
@@ -50,8 +50,8 @@ _DEVICE_NAMES: Final = frozenset(
     | {f"com{digit}" for digit in _DEVICE_DIGITS}
     | {f"lpt{digit}" for digit in _DEVICE_DIGITS}
 )
-#: Segments refused in any letter case: ``data`` marks a dataset folder in
-#: Minari's layout, the rest are Windows device names.
+#: Segments refused in any letter case. ``data`` marks a dataset folder in
+#: Minari's layout; the rest are Windows device names.
 RESERVED_SEGMENTS: Final = frozenset({"data"}) | _DEVICE_NAMES
 
 _RESERVED_ALTERNATIVES: Final = f"data|con|prn|aux|nul|com[{_DEVICE_DIGITS}]|lpt[{_DEVICE_DIGITS}]"
@@ -198,8 +198,11 @@ class NamespaceId:
 
     Instances are immutable, hashable and totally ordered by :attr:`parts`, so a
     sorted list of ids is in tree order: a parent comes directly before its own
-    subtree. ``str(ns)`` gives back the canonical string. The class is also a
-    Pydantic field type: it validates from a string and serialises to one.
+    subtree. ``str(ns)`` gives back the canonical string, and an id equals (and
+    hashes as) that string, so ``"D4RL/door" in {NamespaceId("D4RL/door")}``; ids
+    are ordered only among themselves, since tree order is not string order. The
+    class is also a Pydantic field type: it validates from a string and
+    serialises to one.
 
     Rules: segments are separated by ``/``; each is 1 to 96 characters, every one
     a Unicode word character (``\\w``) or ``-``, and at most 255 UTF-8 bytes;
@@ -352,11 +355,18 @@ class NamespaceId:
         return f"NamespaceId({self._text!r})"
 
     def __hash__(self) -> int:
+        # The hash of the canonical string, so an id and the string equal to it
+        # (below) are one key in a set or a dict.
         return hash(self._text)
 
     def __eq__(self, other: object) -> bool:
+        """Equal to another id with the same canonical form, and to a ``str`` that
+        is exactly that form (``NamespaceId("D4RL/door") == "D4RL/door"``). A string
+        in another spelling (decomposed Unicode) is not equal: parse it first."""
         if isinstance(other, NamespaceId):
             return self._text == other._text
+        if isinstance(other, str):
+            return self._text == other
         return NotImplemented
 
     def __lt__(self, other: NamespaceId) -> bool:

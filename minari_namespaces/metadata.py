@@ -33,7 +33,7 @@ __all__ = [
 
 #: The marker file that makes a folder a namespace (Minari's name).
 METADATA_FILENAME: Final = "namespace_metadata.json"
-#: The largest serialised metadata accepted, on write and on read: 1 MiB.
+#: The largest serialised metadata accepted, on write and on read (1 MiB).
 MAX_METADATA_BYTES: Final = 1024 * 1024
 #: The deepest nesting of lists and objects accepted.
 MAX_NESTING: Final = 64

@@ -10,6 +10,7 @@ happens in :meth:`NamespaceService.from_urls` through
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +38,8 @@ __all__ = [
 NamespaceLike = str | NamespaceId
 #: Called by transfers with (namespaces done, namespaces in all).
 ProgressCallback = Callable[[int, int], None]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -596,16 +599,31 @@ class _Transfer:
         if ns not in source_data:
             raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {self.source.url}.")
         present = self.target.get_many(levels)
+        _log.debug(
+            "Read '%s' from %s; %s holds %d of its %d level(s)",
+            ns,
+            self.source.url,
+            self.target.url,
+            len(present),
+            len(levels),
+        )
         order = [level for level in levels if level not in present or level == ns]
         return self._run(source_data, order, {ns}, present)
 
     def tree(self, prefix: NamespaceId | None) -> TransferReport:
         subtree = self.source.list_namespaces(prefix)
+        _log.debug(
+            "Listed %d namespace(s) under %s in %s",
+            len(subtree),
+            f"'{prefix}'" if prefix else "the top level",
+            self.source.url,
+        )
         members = set(subtree)
         # Every ancestor of every member, so a gap in the source (a child without its
         # parent) becomes a parent with {} on the target, never a gap.
         order = sorted(members | {above for ns in subtree for above in ns.ancestors()})
         source_data = self.source.get_many(order)
+        _log.debug("Read %d namespace(s) from %s", len(source_data), self.source.url)
         present = self._present(prefix, order) if self.dry_run else {}
         return self._run(source_data, order, members, present)
 
@@ -632,14 +650,16 @@ class _Transfer:
             self._write(source_data, order, members, present, outcome)
         if outcome.skipped and not self.dry_run:
             _warn_kept(outcome.skipped, self.target)
-        return TransferReport(
-            self.source.url,
-            self.target.url,
-            outcome.copied,
-            outcome.skipped,
-            outcome.unchanged,
-            outcome.replaced,
-            self.dry_run,
+        return _logged(
+            TransferReport(
+                self.source.url,
+                self.target.url,
+                outcome.copied,
+                outcome.skipped,
+                outcome.unchanged,
+                outcome.replaced,
+                self.dry_run,
+            )
         )
 
     def _write(
@@ -654,6 +674,7 @@ class _Transfer:
         existed (reading the target's copy unless known) and replace what differs
         if asked to."""
         empty = NamespaceMetadata()
+        _log.debug("Creating %d namespace(s) in %s, parents first", len(order), self.target.url)
         size = max(len(order), 1)
         if self.progress is not None:
             size = max(_PROGRESS_BATCH, -(-len(order) // 20))
@@ -667,6 +688,7 @@ class _Transfer:
                 if ns not in existed:
                     outcome.copied.append(ns)
                 elif ns in members and self._sort(ns, source_data, current, members, outcome):
+                    _log.debug("Overwriting '%s' in %s", ns, self.target.url)
                     self.target.replace(ns, source_data.get(ns, empty))
             if self.progress is not None:
                 self.progress(start + len(batch), len(order))
@@ -692,5 +714,21 @@ class _Transfer:
             outcome.replaced.append(ns)
             return True
         else:
+            if not self.dry_run:
+                _log.debug("Keeping '%s' in %s: it differs there", ns, self.target.url)
             outcome.skipped.append(ns)
         return False
+
+
+def _logged(report: TransferReport) -> TransferReport:
+    """``report``, after logging its summary at INFO (a dry run at DEBUG)."""
+    _log.log(
+        logging.DEBUG if report.dry_run else logging.INFO,
+        "Copied %d and kept %d namespace(s) from %s to %s (%d already up to date)",
+        len(report.copied),
+        len(report.skipped),
+        report.source,
+        report.target,
+        len(report.unchanged),
+    )
+    return report

@@ -259,8 +259,10 @@ class NamespaceStoreBase(ABC):
             raise self.texts.exists(ns)
         try:
             self._create_one(ns, payload)
-        except FileExistsError as error:
-            raise self.texts.exists(ns) from error
+        except FileExistsError:
+            # The store's own words say it all; the chained error would only show
+            # the name of an internal temporary file.
+            raise self.texts.exists(ns) from None
 
     def create_many(
         self, items: Iterable[tuple[NamespaceId, NamespaceMetadata]]

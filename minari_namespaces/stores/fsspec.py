@@ -13,6 +13,7 @@ and the base's.
 from __future__ import annotations
 
 import importlib
+import logging
 import random
 import re
 import time
@@ -41,6 +42,8 @@ from minari_namespaces.stores.driver import (
 )
 
 __all__ = ["DRIVERS", "FsspecNamespaceRepository"]
+
+_log = logging.getLogger(__name__)
 
 #: The driver of each protocol, as ``module:class``; any other protocol gets the
 #: generic driver. A new backend is one module and one row here.
@@ -184,7 +187,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     @property
     def fs(self) -> Any:
-        """The underlying client: the fsspec filesystem (the ``HfApi`` on the Hub)."""
+        """The underlying client, the fsspec filesystem (the ``HfApi`` on the Hub)."""
         return self._driver.fs
 
     @property
@@ -239,14 +242,19 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     @contextmanager
     def _backend(self, action: str, ns: NamespaceId | None = None) -> Iterator[None]:
-        """Turn backend failures into ``RemoteError`` with a clean message."""
+        """One batch of requests to the backend: logged at DEBUG (with the URL that
+        :attr:`url` shows, never a credential), its failures turned into
+        ``RemoteError`` with a clean message."""
+        where = self.texts.where(ns)
+        _log.debug("Remote request: %s at %s", action, where)
         try:
             yield
         except (NamespaceError, ConflictError, FileExistsError):
             raise
         except Exception as error:
             detail = self._scrub(f"{type(error).__name__}: {error}")
-            raise RemoteError(f"Could not {action} at {self.texts.where(ns)}: {detail}") from error
+            _log.debug("Remote request failed: %s at %s: %s", action, where, detail)
+            raise RemoteError(f"Could not {action} at {where}: {detail}") from error
 
     # -- the dataset rule ----------------------------------------------------
 
@@ -276,7 +284,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             return {}
         paths = [self._marker(ns) for ns in wanted]
         with self._backend(
-            "read namespace" if len(wanted) == 1 else "read namespaces",
+            f"read {_namespaces(len(wanted))}",
             wanted[0] if len(wanted) == 1 else None,
         ):
             found = (
@@ -343,7 +351,9 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             for depth in range(1, ns.depth + 1):
                 above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
                 for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
-                    if self._holds((*above, twin)):
+                    with self._backend("check namespace", ns):
+                        held = self._holds((*above, twin))
+                    if held:
                         raise self.texts.twin_conflict(ns, (*above, twin))
         markers = {key[:-1] for key in keys if key[-1] == METADATA_FILENAME}
         return {ns for ns in batch if ns.parts in markers}
@@ -393,7 +403,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
         try:
-            with self._backend("create namespaces"):
+            with self._backend(f"create {_namespaces(len(items))}"):
                 return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
         finally:
             for ns, _ in items:
@@ -516,6 +526,10 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         with self._backend("delete namespace", ns):
             self._driver.remove(sorted(paths, key=lambda p: p.endswith(METADATA_FILENAME)), base)
             self._driver.invalidate(base)
+
+
+def _namespaces(count: int) -> str:
+    return "namespace" if count == 1 else f"{count} namespaces"
 
 
 def _is_temp(name: str) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from minari_namespaces import (
@@ -138,6 +138,7 @@ def only_library_outcomes(call: Callable[[], object]) -> None:
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(layout=entries)
+@example(layout=[(["a", "data", "café"], "fifo-marker"), (["a", "data", "café"], "marker")])
 def test_no_hostile_tree_hangs_crashes_or_reaches_outside(
     layout: list[tuple[list[str], str]],
 ) -> None:

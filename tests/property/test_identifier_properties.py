@@ -126,6 +126,59 @@ def test_any_text_is_an_id_that_round_trips_or_invalid(text: str) -> None:
     assert len(str(ns).encode()) <= 512
 
 
+# -- equality with strings (issue 13, point 10) --------------------------------------------
+
+
+@given(ANY_IDS, st.one_of(ANY_IDS.map(str), NEAR_IDS, st.text()))
+@example(NamespaceId("caf\u00e9"), "cafe\u0301")
+def test_an_id_equals_a_string_exactly_when_it_is_the_canonical_form(
+    ns: NamespaceId, text: str
+) -> None:
+    assert (ns == text) is (str(ns) == text)
+    assert (text == ns) is (ns == text)
+    assert (ns != text) is not (ns == text)
+    assert (text != ns) is not (ns == text)
+
+
+@given(ANY_IDS, ANY_IDS)
+def test_equality_with_strings_keeps_the_laws_of_hashing_and_transitivity(
+    first: NamespaceId, second: NamespaceId
+) -> None:
+    text = str(first)
+    assert first == text
+    assert hash(first) == hash(text)
+    # Two ids equal to the same string are equal to each other, and the other way round.
+    assert (second == text) is (second == first)
+    if second == text:
+        assert hash(second) == hash(text)
+    keys = {first, second, str(first), str(second)}
+    assert len(keys) == len({str(first), str(second)})
+    assert NamespaceId(text) in {text}
+    assert text in {NamespaceId(text)}
+
+
+#: Valid ids spelled in any Unicode normal form.
+ANY_SPELLING = st.one_of(
+    ANY_IDS.map(lambda ns: unicodedata.normalize("NFC", str(ns))),
+    ANY_IDS.map(lambda ns: unicodedata.normalize("NFD", str(ns))),
+    ANY_IDS.map(lambda ns: unicodedata.normalize("NFKC", str(ns))),
+)
+
+
+@given(ANY_SPELLING)
+@example("cafe\u0301")
+def test_a_valid_text_equals_its_id_exactly_when_it_is_already_canonical(text: str) -> None:
+    ns = parse(text)
+    assume(isinstance(ns, NamespaceId))  # an NFK form of a valid id may not be one
+    assert isinstance(ns, NamespaceId)
+    assert (ns == text) is unicodedata.is_normalized("NFC", text)
+
+
+@given(invalid_namespace_strings(), ANY_IDS)
+def test_no_id_equals_an_invalid_string(text: str, ns: NamespaceId) -> None:
+    assert ns != text
+
+
 @given(invalid_namespace_strings())
 def test_invalid_strings_are_always_rejected(text: str) -> None:
     with pytest.raises(InvalidNamespaceError, match="Malformed namespace"):

@@ -337,11 +337,41 @@ def test_comparison_operators_follow_parts() -> None:
     assert not a > same_a
 
 
-def test_ids_do_not_compare_with_strings() -> None:
+def test_an_id_equals_its_canonical_string_and_hashes_as_it() -> None:
+    """Issue 13, point 10: ``"D4RL/door" in {ns}`` was False."""
+    ns = NamespaceId("D4RL/door")
+    assert ns == "D4RL/door"
+    assert "D4RL/door" == ns  # noqa: SIM300 - the reflected comparison is the point
+    assert ns != "D4RL"
+    assert hash(ns) == hash("D4RL/door")
+    assert "D4RL/door" in {ns}
+    assert ns in {"D4RL/door"}
+    lookup: dict[object, int] = {ns: 1}
+    assert lookup["D4RL/door"] == 1
+    assert len({ns, "D4RL/door"}) == 1
+
+
+def test_a_string_in_another_spelling_is_not_equal_until_parsed() -> None:
+    decomposed = "cafe\u0301"
+    ns = NamespaceId(decomposed)
+    assert ns == "caf\u00e9"
+    assert ns != decomposed
+    assert NamespaceId(decomposed) == ns
+
+
+def test_ids_are_not_equal_to_other_types() -> None:
+    assert NamespaceId("a") != b"a"
+    assert NamespaceId("a") != ("a",)
+    assert NamespaceId("a") != None  # noqa: E711
+
+
+def test_ids_do_not_order_with_strings() -> None:
+    """Tree order is not string order (``a/b`` < ``a-b`` as ids, not as strings)."""
     ns = NamespaceId("a")
-    assert ns != "a"
     with pytest.raises(TypeError):
         _ = ns < "b"  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        sorted([NamespaceId("a"), "b"])  # type: ignore[type-var]
 
 
 # -- value semantics -------------------------------------------------------------

@@ -23,11 +23,20 @@ from minari_namespaces import (
     NamespaceMetadata,
     NamespaceService,
 )
-from minari_namespaces.metadata import MAX_METADATA_BYTES, decode_metadata
+from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.strategies import metadata as metadata_objects
 
 MIB = 1024 * 1024
 MARKER = "namespace_metadata.json"
+
+
+def read_back(raw: bytes, ns: str = "D4RL") -> NamespaceMetadata:
+    """Read ``raw`` as a store reads a marker file it finds (Minari may have written
+    it): through the public API of a repository."""
+    store = InMemoryNamespaceRepository("read-back")
+    store.write_marker(NamespaceId(ns), raw)
+    return store.get(NamespaceId(ns))
 
 
 def self_referencing() -> dict[str, Any]:
@@ -139,7 +148,7 @@ def test_exactly_one_mib_is_accepted() -> None:
     data = padded(MIB)
     stored = NamespaceMetadata.from_dict(data)
     assert len(stored.to_json_bytes()) == MAX_METADATA_BYTES == MIB
-    assert decode_metadata(stored.to_json_bytes(), "file") == stored
+    assert read_back(stored.to_json_bytes()) == stored
 
 
 def test_one_byte_over_one_mib_is_refused() -> None:
@@ -251,8 +260,8 @@ CORRUPT_PAYLOADS: dict[str, bytes] = {
 @pytest.mark.parametrize("payload", CORRUPT_PAYLOADS.values(), ids=CORRUPT_PAYLOADS.keys())
 def test_corrupt_payloads_raise_corrupt_metadata_naming_the_source(payload: bytes) -> None:
     with pytest.raises(CorruptMetadataError) as info:
-        decode_metadata(payload, "/somewhere/D4RL/namespace_metadata.json")
-    assert "/somewhere/D4RL/namespace_metadata.json" in str(info.value)
+        read_back(payload, "somewhere/D4RL")
+    assert "somewhere/D4RL/namespace_metadata.json" in str(info.value)
     assert not isinstance(info.value, json.JSONDecodeError)
     assert isinstance(info.value, ValueError)
 
@@ -292,7 +301,7 @@ def test_reading_tolerates_minaris_registry_keys_and_null_description() -> None:
         "namespaces": ["D4RL/door", "D4RL/pen"],
         "datasets": ["D4RL/door/human-v2"],
     }
-    stored = decode_metadata(json.dumps(written_by_minari).encode(), "file")
+    stored = read_back(json.dumps(written_by_minari).encode())
     assert stored.to_dict() == written_by_minari
     assert stored.description is None
     assert stored["namespaces"] == ["D4RL/door", "D4RL/pen"]
@@ -377,7 +386,7 @@ def test_a_created_file_holds_exactly_the_bytes_minari_would_write(
 def test_any_strict_json_object_round_trips_through_its_bytes(data: dict[str, Any]) -> None:
     stored = NamespaceMetadata.from_dict(data)
     assert stored.to_json_bytes() == json.dumps(data).encode()
-    assert decode_metadata(stored.to_json_bytes(), "file") == stored
+    assert read_back(stored.to_json_bytes()) == stored
     assert stored.to_dict() == data
 
 
@@ -522,7 +531,7 @@ def test_equal_metadata_hashes_alike_whatever_the_key_order_or_number_type() -> 
 def test_everything_minari_can_write_is_readable(raw: bytes) -> None:
     """Issue 10, defect 5: Minari writes any JSON value as the description and any
     nesting; reading it raised CorruptMetadataError and broke whole-tree commands."""
-    stored = decode_metadata(raw, "file")
+    stored = read_back(raw)
     assert stored.to_dict() == json.loads(raw)
     assert stored.description is None or isinstance(stored.description, str)
     assert stored.to_json_bytes() == json.dumps(json.loads(raw)).encode()

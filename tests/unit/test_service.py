@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,20 @@ def test_creating_an_existing_namespace_raises_and_keeps_it(service: NamespaceSe
     with pytest.raises(NamespaceExistsError, match="'a' already exists"):
         service.create("a", description="second")
     assert service.get("a").to_dict() == {"description": "first"}
+
+
+def test_an_existing_namespace_is_reported_without_an_internal_chained_error(
+    service: NamespaceService,
+) -> None:
+    """Issue 13, point 11: the traceback showed the temporary file of the losing write."""
+    service.create("D4RL/door")
+    with pytest.raises(NamespaceExistsError) as caught:
+        service.create("D4RL/door")
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    printed = "".join(traceback.format_exception(caught.value))
+    assert "tmp" not in printed.replace(str(service.local.url), "")
+    assert "FileExistsError" not in printed
 
 
 def test_exist_ok_leaves_an_existing_namespace_untouched(service: NamespaceService) -> None:
