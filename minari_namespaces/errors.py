@@ -17,7 +17,8 @@ written against Minari (``except ValueError``) keeps catching it::
 
     UserWarning
     └── NamespaceWarning
-        └── SkippedEntryWarning                   a listing skipped invalid entries
+        ├── SkippedEntryWarning                   a listing skipped invalid entries
+        └── KeptNamespacesWarning                 a transfer kept namespaces that differ
 
 This module is a leaf: it imports nothing from the package.
 """
