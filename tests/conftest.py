@@ -187,22 +187,16 @@ def seaweed_s3() -> Iterator[S3Server]:
 def gcs() -> Iterator[GcsServer]:
     """fake-gcs-server, started once per run; each test takes a fresh bucket."""
     emulator = FakeGcsServer()
-    server = emulator.start()
-    try:
-        yield server
-    finally:
-        emulator.stop()
+    yield emulator.start()
+    emulator.stop()
 
 
 @pytest.fixture(scope="session")
 def azure() -> Iterator[AzureServer]:
     """Azurite's blob service, started once per run; each test takes a fresh container."""
     emulator = AzuriteServer()
-    server = emulator.start()
-    try:
-        yield server
-    finally:
-        emulator.stop()
+    yield emulator.start()
+    emulator.stop()
 
 
 @pytest.fixture(scope="session")

@@ -25,11 +25,12 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
+
+from tests.servers import FreshBuckets
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 #: Where ``make test`` installs Azurite, and how.
@@ -62,7 +63,7 @@ def _drain(stream: IO[bytes] | None, keep: list[bytes]) -> threading.Thread | No
 
 
 @dataclass
-class GcsServer:
+class GcsServer(FreshBuckets):
     """A running GCS endpoint and how to reach it."""
 
     endpoint: str
@@ -82,12 +83,6 @@ class GcsServer:
         from gcsfs.core import GCSFileSystem
 
         return GCSFileSystem(**self.storage_options())
-
-    def new_bucket(self) -> str:
-        bucket = f"t-{uuid.uuid4().hex[:20]}"
-        self.filesystem().mkdir(bucket)
-        self.buckets.append(bucket)
-        return bucket
 
 
 class FakeGcsServer:
@@ -135,7 +130,7 @@ def _restore(name: str, value: str | None) -> None:
 
 
 @dataclass
-class AzureServer:
+class AzureServer(FreshBuckets):
     """A running Azure Blob endpoint (the development account) and how to reach it."""
 
     endpoint: str
@@ -157,12 +152,6 @@ class AzureServer:
         from adlfs import AzureBlobFileSystem
 
         return AzureBlobFileSystem(**self.storage_options())
-
-    def new_bucket(self) -> str:
-        container = f"t-{uuid.uuid4().hex[:20]}"
-        self.filesystem().mkdir(container)
-        self.buckets.append(container)
-        return container
 
 
 _LISTENS: Final = re.compile(rb"listening on (?:https?://)?[\w.]+:(\d+)|listens on .*:(\d+)", re.I)

@@ -48,8 +48,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class FreshBuckets:
+    """A server whose tests each take a fresh, empty bucket (or container)."""
+
+    buckets: list[str]
+
+    def filesystem(self) -> Any:
+        raise NotImplementedError
+
+    def new_bucket(self) -> str:
+        bucket = f"t-{uuid.uuid4().hex[:20]}"
+        self.filesystem().mkdir(bucket)
+        self.buckets.append(bucket)
+        return bucket
+
+
 @dataclass
-class S3Server:
+class S3Server(FreshBuckets):
     """A running S3 endpoint and how to reach it."""
 
     name: str
@@ -69,12 +84,6 @@ class S3Server:
         import s3fs
 
         return s3fs.S3FileSystem(**self.storage_options())
-
-    def new_bucket(self) -> str:
-        bucket = f"t-{uuid.uuid4().hex[:20]}"
-        self.filesystem().mkdir(bucket)
-        self.buckets.append(bucket)
-        return bucket
 
 
 class MotoServer:
