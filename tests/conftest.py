@@ -264,6 +264,9 @@ _LANES_BY_PATH: dict[str, str] = {
     "tests/integration/test_cli_subprocess.py": "processes",
     "tests/integration/test_demo.py": "processes",
     "tests/test_docs.py": "slow",
+    # Every write and read of a transfer, one run each: the rest of the quick lane's
+    # time again; it runs with everything else in `make test`.
+    "tests/integration/test_fault_injection.py": "slow",
 }
 
 
