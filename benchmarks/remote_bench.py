@@ -56,7 +56,7 @@ def bench_server(
     name = server.name
     pages = math.ceil(N / PAGE[name])
     url = f"{server.protocol}://{server.new_bucket()}/minari"
-    counter: RequestCounter | HttpCounter
+    counter: RequestCounter
     if isinstance(server, S3Server):
         remote, counter = counted_repository(server, url)
     else:

@@ -25,11 +25,12 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from tests.servers import FreshBuckets, stop_group
+from tests.servers import FreshBuckets, RequestCounter, stop_group
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 #: Where ``make test`` installs Azurite, and how.
@@ -153,7 +154,8 @@ class AzureServer(FreshBuckets):
         return AzureBlobFileSystem(**self.storage_options())
 
 
-_LISTENS: Final = re.compile(rb"listening on (?:https?://)?[\w.]+:(\d+)|listens on .*:(\d+)", re.I)
+#: Azurite's line "Azurite Blob service successfully listens on http://127.0.0.1:PORT".
+_LISTENS: Final = re.compile(rb"listens on https?://[\w.]+:(\d+)")
 
 
 class AzuriteServer:
@@ -205,7 +207,7 @@ class AzuriteServer:
             self._log.append(line)
             match = _LISTENS.search(line)
             if match:
-                port = int(match.group(1) or match.group(2))
+                port = int(match.group(1))
             elif time.monotonic() > deadline:
                 self.stop()
                 raise TimeoutError("Azurite did not report its port")
@@ -223,12 +225,12 @@ class AzuriteServer:
 # -- request counts ----------------------------------------------------------------------
 
 
-class HttpCounter:
-    """Counts a cloud client's HTTP requests by kind: LIST, GET, PUT (uploads
-    included), DELETE, HEAD and other."""
+class HttpCounter(RequestCounter):
+    """Counts a cloud client's HTTP requests by kind (uploads count as PUT), and
+    the most that were in flight at once."""
 
     def __init__(self) -> None:
-        self.kinds: Counter[str] = Counter()
+        super().__init__()
         self._lock = threading.Lock()
         self._in_flight = 0
         #: The most requests that were in flight at once since the last :meth:`take`.
@@ -244,20 +246,29 @@ class HttpCounter:
             self.peak = max(self.peak, self._in_flight)
         path = url.split("?", 1)[0]
         if method == "GET" and ("restype=container" in url or path.endswith("/o")):
-            self.kinds["LIST"] += 1
-        elif method == "POST" and "/upload/" in path:
-            self.kinds["PUT"] += 1
-        elif method in ("GET", "PUT", "HEAD", "DELETE"):
-            self.kinds[method] += 1
+            self.add("LIST")
         else:
-            self.kinds["other"] += 1
+            self.add("PUT" if method == "POST" and "/upload/" in path else method)
 
     def take(self) -> Counter[str]:
-        """The counts so far; the counter starts again from zero."""
-        counts = self.kinds
-        self.kinds = Counter()
+        counts = super().take()
         self.peak = self._in_flight
         return counts
+
+
+def hooked_blob_client(
+    connection_string: str,
+    sent: Callable[[Any], None],
+    answered: Callable[[Any], None] | None = None,
+) -> Any:
+    """An Azure SDK client that calls ``sent`` before each request leaves (and
+    ``answered`` on each response): to count requests, or fail one."""
+    from azure.storage.blob.aio import BlobServiceClient
+
+    hooks: dict[str, Any] = {"raw_request_hook": sent}
+    if answered is not None:
+        hooks["raw_response_hook"] = answered
+    return BlobServiceClient.from_connection_string(connection_string, **hooks)
 
 
 def counted_cloud_repository(server: GcsServer | AzureServer, url: str) -> tuple[Any, HttpCounter]:
@@ -284,16 +295,12 @@ def counted_cloud_repository(server: GcsServer | AzureServer, url: str) -> tuple
             url, **options, session_kwargs={"trace_configs": [trace]}
         )
         return repository, counter
-    from azure.storage.blob.aio import BlobServiceClient
-
     repository = FsspecNamespaceRepository(url, **options)
 
     def sent(request: Any) -> None:
         counter.count(request.http_request.method, request.http_request.url)
 
-    repository.fs.service_client = BlobServiceClient.from_connection_string(
-        server.connection_string,
-        raw_request_hook=sent,
-        raw_response_hook=lambda _: counter.ended(),
+    repository.fs.service_client = hooked_blob_client(
+        server.connection_string, sent, lambda _: counter.ended()
     )
     return repository, counter

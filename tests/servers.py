@@ -263,12 +263,11 @@ class RequestCounter:
 
     def __call__(self, request: Any, **_: Any) -> None:
         method, url = request.method, request.url
-        if method == "GET" and "list-type=2" in url:
-            self.kinds["LIST"] += 1
-        elif method in ("GET", "PUT", "HEAD"):
-            self.kinds[method] += 1
-        else:
-            self.kinds["other"] += 1
+        self.add("LIST" if method == "GET" and "list-type=2" in url else method)
+
+    def add(self, kind: str) -> None:
+        """Count one request of ``kind`` (an HTTP method, or ``LIST``)."""
+        self.kinds[kind if kind in ("LIST", "GET", "PUT", "HEAD", "DELETE") else "other"] += 1
 
     def take(self) -> Counter[str]:
         """The counts so far; the counter starts again from zero."""

@@ -20,18 +20,20 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, ObjectStoreDriver, Page, Read
+from minari_namespaces.stores.driver import (
+    MISSING,
+    ConflictError,
+    ObjectStoreDriver,
+    Page,
+    Read,
+    split_bucket,
+)
 
 __all__ = ["AzureBlobDriver"]
 
 _PRECONDITION_FAILED: Final = 412
 _RANGE_NOT_SATISFIABLE: Final = 416
 _PAGE: Final = 5000
-
-
-def _split(path: str) -> tuple[str, str]:
-    container, _, blob = path.partition("/")
-    return container, blob
 
 
 def _status(error: BaseException) -> int | None:
@@ -59,7 +61,7 @@ class AzureBlobDriver(ObjectStoreDriver):
     """Azure Blob Storage through adlfs's SDK client: ETag conditions."""
 
     def _blob(self, path: str) -> Any:
-        container, blob = _split(path)
+        container, blob = split_bucket(path)
         return self.fs.service_client.get_blob_client(container=container, blob=blob)
 
     async def _get(self, path: str) -> Read:
@@ -123,7 +125,7 @@ class AzureBlobDriver(ObjectStoreDriver):
 
     def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """``List Blobs`` pages under ``folder/``: one request per 5,000 keys."""
-        container, key = _split(folder)
+        container, key = split_bucket(folder)
         prefix = f"{key.rstrip('/')}/" if key else None
         client = self.fs.service_client.get_container_client(container)
         size = limit or _PAGE

@@ -96,6 +96,12 @@ class ConflictError(Exception):
     """A conditional write lost against another writer; read again and retry."""
 
 
+def split_bucket(path: str) -> tuple[str, str]:
+    """``bucket/key/...`` as the bucket (or container) and the key below it."""
+    bucket, _, key = path.partition("/")
+    return bucket, key
+
+
 def protocols_of(fs_class: Any) -> tuple[str, ...]:
     """The protocols an fsspec filesystem class answers to."""
     own = fs_class.protocol
@@ -286,10 +292,7 @@ class AsyncDriver(Driver):
         await self.fs._pipe_file(path, payload, mode="create")
 
     def create(self, path: str, payload: bytes) -> None:
-        try:
-            self._run(self._create_async, path, payload)
-        finally:
-            self.invalidate(path)
+        self._run(self._create_async, path, payload)
 
     def create_all(self, items: Sequence[tuple[str, bytes]]) -> list[bool]:
         """Create-only writes, concurrently in batches; ``True`` where the object existed."""
@@ -299,8 +302,6 @@ class AsyncDriver(Driver):
                 await self._create_async(path, payload)
             except FileExistsError:
                 return True
-            finally:
-                self.invalidate(path)
             return False
 
         async def gather() -> list[bool]:

@@ -34,17 +34,13 @@ from minari_namespaces.stores.driver import (
     ObjectStoreDriver,
     Page,
     Read,
+    split_bucket,
 )
 
 __all__ = ["GcsDriver"]
 
 _RANGE_NOT_SATISFIABLE: Final = 416
 _PAGE: Final = 1000
-
-
-def _split(path: str) -> tuple[str, str]:
-    bucket, _, key = path.partition("/")
-    return bucket, key
 
 
 def _status(error: BaseException) -> int | None:
@@ -72,7 +68,7 @@ class GcsDriver(ObjectStoreDriver):
         return cls.open_with(fs_class, url, options)
 
     def _object_url(self, path: str, *, media: bool) -> str:
-        bucket, key = _split(path)
+        bucket, key = split_bucket(path)
         kind = "download/storage/v1" if media else "storage/v1"
         url = f"{self.fs._location}/{kind}/b/{quote(bucket, safe='')}/o/{quote(key, safe='')}"
         return f"{url}?alt=media" if media else url
@@ -96,7 +92,7 @@ class GcsDriver(ObjectStoreDriver):
     async def _upload(self, path: str, payload: bytes, generation: str) -> None:
         """One multipart upload of ``payload`` to ``path`` if its generation is
         ``generation`` (``"0"``: if it does not exist)."""
-        bucket, key = _split(path)
+        bucket, key = split_bucket(path)
         boundary = f"minari-{secrets.token_hex(16)}"
         head = json.dumps({"name": key, "contentType": "application/json"})
         body = b"".join(
@@ -135,7 +131,7 @@ class GcsDriver(ObjectStoreDriver):
 
     def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """``objects.list`` pages under ``folder/``: one request per 1,000 keys."""
-        bucket, key = _split(folder)
+        bucket, key = split_bucket(folder)
         prefix = f"{key.rstrip('/')}/" if key else ""
         token: str | None = None
         while True:

@@ -82,7 +82,7 @@ from minari_namespaces import (
     TransferReport,
 )
 from minari_namespaces.metadata import MetadataChange
-from tests.emulators import AzureServer, GcsServer
+from tests.emulators import AzureServer, GcsServer, hooked_blob_client
 from tests.integration.nested_tree import TREE, contents, files_under, orphans, populate
 from tests.servers import S3Server
 
@@ -215,8 +215,6 @@ class FaultyAzureFileSystem(AzureBlobFileSystem):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
     def do_connect(self) -> None:
-        from azure.storage.blob.aio import BlobServiceClient
-
         def before_sending(request: Any) -> None:
             http = request.http_request
             what = f"{http.method} {http.url}"
@@ -225,9 +223,7 @@ class FaultyAzureFileSystem(AzureBlobFileSystem):  # type: ignore[misc]
             else:
                 self.plan.read(what)
 
-        self.service_client = BlobServiceClient.from_connection_string(
-            self.connection_string, raw_request_hook=before_sending
-        )
+        self.service_client = hooked_blob_client(self.connection_string, before_sending)
 
 
 fsspec.register_implementation("faulty-memory", FaultyMemoryFileSystem, clobber=True)

@@ -1,23 +1,21 @@
 """A hostile or broken remote: unsafe keys, dataset content, corrupt and huge markers.
 
-Keys are planted below the repository's back (raw ``pipe_file``, or a raw
-upload on S3, GCS and Azure so that a key with ``..`` or ``//`` is stored
-literally) on ``memory://``, ``file://``, moto's S3 server, fake-gcs-server and
-Azurite. Not every store can hold every key literally: ``file://`` cannot hold ``..``
-or ``//`` keys (the path would resolve or collapse), so those two are planted
-only where keys are literal strings; fake-gcs-server cleans object names as
-paths (``a//b`` becomes ``a/b``, ``..`` is resolved), and Azure Blob resolves
-``..`` in the request path (a ``..`` key cannot be written), so ``a//b`` is
-planted on Azurite and neither on fake-gcs-server.
+Keys are planted below the repository's back (raw ``pipe_file``, or a raw upload
+on S3, GCS and Azure so that a key with ``..`` or ``//`` is stored literally) on
+``memory://``, ``file://``, moto's S3 server, fake-gcs-server and Azurite. Not every
+store can hold every key literally: ``file://`` cannot hold ``..`` or ``//`` keys
+(the path would resolve or collapse); fake-gcs-server cleans object names as paths
+(``a//b`` becomes ``a/b``, ``..`` is resolved); Azure Blob resolves ``..`` in the
+request path (such a key cannot be written). So both are planted on ``memory://``
+and S3, ``a//b`` on Azurite, and neither on ``file://`` or fake-gcs-server.
 
 The local store sits two folders below ``outer/``; every test snapshots all of
 ``outer/`` (which ``../../x`` from the local root would reach) before and after.
 
 Whether a 50 MiB marker is refused *without being loaded* is measured with
 ``tracemalloc`` on ``memory://``, ``file://``, SeaweedFS, fake-gcs-server and
-Azurite; not on moto, whose
-server runs in the test process and would itself allocate the whole object to
-answer the GET.
+Azurite; not on moto, whose server runs in the test process and would itself
+allocate the whole object to answer the GET.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ PAGE = {"moto": 1000, "gcs": 1000, "azure": 5000}
 @dataclass
 class Counted:
     remote: FsspecNamespaceRepository
-    counter: RequestCounter | HttpCounter
+    counter: RequestCounter
     page: int
 
 
