@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import (
     CorruptMetadataError,
+    InvalidDatasetIdError,
     InvalidMetadataError,
     InvalidNamespaceError,
     KeptNamespacesWarning,
@@ -46,7 +48,10 @@ if TYPE_CHECKING:
 __all__ = [
     "METADATA_FILENAME",
     "CorruptMetadataError",
+    "DatasetEntry",
+    "DatasetId",
     "FsspecNamespaceRepository",
+    "InvalidDatasetIdError",
     "InvalidMetadataError",
     "InvalidNamespaceError",
     "KeptNamespacesWarning",

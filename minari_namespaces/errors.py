@@ -6,8 +6,10 @@ written against Minari (``except ValueError``) keeps catching it::
 
     NamespaceError
     ├── InvalidNamespaceError      (ValueError)   a string is not a valid id
+    ├── InvalidDatasetIdError      (ValueError)   a string is not a valid dataset id
     ├── InvalidMetadataError       (ValueError)   metadata is not strict JSON
-    ├── CorruptMetadataError       (ValueError)   a stored marker cannot be read
+    ├── CorruptMetadataError       (ValueError)   a stored marker (or a dataset's
+    │                                             metadata.json) cannot be read
     ├── NamespaceExistsError       (ValueError)   create of an existing namespace
     ├── NamespaceNotFoundError     (LookupError, ValueError)
     ├── NamespaceNotEmptyError     (ValueError)   delete of a non-empty namespace
@@ -31,6 +33,7 @@ import warnings
 
 __all__ = [
     "CorruptMetadataError",
+    "InvalidDatasetIdError",
     "InvalidMetadataError",
     "InvalidNamespaceError",
     "KeptNamespacesWarning",
@@ -65,6 +68,21 @@ class InvalidNamespaceError(NamespaceError, ValueError):
         self.reason = reason if reason is not None else message
 
 
+class InvalidDatasetIdError(NamespaceError, ValueError):
+    """A string is not a valid dataset id (``[NAMESPACE/]NAME-vN``).
+
+    The message always contains ``Malformed dataset ID`` (Minari's wording), the
+    reason, and the offending text.
+
+    Attributes:
+        reason: Why the id was refused, without the id itself.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason if reason is not None else message
+
+
 class InvalidMetadataError(NamespaceError, ValueError):
     """Metadata is not a strict JSON object, is too large, or an edit is ambiguous.
 
@@ -73,7 +91,8 @@ class InvalidMetadataError(NamespaceError, ValueError):
 
 
 class CorruptMetadataError(NamespaceError, ValueError):
-    """A stored ``namespace_metadata.json`` cannot be read as a JSON object.
+    """A stored ``namespace_metadata.json`` (or a dataset's ``data/metadata.json``)
+    cannot be read as a JSON object.
 
     The message names the file (or remote key) that is corrupt.
     """
@@ -124,13 +143,14 @@ class KeptNamespacesWarning(NamespaceWarning):
     source's, because it was not asked to overwrite them."""
 
 
-def warn_skipped(entries: list[str], what: str, hint: str) -> None:
+def warn_skipped(entries: list[str], what: str, hint: str, *, kind: str = "namespace") -> None:
     """Emit one :class:`SkippedEntryWarning` naming the first ten ``entries``,
-    attributed to the first caller outside this package."""
+    attributed to the first caller outside this package; ``kind`` says what they
+    failed to be (``namespace`` or ``dataset`` ids)."""
     shown = ", ".join(repr(entry) for entry in entries[:10])
     more = f" and {len(entries) - 10} more" if len(entries) > 10 else ""
     warnings.warn(
-        f"Skipped {len(entries)} {what} that are not valid namespace ids: {shown}{more}.{hint}",
+        f"Skipped {len(entries)} {what} that are not valid {kind} ids: {shown}{more}.{hint}",
         SkippedEntryWarning,
         stacklevel=_outside_caller(),
     )

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
+from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 
@@ -140,6 +141,33 @@ class NamespaceRepository(Protocol):
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset folder lies directly inside ``ns``.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def list_tree(self, prefix: NamespaceId | None = None) -> TreeListing:
+        """The namespaces under ``prefix`` (included) and the datasets in them,
+        from the one listing that :meth:`list_namespaces` makes.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def list_datasets(self, prefix: NamespaceId | None = None) -> list[DatasetId]:
+        """Every dataset in ``prefix`` or below it (by segments), sorted; no
+        request more than :meth:`list_namespaces` makes.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def read_datasets(self, ids: Iterable[DatasetId]) -> list[DatasetEntry]:
+        """The ``data/metadata.json`` of each dataset, in one batch; a missing or
+        corrupt file is that entry's ``error``, never an exception.
 
         Raises:
             RemoteError: If the backend fails.

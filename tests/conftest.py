@@ -52,6 +52,19 @@ def local_dataset(root: Path) -> Callable[[NamespaceId | None, str], None]:
     return add
 
 
+def local_dataset_metadata(root: Path) -> Callable[[NamespaceId | None, str, bytes | None], None]:
+    """Write (or, for ``None``, remove) a dataset's ``data/metadata.json``."""
+
+    def write(ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
+        path = root.joinpath(*(ns.parts if ns else ()), name, "data", "metadata.json")
+        if raw is None:
+            path.unlink()
+        else:
+            path.write_bytes(raw)
+
+    return write
+
+
 def local_marker(root: Path) -> Callable[[NamespaceId, bytes], None]:
     def write(ns: NamespaceId, raw: bytes) -> None:
         folder = root.joinpath(*ns.parts)
@@ -84,7 +97,16 @@ def fsspec_harness(url: str, **storage_options: object) -> RepositoryHarness:
     def write_marker(ns: NamespaceId, raw: bytes) -> None:
         put(path(*ns.parts, "namespace_metadata.json"), raw)
 
-    return RepositoryHarness(repository, add_dataset, write_marker)
+    def write_dataset_metadata(ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
+        key = path(*(ns.parts if ns else ()), name, "data", "metadata.json")
+        if raw is None:
+            fs.rm_file(key)
+        else:
+            put(key, raw)
+
+    return RepositoryHarness(
+        repository, add_dataset, write_marker, write_dataset_metadata=write_dataset_metadata
+    )
 
 
 def local_harness(tmp_path: Path) -> RepositoryHarness:
@@ -93,6 +115,7 @@ def local_harness(tmp_path: Path) -> RepositoryHarness:
         repository=LocalNamespaceRepository(root),
         add_dataset=local_dataset(root),
         write_marker=local_marker(root),
+        write_dataset_metadata=local_dataset_metadata(root),
     )
 
 
@@ -102,6 +125,7 @@ def memory_harness(tmp_path: Path) -> RepositoryHarness:
         repository=repository,
         add_dataset=repository.add_dataset,
         write_marker=repository.write_marker,
+        write_dataset_metadata=repository.write_dataset_metadata,
     )
 
 
@@ -138,7 +162,20 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
     def write_marker(ns: NamespaceId, raw: bytes) -> None:
         put((*ns.parts, "namespace_metadata.json"), raw)
 
-    return RepositoryHarness(repository, add_dataset, write_marker, ascii_top_level=True)
+    def write_dataset_metadata(ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
+        parts = (*(ns.parts if ns else ()), name, "data", "metadata.json")
+        if raw is None:
+            hub.delete_file(f"{HUB_ORG}/{parts[0]}", "/".join(parts[1:]))
+        else:
+            put(parts, raw)
+
+    return RepositoryHarness(
+        repository,
+        add_dataset,
+        write_marker,
+        ascii_top_level=True,
+        write_dataset_metadata=write_dataset_metadata,
+    )
 
 
 HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {

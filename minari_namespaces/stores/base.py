@@ -15,7 +15,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final, TypeVar
 
+from minari_namespaces.datasets import (
+    DATASET_METADATA_FILENAME,
+    DatasetEntry,
+    DatasetId,
+    TreeListing,
+    dataset_ids_of,
+    decode_dataset_metadata,
+)
 from minari_namespaces.errors import (
+    CorruptMetadataError,
     InvalidNamespaceError,
     NamespaceConflictError,
     NamespaceExistsError,
@@ -39,6 +48,7 @@ __all__ = [
     "create_each",
     "datasets_in",
     "inside_dataset",
+    "outermost_datasets",
 ]
 
 #: The entry that makes a folder a Minari dataset (``<name>/data/...``).
@@ -63,6 +73,13 @@ def inside_dataset(parts: Parts, datasets: set[Parts]) -> Parts | None:
         if parts[:depth] in datasets:
             return parts[:depth]
     return None
+
+
+def outermost_datasets(datasets: Iterable[Parts]) -> list[Parts]:
+    """The dataset folders of ``datasets`` that do not lie inside another one
+    (a dataset's own files are never searched for more datasets), sorted."""
+    found = set(datasets)
+    return sorted(folder for folder in found if inside_dataset(folder[:-1], found) is None)
 
 
 def create_each(items: Sequence[tuple[K, bytes]], create: Callable[[K, bytes], None]) -> list[bool]:
@@ -133,6 +150,10 @@ class StoreTexts:
             reason,
         )
 
+    def dataset_metadata(self, dataset: DatasetId) -> str:
+        """The location of the ``data/metadata.json`` of ``dataset``."""
+        return f"{self.url}/{dataset}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
+
     def not_a_folder(self, ns: NamespaceId, blocked: Parts) -> NamespaceConflictError:
         return NamespaceConflictError(
             f"Cannot create namespace '{ns}': {self.url}/{'/'.join(blocked)} is a file or a "
@@ -155,11 +176,16 @@ class NamespaceStoreBase(ABC):
     - :meth:`_create_one`: one create-only write, raising ``FileExistsError``
       (chained to the backend's own error) when the namespace exists; a store
       that can write a whole level at once overrides :meth:`_create_level` too;
-    - :meth:`modify`, :meth:`delete`, :meth:`list_namespaces`, :meth:`has_datasets`.
+    - :meth:`_scan`: the namespaces and the dataset folders of a subtree, from one
+      listing (so datasets cost no request more than namespaces do);
+    - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets, in
+      one batch;
+    - :meth:`modify`, :meth:`delete`, :meth:`has_datasets`.
 
-    ``exists``, ``get``, ``get_many``, ``create``, ``create_many``, ``replace``
-    and ``children`` come from here; a store overrides one only to do the same
-    thing with fewer requests.
+    ``exists``, ``get``, ``get_many``, ``create``, ``create_many``, ``replace``,
+    ``list_namespaces``, ``list_datasets``, ``list_tree``, ``read_datasets`` and
+    ``children`` come from here; a store overrides one only to do the same thing
+    with fewer requests.
     """
 
     def __init__(self, url: str) -> None:
@@ -197,8 +223,15 @@ class NamespaceStoreBase(ABC):
         """Delete the empty namespace ``ns``."""
 
     @abstractmethod
-    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
-        """Every namespace in the subtree of ``prefix``, sorted."""
+    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
+        """The namespaces under ``prefix`` (included), sorted, and the outermost
+        dataset folders strictly under it, as path segments from the root; both
+        empty when ``prefix`` lies in or on a dataset."""
+
+    @abstractmethod
+    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+        """The raw ``data/metadata.json`` of each dataset (at most
+        ``MAX_METADATA_BYTES + 1`` bytes of it), or ``None`` where it is missing."""
 
     @abstractmethod
     def has_datasets(self, ns: NamespaceId) -> bool:
@@ -308,6 +341,58 @@ class NamespaceStoreBase(ABC):
             RemoteError: If a remote backend fails.
         """
         self.modify(ns, lambda _current: metadata)
+
+    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
+        """Every namespace under ``prefix`` (included), in tree order.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        return self._scan(prefix)[0]
+
+    def list_tree(self, prefix: NamespaceId | None = None) -> TreeListing:
+        """The namespaces under ``prefix`` (included) and the datasets in them, from
+        one listing. Dataset folders whose path is not a valid dataset id are
+        skipped with one :class:`~minari_namespaces.errors.SkippedEntryWarning`.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        namespaces, folders = self._scan(prefix)
+        return TreeListing(namespaces, dataset_ids_of(folders, self.url))
+
+    def list_datasets(self, prefix: NamespaceId | None = None) -> list[DatasetId]:
+        """Every dataset in ``prefix`` or below it (matched by segments), sorted.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        return self.list_tree(prefix).datasets
+
+    def read_datasets(self, ids: Iterable[DatasetId]) -> list[DatasetEntry]:
+        """The ``data/metadata.json`` of each dataset, read in one batch and
+        leniently: an entry whose file is missing or corrupt carries the error
+        (naming the file) instead of metadata; the others are unaffected.
+
+        Returns:
+            One entry per distinct id, in the order given.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        wanted = list(dict.fromkeys(ids))
+        raw = self._read_dataset_files(wanted) if wanted else {}
+        entries: list[DatasetEntry] = []
+        for dataset in wanted:
+            try:
+                data = decode_dataset_metadata(
+                    raw.get(dataset), self.texts.dataset_metadata(dataset)
+                )
+            except CorruptMetadataError as error:
+                entries.append(DatasetEntry(dataset, error=error))
+            else:
+                entries.append(DatasetEntry(dataset, metadata=data))
+        return entries
 
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from minari_namespaces.atomic import is_stale_temp_name
+from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId
 from minari_namespaces.errors import NamespaceError, RemoteError, warn_skipped
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import METADATA_FILENAME, MetadataChange, NamespaceMetadata
@@ -32,6 +33,7 @@ from minari_namespaces.stores.base import (
     Parts,
     datasets_in,
     inside_dataset,
+    outermost_datasets,
 )
 from minari_namespaces.stores.driver import (
     AsyncDriver,
@@ -411,10 +413,13 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     # -- listing -------------------------------------------------------------
 
-    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], set[Parts]]:
-        """Namespaces under ``prefix`` and the folders that are datasets."""
+    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
+        """Namespaces and dataset folders under ``prefix``: one recursive listing.
+        Invalid or unsafe keys are skipped with a warning, never returned."""
         keys = self._keys(() if prefix is None else prefix.parts)
         datasets = datasets_in(keys)
+        if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:
+            return [], []
         found: list[NamespaceId] = []
         skipped: list[str] = []
         for key in keys:
@@ -435,20 +440,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if skipped:
             warn_skipped(skipped, f"key(s) in {self.url}", "")
         found.sort()
-        return found, datasets
-
-    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
-        """Every namespace under ``prefix`` (included), in tree order.
-
-        One recursive listing; dataset folders and invalid keys are skipped.
-
-        Raises:
-            RemoteError: If the backend fails.
-        """
-        found, datasets = self._scan(prefix)
-        if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:
-            return []
-        return found
+        return found, outermost_datasets(datasets)
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset folder lies directly inside ``ns``.
@@ -458,6 +450,23 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         """
         _, datasets = self._scan(ns)
         return any(len(folder) == ns.depth + 1 for folder in datasets)
+
+    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+        """Each dataset's ``data/metadata.json``, in one concurrent batch."""
+        paths = [
+            f"{self._folder(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
+            for dataset in ids
+        ]
+        with self._backend(f"read the metadata of {len(ids)} dataset(s)"):
+            found = (
+                self._driver.read_many(paths)
+                if len(paths) > 1
+                else {paths[0]: self._driver.read(paths[0])}
+            )
+        return {
+            dataset: None if isinstance(data := found[path], Missing) else data
+            for dataset, path in zip(ids, paths, strict=True)
+        }
 
     # -- writing -------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
+from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId
 from minari_namespaces.errors import (
     InvalidNamespaceError,
     NamespaceConflictError,
@@ -254,26 +255,33 @@ class LocalNamespaceRepository(NamespaceStoreBase):
         with self._folder(ns) as walk:
             return walk is not None and is_regular_file(METADATA_FILENAME, walk.fd)
 
-    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
-        """Every namespace under ``prefix`` (included), in tree order.
+    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[tuple[str, ...]]]:
+        """Namespaces and dataset folders under ``prefix``: one ``os.scandir`` walk.
 
-        One ``os.scandir`` walk; dataset folders are not entered, links are not
-        followed, and folders whose names are not valid ids are skipped with one
+        Dataset folders are not entered, links are not followed, and folders whose
+        names are not valid ids are skipped with one
         :class:`~minari_namespaces.errors.SkippedEntryWarning`.
         """
         found: list[NamespaceId] = []
+        datasets: list[tuple[str, ...]] = []
         skipped: list[str] = []
         with self._folder(prefix) as walk:
             if walk is None:
-                return found
-            self._visit(walk.fd, () if prefix is None else prefix.parts, found, skipped)
+                return found, datasets
+            self._visit(walk.fd, () if prefix is None else prefix.parts, found, datasets, skipped)
         if skipped:
             warn_skipped(skipped, "folder(s)", " Rename them to list them as namespaces.")
         found.sort()
-        return found
+        datasets.sort()
+        return found, datasets
 
     def _visit(
-        self, fd: int, parts: tuple[str, ...], found: list[NamespaceId], skipped: list[str]
+        self,
+        fd: int,
+        parts: tuple[str, ...],
+        found: list[NamespaceId],
+        datasets: list[tuple[str, ...]],
+        skipped: list[str],
     ) -> None:
         marker = False
         subfolders: list[str] = []
@@ -281,6 +289,8 @@ class LocalNamespaceRepository(NamespaceStoreBase):
             for entry in entries:
                 name = entry.name
                 if name == DATASET_MARKER:
+                    if parts:
+                        datasets.append(parts)
                     return
                 if name == METADATA_FILENAME:
                     marker = entry.is_file(follow_symlinks=False)
@@ -310,9 +320,22 @@ class LocalNamespaceRepository(NamespaceStoreBase):
                     continue
                 raise
             try:
-                self._visit(child, (*parts, name), found, skipped)
+                self._visit(child, (*parts, name), found, datasets, skipped)
             finally:
                 os.close(child)
+
+    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+        """Each dataset's ``data/metadata.json``, reached without following a link."""
+        found: dict[DatasetId, bytes | None] = {}
+        for dataset in ids:
+            with FolderWalk(str(self._root)) as walk:
+                reached = walk.opened and walk.reach((*dataset.parts, DATASET_MARKER))
+                found[dataset] = (
+                    read_capped(DATASET_METADATA_FILENAME, walk.fd, MAX_METADATA_BYTES)
+                    if reached
+                    else None
+                )
+        return found
 
     def _namespaces_below(self, fd: int, parts: tuple[str, ...], names: list[str]) -> list[str]:
         """The paths of the namespace folders anywhere below ``fd`` (too deep to list)."""

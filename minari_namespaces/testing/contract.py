@@ -14,6 +14,7 @@ and providing a ``harness`` fixture::
                 repository=repository,
                 add_dataset=lambda ns, name: ...,   # put a dataset folder inside ns
                 write_marker=lambda ns, raw: ...,   # store raw bytes as ns's marker
+                write_dataset_metadata=lambda ns, name, raw: ...,  # its data/metadata.json
             )
 
 Requires ``pytest`` (the ``testing`` extra).
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
@@ -39,29 +39,10 @@ from minari_namespaces.errors import (
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
+from minari_namespaces.testing.dataset_contract import DatasetListingContract
+from minari_namespaces.testing.harness import RepositoryHarness
 
 __all__ = ["NamespaceRepositoryContract", "RepositoryHarness"]
-
-
-@dataclass
-class RepositoryHarness:
-    """What the contract suite needs to drive one repository.
-
-    Attributes:
-        repository: A fresh, empty repository.
-        add_dataset: Puts a dataset folder called ``name`` directly inside a
-            namespace (or at top level for ``None``), as Minari lays one out.
-        write_marker: Stores raw bytes as a namespace's marker, bypassing every
-            check (to plant corrupt data). ``None`` skips the tests that need it.
-        ascii_top_level: The store holds only top-level names of ASCII letters,
-            digits, ``-``, ``_`` and ``.`` (on the Hugging Face Hub a top-level
-            namespace is a repository), and refuses others before writing.
-    """
-
-    repository: NamespaceRepository
-    add_dataset: Callable[[NamespaceId | None, str], None]
-    write_marker: Callable[[NamespaceId, bytes], None] | None = None
-    ascii_top_level: bool = False
 
 
 def ns(text: str) -> NamespaceId:
@@ -71,7 +52,7 @@ def ns(text: str) -> NamespaceId:
 EMPTY = NamespaceMetadata()
 
 
-class NamespaceRepositoryContract:
+class NamespaceRepositoryContract(DatasetListingContract):
     """The repository contract; subclass it and define the ``harness`` fixture."""
 
     @pytest.fixture

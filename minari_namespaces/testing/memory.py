@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 from minari_namespaces.stores.base import NamespaceStoreBase
@@ -30,11 +31,26 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
         self._lock = threading.RLock()
         self._namespaces: dict[NamespaceId, bytes] = {}
         self._datasets: dict[tuple[str, ...], set[str]] = {}
+        self._dataset_files: dict[tuple[str, ...], bytes] = {}
 
-    def add_dataset(self, ns: NamespaceId | None, name: str) -> None:
-        """Put a dataset called ``name`` directly inside ``ns`` (top level for ``None``)."""
+    def add_dataset(
+        self, ns: NamespaceId | None, name: str, metadata: bytes | None = b"{}"
+    ) -> None:
+        """Put a dataset called ``name`` directly inside ``ns`` (top level for ``None``),
+        with ``metadata`` as its ``data/metadata.json`` (``None``: no such file)."""
         with self._lock:
             self._datasets.setdefault(ns.parts if ns else (), set()).add(name)
+            self.write_dataset_metadata(ns, name, metadata)
+
+    def write_dataset_metadata(self, ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
+        """Store ``raw`` unchecked as the ``data/metadata.json`` of dataset ``name``
+        in ``ns`` (``None`` removes it), to plant what Minari or a stranger wrote."""
+        folder = (*(ns.parts if ns else ()), name)
+        with self._lock:
+            if raw is None:
+                self._dataset_files.pop(folder, None)
+            else:
+                self._dataset_files[folder] = bytes(raw)
 
     def remove_dataset(self, ns: NamespaceId | None, name: str) -> None:
         """Remove a dataset added with :meth:`add_dataset`.
@@ -44,6 +60,7 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
         """
         with self._lock:
             self._datasets[ns.parts if ns else ()].remove(name)
+            self._dataset_files.pop((*(ns.parts if ns else ()), name), None)
 
     def write_marker(self, ns: NamespaceId, raw: bytes) -> None:
         """Store ``raw`` as the marker of ``ns`` unchecked (to plant corrupt data)."""
@@ -121,15 +138,28 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
                 raise self.texts.not_empty(ns, inside)
             del self._namespaces[ns]
 
-    def list_namespaces(self, prefix: NamespaceId | None = None) -> list[NamespaceId]:
-        """Every namespace under ``prefix`` (included), in tree order."""
+    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[tuple[str, ...]]]:
         with self._lock:
-            return sorted(
+            start = () if prefix is None else prefix.parts
+            if start and self._dataset_holding(start) is not None:
+                return [], []
+            namespaces = sorted(
                 ns
                 for ns in self._namespaces
                 if (prefix is None or ns.is_within(prefix))
                 and self._dataset_holding(ns.parts) is None
             )
+            datasets = sorted(
+                folder
+                for parts, names in self._datasets.items()
+                for folder in ((*parts, name) for name in names)
+                if folder[: len(start)] == start and self._dataset_holding(parts) is None
+            )
+            return namespaces, datasets
+
+    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+        with self._lock:
+            return {dataset: self._dataset_files.get(dataset.parts) for dataset in ids}
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset lies directly inside ``ns``."""

@@ -57,7 +57,7 @@ def test_each_module_logs_under_the_package_logger(
     caplog.set_level(logging.DEBUG, logger="minari_namespaces")
     service.upload_tree()
     names = {record.name for record in ours(caplog)}
-    assert names == {"minari_namespaces.service", "minari_namespaces.stores.fsspec"}
+    assert names == {"minari_namespaces.transfer", "minari_namespaces.stores.fsspec"}
     for name in names:  # each logger is named after the module that logs
         assert importlib.import_module(name).__name__ == name
 
@@ -67,14 +67,14 @@ def test_an_upload_logs_its_steps_at_debug_and_one_summary_at_info(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="minari_namespaces")
     service.upload_tree()
-    steps = messages(caplog, "minari_namespaces.service", logging.DEBUG)
+    steps = messages(caplog, "minari_namespaces.transfer", logging.DEBUG)
     assert steps[0].startswith("Listed 2 namespace(s) under the top level in ")
     assert "Creating 2 namespace(s) in memory:///logged/tree, parents first" in steps
     requests = messages(caplog, "minari_namespaces.stores.fsspec", logging.DEBUG)
     assert requests
     assert all(text.startswith("Remote request: ") for text in requests)
     assert any(text.startswith("Remote request: create") for text in requests)
-    summary = messages(caplog, "minari_namespaces.service", logging.INFO)
+    summary = messages(caplog, "minari_namespaces.transfer", logging.INFO)
     assert len(summary) == 1
     assert summary[0].startswith("Copied 2 and kept 0 namespace(s) from ")
     assert summary[0].endswith(" to memory:///logged/tree (0 already up to date)")
@@ -101,9 +101,9 @@ def test_a_kept_namespace_is_a_debug_step(
     caplog.set_level(logging.DEBUG, logger="minari_namespaces")
     with pytest.warns(minari_namespaces.NamespaceWarning):
         service.upload("D4RL/door")
-    steps = messages(caplog, "minari_namespaces.service", logging.DEBUG)
+    steps = messages(caplog, "minari_namespaces.transfer", logging.DEBUG)
     assert "Keeping 'D4RL/door' in memory:///logged/tree: it differs there" in steps
-    assert messages(caplog, "minari_namespaces.service", logging.INFO) == [
+    assert messages(caplog, "minari_namespaces.transfer", logging.INFO) == [
         f"Copied 0 and kept 1 namespace(s) from {service.local.url} to memory:///logged/tree"
         " (0 already up to date)"
     ]
@@ -115,7 +115,7 @@ def test_an_upload_of_what_is_there_already_says_so_in_its_summary(
     service.upload_tree()
     caplog.set_level(logging.INFO, logger="minari_namespaces")
     service.upload_tree()
-    assert messages(caplog, "minari_namespaces.service", logging.INFO) == [
+    assert messages(caplog, "minari_namespaces.transfer", logging.INFO) == [
         f"Copied 0 and kept 0 namespace(s) from {service.local.url} to memory:///logged/tree"
         " (2 already up to date)"
     ]

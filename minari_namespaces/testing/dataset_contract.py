@@ -1,0 +1,150 @@
+"""The dataset half of the repository contract: what every store lists and reads
+of the datasets its namespaces hold.
+
+:class:`~minari_namespaces.testing.contract.NamespaceRepositoryContract` includes
+these tests; they need the harness's ``add_dataset`` (and, for metadata, its
+``write_dataset_metadata``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from minari_namespaces.datasets import DatasetId
+from minari_namespaces.errors import CorruptMetadataError, SkippedEntryWarning
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.metadata import NamespaceMetadata
+from minari_namespaces.repository import NamespaceRepository
+from minari_namespaces.service import NamespaceService
+from minari_namespaces.testing.harness import RepositoryHarness
+
+__all__ = ["DatasetListingContract"]
+
+#: The tree of the catalog's examples: two namespaces whose names share a prefix.
+DOOR_TREE = {
+    "D4RL/door": ["human-v1", "human-v2", "expert-v2"],
+    "D4RL/door-x": ["play-v0"],
+    "D4RL/pen": ["cloned-v1"],
+}
+
+
+def ids(*texts: str) -> list[DatasetId]:
+    return [DatasetId(text) for text in texts]
+
+
+def plant_door_tree(harness: RepositoryHarness) -> None:
+    repo = harness.repository
+    repo.create(NamespaceId("D4RL"), NamespaceMetadata())
+    for namespace, names in DOOR_TREE.items():
+        repo.create(NamespaceId(namespace), NamespaceMetadata(description=namespace))
+        for name in names:
+            harness.add_dataset(NamespaceId(namespace), name)
+
+
+class DatasetListingContract:
+    """Datasets beside namespaces, on every store (a mixin of the repository contract)."""
+
+    def test_a_prefix_matches_by_segments_never_by_string(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        plant_door_tree(harness)
+        door = ids("D4RL/door/expert-v2", "D4RL/door/human-v1", "D4RL/door/human-v2")
+        assert repo.list_datasets(NamespaceId("D4RL/door")) == door
+        assert repo.list_datasets(NamespaceId("D4RL/door-x")) == ids("D4RL/door-x/play-v0")
+        everything = [*door, *ids("D4RL/door-x/play-v0", "D4RL/pen/cloned-v1")]
+        assert repo.list_datasets() == everything
+        assert repo.list_datasets(NamespaceId("D4RL")) == everything
+        assert repo.list_datasets(NamespaceId("D4RL/missing")) == []
+
+    def test_latest_keeps_the_highest_version_of_each_name(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        plant_door_tree(harness)
+        harness.add_dataset(NamespaceId("D4RL/door"), "human-v10")
+        service = NamespaceService(repo)
+        latest = service.list_datasets("D4RL/door", latest=True)
+        assert [entry.id for entry in latest] == ids("D4RL/door/expert-v2", "D4RL/door/human-v10")
+        assert all(entry.metadata is None and entry.error is None for entry in latest)
+
+    def test_top_level_datasets_have_no_namespace_and_come_first(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        plant_door_tree(harness)
+        harness.add_dataset(None, "cartpole-v0")
+        listed = repo.list_datasets()
+        assert listed[0] == DatasetId("cartpole-v0")
+        assert listed[0].namespace is None
+        assert listed[1:] == repo.list_datasets(NamespaceId("D4RL"))
+
+    def test_one_listing_gives_namespaces_and_datasets(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        plant_door_tree(harness)
+        listing = repo.list_tree(NamespaceId("D4RL/door"))
+        assert listing.namespaces == [NamespaceId("D4RL/door")]
+        assert listing.datasets == repo.list_datasets(NamespaceId("D4RL/door"))
+        whole = repo.list_tree()
+        assert whole.namespaces == repo.list_namespaces()
+        assert len(whole.datasets) == 5
+
+    def test_a_dataset_is_neither_a_prefix_nor_a_container_of_datasets(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        plant_door_tree(harness)
+        # A dataset's own folder is never searched for more datasets.
+        harness.add_dataset(NamespaceId("D4RL/door/human-v1"), "inner-v0")
+        assert repo.list_datasets(NamespaceId("D4RL/door/human-v1")) == []
+        assert DatasetId("D4RL/door/human-v1/inner-v0") not in repo.list_datasets()
+
+    def test_folders_that_are_not_dataset_ids_are_skipped_with_a_warning(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        plant_door_tree(harness)
+        harness.add_dataset(NamespaceId("D4RL/pen"), "no-version")
+        with pytest.warns(SkippedEntryWarning, match="no-version"):
+            listed = repo.list_datasets(NamespaceId("D4RL/pen"))
+        assert listed == ids("D4RL/pen/cloned-v1")
+
+    def test_dataset_metadata_is_read_in_one_batch_and_leniently(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        write = harness.write_dataset_metadata
+        if write is None:
+            pytest.skip("this harness cannot plant dataset metadata")
+        plant_door_tree(harness)
+        door = NamespaceId("D4RL/door")
+        good = {"dataset_id": "D4RL/door/human-v2", "total_episodes": 25, "total_steps": 6729}
+        write(door, "human-v2", json.dumps(good).encode())
+        write(door, "human-v1", b'{"total_steps": NaN, "total_episodes": 3}')
+        write(door, "expert-v2", b"{not json")
+        write(NamespaceId("D4RL/pen"), "cloned-v1", None)
+        entries = {
+            str(entry.id): entry
+            for entry in repo.read_datasets(repo.list_datasets(NamespaceId("D4RL")))
+        }
+        assert entries["D4RL/door/human-v2"].metadata == good
+        assert entries["D4RL/door/human-v2"].total_episodes == 25
+        assert entries["D4RL/door/human-v2"].total_steps == 6729
+        # Minari's own writer can put NaN in; a lenient reader keeps the rest.
+        assert entries["D4RL/door/human-v1"].total_episodes == 3
+        assert entries["D4RL/door/human-v1"].total_steps is None
+        for broken in ("D4RL/door/expert-v2", "D4RL/pen/cloned-v1"):
+            assert entries[broken].metadata is None
+            assert isinstance(entries[broken].error, CorruptMetadataError)
+            assert f"{broken}/data/metadata.json" in str(entries[broken].error)
+        assert entries["D4RL/door-x/play-v0"].error is None
+
+    def test_oversized_dataset_metadata_is_an_error_of_that_entry(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        write = harness.write_dataset_metadata
+        if write is None:
+            pytest.skip("this harness cannot plant dataset metadata")
+        plant_door_tree(harness)
+        write(NamespaceId("D4RL/pen"), "cloned-v1", json.dumps({"x": "y" * 2**20}).encode())
+        (entry,) = repo.read_datasets([DatasetId("D4RL/pen/cloned-v1")])
+        assert entry.metadata is None
+        assert entry.error is not None
+        assert "larger than" in str(entry.error)
