@@ -76,7 +76,11 @@ def local_marker(root: Path) -> Callable[[NamespaceId, bytes], None]:
 
 def fsspec_harness(url: str, **storage_options: object) -> RepositoryHarness:
     """A harness for an ``FsspecNamespaceRepository`` at ``url``."""
-    repository = FsspecNamespaceRepository(url, **storage_options)
+    return fsspec_harness_for(FsspecNamespaceRepository(url, **storage_options))
+
+
+def fsspec_harness_for(repository: FsspecNamespaceRepository) -> RepositoryHarness:
+    """A harness that plants objects through ``repository``'s own filesystem."""
     fs, root = repository.fs, repository.url
 
     def path(*parts: str) -> str:

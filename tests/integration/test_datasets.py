@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from minari_namespaces import (
+    DatasetId,
     LocalNamespaceRepository,
     NamespaceConflictError,
     NamespaceId,
@@ -141,3 +142,45 @@ def test_a_dataset_beside_namespaces_leaves_them_usable(
     assert service.children("D4RL/door") == [NamespaceId("D4RL/door/expert")]
     service.delete("D4RL/door/expert")
     assert sorted(os.listdir(door)) == ["data"]
+
+
+# -- listing datasets --------------------------------------------------------------
+
+
+def test_datasets_are_listed_with_their_minari_metadata(
+    root: Path, service: NamespaceService, door: Path
+) -> None:
+    add_dataset(root, "D4RL/door/expert-v2")
+    add_dataset(root, "cartpole-v0")
+    entries = service.list_datasets(metadata=True)
+    assert [str(entry.id) for entry in entries] == [
+        "cartpole-v0",
+        "D4RL/door/expert-v2",
+        "D4RL/door/human-v2",
+    ]
+    assert [entry.metadata for entry in entries] == [
+        {"dataset_id": str(entry.id)} for entry in entries
+    ]
+
+
+def test_a_linked_dataset_folder_or_metadata_file_is_never_followed(
+    tmp_path: Path, root: Path, service: NamespaceService, door: Path
+) -> None:
+    elsewhere = add_dataset(tmp_path / "elsewhere", "outside-v1")
+    os.symlink(elsewhere, root / "D4RL" / "door" / "linked-v1")
+    metadata = door / "data" / "metadata.json"
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"total_episodes": 1}')
+    metadata.unlink()
+    os.symlink(secret, metadata)
+    (entry,) = service.list_datasets("D4RL/door", metadata=True)
+    assert entry.id == DatasetId("D4RL/door/human-v2")
+    assert entry.metadata is None
+    assert entry.error is not None
+    assert str(metadata) in str(entry.error)
+
+
+def test_a_dataset_in_a_hidden_folder_is_not_listed(root: Path, service: NamespaceService) -> None:
+    add_dataset(root, ".cache/tmp-v1")
+    add_dataset(root, "D4RL/visible-v1")
+    assert [str(e.id) for e in service.list_datasets()] == ["D4RL/visible-v1"]

@@ -21,6 +21,7 @@ from minari_namespaces import (
     NamespaceService,
     NamespaceWarning,
 )
+from tests.conftest import fsspec_harness_for
 from tests.emulators import AzureServer, GcsServer, HttpCounter, counted_cloud_repository
 from tests.servers import RequestCounter, S3Server, counted_repository
 
@@ -118,3 +119,29 @@ def test_single_namespace_operations_cost_one_request_and_one_probe_per_level(
     remote.modify(service.list_remote()[1], lambda current: current.merged({"k": 1}))
     counts = counter.take()
     assert (counts["GET"], counts["PUT"], counts["HEAD"]) == (1, 1, 0)
+
+
+def test_listing_datasets_costs_what_listing_namespaces_costs(
+    counted: Counted, tmp_path: Path
+) -> None:
+    """Datasets come from the listing that finds namespaces; their metadata is one
+    concurrent batch of GETs, one per dataset, and nothing else."""
+    remote, counter = counted.remote, counted.counter
+    service = NamespaceService(_tree(tmp_path / "source"), remote)
+    service.upload_tree()
+    datasets = 40
+    harness = fsspec_harness_for(remote)
+    for index in range(datasets):
+        harness.add_dataset(service.list_remote()[index % 5], f"run-v{index}")
+    keys = N + 2 * datasets
+    pages = math.ceil(keys / counted.page)
+    counter.take()
+
+    assert len(service.list_remote()) == N
+    assert counter.take() == {"LIST": pages}
+    assert len(service.list_datasets(remote=True)) == datasets
+    assert counter.take() == {"LIST": pages}
+    entries = service.list_datasets(remote=True, metadata=True)
+    assert all(entry.metadata == {} for entry in entries)
+    counts = counter.take()
+    assert counts == {"LIST": pages, "GET": datasets}
