@@ -373,3 +373,35 @@ def test_a_failed_write_is_never_taken_for_exists_because_of_a_name(tmp_path: Pa
         server.server_close()
         thread.join()
     assert list(served.iterdir()) == []
+
+
+# -- datasets -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["memory", "moto"])
+def test_hostile_dataset_keys_are_skipped_and_bad_metadata_stays_with_its_entry(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    options: dict[str, Any] = {}
+    if kind == "memory":
+        url = f"memory://hostile-datasets/{tmp_path.name}"
+        plant = plant_memory(url)
+    else:
+        url, options, plant = plant_cloud(kind, request)
+    plant("good/ds-v1/data/metadata.json", b'{"total_episodes": 2, "description": "\\u001b[31m"}')
+    plant("good/huge-v1/data/metadata.json", b'{"d": "' + b"x" * (3 * MiB) + b'"}')
+    for unsafe in ("../../esc-v1", "a//b-v1", "bad name/x-v1", "good/noversion", "good/x-v01"):
+        plant(f"{unsafe}/data/metadata.json", b"{}")
+    service = NamespaceService(
+        LocalNamespaceRepository(tmp_path / "local"), FsspecNamespaceRepository(url, **options)
+    )
+    with pytest.warns(SkippedEntryWarning, match="not valid dataset ids") as caught:
+        entries = service.list_datasets(remote=True, metadata=True)
+    skipped = " ".join(str(warning.message) for warning in caught)
+    for unsafe in ("esc-v1", "a//b-v1", "bad name/x-v1", "good/noversion", "good/x-v01"):
+        assert unsafe in skipped
+    assert [str(entry.id) for entry in entries] == ["good/ds-v1", "good/huge-v1"]
+    assert entries[0].metadata == {"total_episodes": 2, "description": "\x1b[31m"}
+    assert entries[1].metadata is None
+    assert "larger than" in str(entries[1].error)
+    assert not (tmp_path / "local").exists()
