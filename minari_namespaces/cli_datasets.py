@@ -63,7 +63,7 @@ def datasets(
     entries = open_service(root, remote).list_datasets(
         namespace, remote=from_remote, latest=latest, metadata=True
     )
-    print_datasets(entries, as_json=as_json)
+    print_datasets(entries, namespace, as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:

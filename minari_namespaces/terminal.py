@@ -30,8 +30,9 @@ from rich.progress import (
 from rich.text import Text
 from rich.tree import Tree
 
-from minari_namespaces.datasets import DatasetEntry
+from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import (
+    InvalidDatasetIdError,
     KeptNamespacesWarning,
     NamespaceError,
     RemoteNotConfiguredError,
@@ -401,9 +402,11 @@ def _count(number: int | None) -> str:
     return "-" if number is None else f"{number:,}"
 
 
-def print_datasets(entries: Sequence[DatasetEntry], *, as_json: bool) -> None:
-    """The ``datasets`` listing: rows (see :func:`dataset_rows`) or, with
-    ``as_json``, a JSON array of :meth:`DatasetEntry.to_dict` objects; with
+def print_datasets(
+    entries: Sequence[DatasetEntry], prefix: NamespaceId | None, *, as_json: bool
+) -> None:
+    """The ``datasets`` listing of ``prefix``: rows (see :func:`dataset_rows`) or,
+    with ``as_json``, a JSON array of :meth:`DatasetEntry.to_dict` objects; with
     --verbose, one warning per unreadable metadata file giving the reason."""
     warn_unreadable(entries)
     if as_json:
@@ -412,7 +415,20 @@ def print_datasets(entries: Sequence[DatasetEntry], *, as_json: bool) -> None:
         for line in dataset_rows(entries):
             say(line)
     else:
-        say("No datasets.")
+        say(no_datasets(prefix))
+
+
+def no_datasets(prefix: NamespaceId | None) -> str:
+    """The line of an empty listing; a PREFIX spelled as a dataset's id (an easy
+    slip: it is a valid namespace too) gets the command that lists that dataset."""
+    if prefix is None:
+        return "No datasets."
+    try:
+        dataset = DatasetId(str(prefix))
+    except InvalidDatasetIdError:
+        return f"No datasets in {prefix}."
+    where = "" if dataset.namespace is None else f" {dataset.namespace}"
+    return f"No datasets in {prefix}, which is a dataset's id: 'datasets{where}' lists it."
 
 
 def warn_unreadable(entries: Sequence[DatasetEntry]) -> None:

@@ -84,7 +84,12 @@ def test_a_prefix_matches_by_segments_never_by_string(root: Path) -> None:
     assert [line.split()[0] for line in out.splitlines()[1:]] == [
         "D4RL/door/expert-v2", "D4RL/door/human-v1", "D4RL/door/human-v2",
     ]  # fmt: skip
-    assert run("datasets", "D4RL/doo", "--root", str(root))[:2] == (0, "No datasets.\n")
+    assert run("datasets", "D4RL/doo", "--root", str(root))[:2] == (0, "No datasets in D4RL/doo.\n")
+    assert run("datasets", "D4RL/door/human-v2", "--root", str(root))[:2] == (
+        0,
+        "No datasets in D4RL/door/human-v2, which is a dataset's id: 'datasets D4RL/door' "
+        "lists it.\n",
+    )
     code, out, _ = run("datasets", "D4RL/door-x", "--root", str(root), "--json")
     assert [entry["id"] for entry in strict_json(out)] == ["D4RL/door-x/play-v0"]
 
