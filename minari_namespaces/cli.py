@@ -1,7 +1,9 @@
 """The ``minari-namespaces`` command: its commands, their arguments, and what they ask
 of a :class:`~minari_namespaces.service.NamespaceService` opened with ``--root`` and
 ``--remote``. How a command runs and prints (exit statuses 0 done, 1 error, 2 usage,
-130 Ctrl-C; ``diff``: 0 in sync, 1 different, 2 error) is :mod:`~minari_namespaces.terminal`.
+130 Ctrl-C; ``diff``: 0 in sync, 1 different, 2 error) is :mod:`~minari_namespaces.terminal`;
+the options every command shares are :mod:`~minari_namespaces.cli_options`; the commands
+about datasets live in :mod:`~minari_namespaces.cli_datasets` and are registered here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
@@ -345,15 +347,22 @@ def list_namespaces(
         Console(highlight=False).print(namespace_tree(title, ids, metadata, errors, datasets))
 
 
-#: What ``list`` shows: the store's URL, the namespaces, their metadata, the errors
-#: of the unreadable ones, and the datasets (with ``--datasets``).
-Listing = tuple[
-    str,
-    list[NamespaceId],
-    dict[NamespaceId, NamespaceMetadata],
-    dict[NamespaceId, str],
-    list[DatasetEntry],
-]
+class Listing(NamedTuple):
+    """What ``list`` shows.
+
+    Attributes:
+        title: The store's URL.
+        ids: The namespaces with a marker, in tree order.
+        metadata: Their metadata, where it could be read.
+        errors: Why the others' could not be, by namespace.
+        datasets: The datasets, with their metadata (only with ``--datasets``).
+    """
+
+    title: str
+    ids: list[NamespaceId]
+    metadata: dict[NamespaceId, NamespaceMetadata]
+    errors: dict[NamespaceId, str]
+    datasets: list[DatasetEntry]
 
 
 def _namespaces_only(
@@ -362,7 +371,7 @@ def _namespaces_only(
     store = service.remote if from_remote else service.local
     ids = service.list_remote(prefix) if from_remote else service.list_local(prefix)
     metadata, errors = _read_each(store, ids)
-    return store.url, ids, metadata, errors, []
+    return Listing(store.url, ids, metadata, errors, [])
 
 
 def _with_datasets(service: NamespaceService, prefix: str | None, *, from_remote: bool) -> Listing:
@@ -373,7 +382,7 @@ def _with_datasets(service: NamespaceService, prefix: str | None, *, from_remote
     metadata = {entry.id: entry.metadata for entry in marked if entry.metadata is not None}
     errors = {entry.id: str(entry.error) for entry in marked if entry.error is not None}
     ids = [entry.id for entry in marked]
-    return catalog.source, ids, metadata, errors, catalog.datasets
+    return Listing(catalog.source, ids, metadata, errors, catalog.datasets)
 
 
 def _read_each(

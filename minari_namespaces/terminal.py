@@ -1,7 +1,8 @@
 """How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
 --quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
 package's log on stderr, text made safe for a terminal, the progress bar, the tree of
-namespaces and the transfer reports. Not part of the library's API."""
+namespaces (and their datasets), the rows of datasets and the transfer reports. Not
+part of the library's API."""
 
 from __future__ import annotations
 
