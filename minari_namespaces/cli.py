@@ -8,11 +8,9 @@ about datasets live in :mod:`~minari_namespaces.cli_datasets` and are registered
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, NamedTuple
 
 import typer
 from rich.console import Console
@@ -20,14 +18,18 @@ from rich.console import Console
 from minari_namespaces import __version__
 from minari_namespaces.cli_datasets import register as register_dataset_commands
 from minari_namespaces.cli_options import (
+    DescriptionOption,
+    FromJsonOption,
     FromRemoteOption,
     NamespaceArgument,
     PrefixOption,
     QuietOption,
     RemoteOption,
     RootOption,
+    SetOption,
     VerboseOption,
     complete_local,
+    metadata_from_options,
     open_service,
     refuse_the_other_side,
     refuse_unused,
@@ -96,63 +98,6 @@ def _options(
     """Create, inspect, change and transfer Minari dataset namespaces."""
 
 
-# -- metadata from the command line ------------------------------------------------
-
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="KEY=VALUE; VALUE is read as JSON when it parses (1, true, [1,2], "
-        '{"a":1}), else kept as a string. Repeat for more keys.',
-        show_default=False,
-    ),
-]
-DescriptionOption = Annotated[
-    str | None, typer.Option("--description", "-d", help="A human-readable description.")
-]
-FromJsonOption = Annotated[
-    Path | None,
-    typer.Option("--from-json", help="Read metadata from a JSON object in this file."),
-]
-
-
-def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, separator, text = pair.partition("=")
-        if not separator or not key:
-            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
-        try:
-            values[key] = json.loads(text)
-        except ValueError:
-            values[key] = text
-        except RecursionError:
-            raise typer.BadParameter(
-                f"the value of {key!r} is nested too deeply", param_hint="--set"
-            ) from None
-    return values
-
-
-def _metadata(
-    description: str | None, sets: list[str] | None, from_json: Path | None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if from_json is not None:
-        try:
-            loaded = json.loads(from_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise typer.BadParameter(str(error), param_hint="--from-json") from None
-        except RecursionError:
-            raise typer.BadParameter("it is nested too deeply", param_hint="--from-json") from None
-        if not isinstance(loaded, dict):
-            raise typer.BadParameter("the file must hold a JSON object", param_hint="--from-json")
-        data.update(loaded)
-    data.update(_parse_sets(sets))
-    if description is not None:
-        data["description"] = description
-    return data
-
-
 # -- commands that work on the local store ------------------------------------------
 
 
@@ -178,7 +123,9 @@ def create(
     service = open_service(root)
     ns = NamespaceId(namespace)
     existed = exist_ok and service.exists(ns)
-    service.create(ns, metadata=_metadata(description, sets, from_json), exist_ok=exist_ok)
+    service.create(
+        ns, metadata=metadata_from_options(description, sets, from_json), exist_ok=exist_ok
+    )
     say(f"{'Exists' if existed else 'Created'} {ns}")
 
 
@@ -217,7 +164,7 @@ def replace(
 
     Example: minari-namespaces replace D4RL/door -d "Door opening" --set level=3
     """
-    metadata = NamespaceMetadata.from_dict(_metadata(description, sets, from_json))
+    metadata = NamespaceMetadata.from_dict(metadata_from_options(description, sets, from_json))
     open_service(root).replace(namespace, metadata)
     say(f"Replaced the metadata of {namespace}")
 
@@ -243,7 +190,7 @@ def update_properties(
     Example: minari-namespaces update-properties D4RL/door --set maintainer=farama --unset draft
     """
     summary = open_service(root).update_properties(
-        namespace, updates=_metadata(description, sets, None), removals=unset or []
+        namespace, updates=metadata_from_options(description, sets, None), removals=unset or []
     )
     say(
         f"Updated {namespace}: set {summary.updated or 'nothing'}, removed "

@@ -1,6 +1,7 @@
 """What the commands of :mod:`minari_namespaces.cli` share: the ``--root``,
 ``--remote``, ``--from-remote``, ``--prefix``, ``-q`` and ``-v`` options, the NAMESPACE
-and PREFIX arguments (with shell completion), the usage errors they raise in the
+and PREFIX arguments (with shell completion), the metadata that ``--description``,
+``--set`` and ``--from-json`` give, the usage errors they raise in the
 command line's own words, and the :class:`~minari_namespaces.service.NamespaceService`
 they open. A module of commands builds on this one and on
 :mod:`~minari_namespaces.terminal`; :mod:`~minari_namespaces.cli` registers them all.
@@ -9,10 +10,11 @@ Not part of the library's API.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -141,3 +143,67 @@ NamespaceArgument = Annotated[
         autocompletion=complete_local,
     ),
 ]
+
+
+# -- metadata from the command line ------------------------------------------------
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="KEY=VALUE; VALUE is read as JSON when it parses (1, true, [1,2], "
+        '{"a":1}), else kept as a string. Repeat for more keys.',
+        show_default=False,
+    ),
+]
+DescriptionOption = Annotated[
+    str | None, typer.Option("--description", "-d", help="A human-readable description.")
+]
+FromJsonOption = Annotated[
+    Path | None,
+    typer.Option("--from-json", help="Read metadata from a JSON object in this file."),
+]
+
+
+def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, separator, text = pair.partition("=")
+        if not separator or not key:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+        except RecursionError:
+            raise typer.BadParameter(
+                f"the value of {key!r} is nested too deeply", param_hint="--set"
+            ) from None
+    return values
+
+
+def metadata_from_options(
+    description: str | None, sets: list[str] | None, from_json: Path | None
+) -> dict[str, Any]:
+    """The metadata that ``--from-json``, then ``--set`` and then ``--description`` give,
+    each overriding the one before.
+
+    Raises:
+        typer.BadParameter: If a ``--set`` is not KEY=VALUE, or the ``--from-json`` file
+            cannot be read, is not a JSON object, or either is nested too deeply.
+    """
+    data: dict[str, Any] = {}
+    if from_json is not None:
+        try:
+            loaded = json.loads(from_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise typer.BadParameter(str(error), param_hint="--from-json") from None
+        except RecursionError:
+            raise typer.BadParameter("it is nested too deeply", param_hint="--from-json") from None
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("the file must hold a JSON object", param_hint="--from-json")
+        data.update(loaded)
+    data.update(_parse_sets(sets))
+    if description is not None:
+        data["description"] = description
+    return data
