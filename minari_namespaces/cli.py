@@ -1,29 +1,41 @@
 """The ``minari-namespaces`` command: its commands, their arguments, and what they ask
 of a :class:`~minari_namespaces.service.NamespaceService` opened with ``--root`` and
 ``--remote``. How a command runs and prints (exit statuses 0 done, 1 error, 2 usage,
-130 Ctrl-C; ``diff``: 0 in sync, 1 different, 2 error) is :mod:`~minari_namespaces.terminal`.
+130 Ctrl-C; ``diff``: 0 in sync, 1 different, 2 error) is :mod:`~minari_namespaces.terminal`;
+the options every command shares are :mod:`~minari_namespaces.cli_options`; the commands
+about datasets live in :mod:`~minari_namespaces.cli_datasets` and are registered here.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated, NamedTuple
 
 import typer
 from rich.console import Console
 
 from minari_namespaces import __version__
-from minari_namespaces.errors import (
-    CorruptMetadataError,
-    NamespaceError,
-    NamespaceNotFoundError,
+from minari_namespaces.cli_datasets import register as register_dataset_commands
+from minari_namespaces.cli_options import (
+    DescriptionOption,
+    FromJsonOption,
+    FromRemoteOption,
+    NamespaceArgument,
+    PrefixOption,
+    QuietOption,
+    RemoteOption,
+    RootOption,
+    SetOption,
+    VerboseOption,
+    complete_local,
+    metadata_from_options,
+    open_service,
+    refuse_the_other_side,
+    refuse_unused,
 )
+from minari_namespaces.datasets import DatasetEntry
+from minari_namespaces.errors import CorruptMetadataError, NamespaceNotFoundError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
@@ -32,6 +44,7 @@ from minari_namespaces.terminal import (
     cli_command,
     first_few,
     is_verbose,
+    namespace_entries,
     namespace_tree,
     print_json,
     print_report,
@@ -40,6 +53,7 @@ from minari_namespaces.terminal import (
     stderr_console,
     transfer_progress,
     warn,
+    warn_unreadable,
 )
 
 __all__ = ["app", "main"]
@@ -67,21 +81,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_log = logging.getLogger("minari_namespaces.cli")
-
-
-def _service(root: Path | None, remote: str | None = None) -> NamespaceService:
-    url = remote if remote is not None else os.environ.get("MINARI_REMOTE", "")
-    if urlsplit(url).password is not None:
-        raise typer.BadParameter(
-            "the URL carries credentials ('user:password@'): give them the backend's own "
-            "way instead (for S3 the AWS_* variables or ~/.aws, for the Hub HF_TOKEN)",
-            param_hint="--remote / MINARI_REMOTE",
-        )
-    service = NamespaceService.from_urls(local=root, remote=remote)
-    _log.debug("local store %s, remote store %s", service.local.url, remote or "(none given)")
-    return service
-
 
 def _version(value: bool) -> None:
     if value:
@@ -97,121 +96,6 @@ def _options(
     ] = False,
 ) -> None:
     """Create, inspect, change and transfer Minari dataset namespaces."""
-
-
-def _complete_local(incomplete: str) -> list[str]:
-    """Shell completion of a NAMESPACE: the local ones that start with ``incomplete``."""
-    try:
-        ids = NamespaceService.from_urls().list_local()
-    except (NamespaceError, OSError):
-        return []
-    return [str(ns) for ns in ids if str(ns).startswith(incomplete)]
-
-
-RootOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--root",
-        help="The local dataset folder. Default: $MINARI_DATASETS_PATH, else ~/.minari/datasets.",
-        show_default=False,
-    ),
-]
-RemoteOption = Annotated[
-    str | None,
-    typer.Option(
-        "--remote",
-        help="The remote store URL (hf://ORG, s3://bucket/prefix, gs://bucket, "
-        "file:///path, ...). Default: $MINARI_REMOTE.",
-        show_default=False,
-    ),
-]
-PrefixOption = Annotated[
-    str | None,
-    typer.Option("--prefix", "-p", help="Only this namespace and its subtree.", show_default=False),
-]
-QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", show_default=False)
-]
-VerboseOption = Annotated[
-    bool,
-    typer.Option(
-        "--verbose",
-        "-v",
-        help="List every namespace in reports and show the library's log on stderr.",
-        show_default=False,
-    ),
-]
-NamespaceArgument = Annotated[
-    str,
-    typer.Argument(
-        help="The namespace, such as D4RL/door.",
-        metavar="NAMESPACE",
-        autocompletion=_complete_local,
-    ),
-]
-
-
-def _unused(flag: str, value: object, reason: str) -> None:
-    """A flag that would be ignored is a usage error, never silently dropped."""
-    if value not in (None, False):
-        raise typer.BadParameter(f"not used {reason}", param_hint=flag)
-
-
-# -- metadata from the command line ------------------------------------------------
-
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="KEY=VALUE; VALUE is read as JSON when it parses (1, true, [1,2], "
-        '{"a":1}), else kept as a string. Repeat for more keys.',
-        show_default=False,
-    ),
-]
-DescriptionOption = Annotated[
-    str | None, typer.Option("--description", "-d", help="A human-readable description.")
-]
-FromJsonOption = Annotated[
-    Path | None,
-    typer.Option("--from-json", help="Read metadata from a JSON object in this file."),
-]
-
-
-def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, separator, text = pair.partition("=")
-        if not separator or not key:
-            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
-        try:
-            values[key] = json.loads(text)
-        except ValueError:
-            values[key] = text
-        except RecursionError:
-            raise typer.BadParameter(
-                f"the value of {key!r} is nested too deeply", param_hint="--set"
-            ) from None
-    return values
-
-
-def _metadata(
-    description: str | None, sets: list[str] | None, from_json: Path | None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if from_json is not None:
-        try:
-            loaded = json.loads(from_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise typer.BadParameter(str(error), param_hint="--from-json") from None
-        except RecursionError:
-            raise typer.BadParameter("it is nested too deeply", param_hint="--from-json") from None
-        if not isinstance(loaded, dict):
-            raise typer.BadParameter("the file must hold a JSON object", param_hint="--from-json")
-        data.update(loaded)
-    data.update(_parse_sets(sets))
-    if description is not None:
-        data["description"] = description
-    return data
 
 
 # -- commands that work on the local store ------------------------------------------
@@ -236,10 +120,12 @@ def create(
 
     Example: minari-namespaces create D4RL/door -d "Door opening" --set level=2
     """
-    service = _service(root)
+    service = open_service(root)
     ns = NamespaceId(namespace)
     existed = exist_ok and service.exists(ns)
-    service.create(ns, metadata=_metadata(description, sets, from_json), exist_ok=exist_ok)
+    service.create(
+        ns, metadata=metadata_from_options(description, sets, from_json), exist_ok=exist_ok
+    )
     say(f"{'Exists' if existed else 'Created'} {ns}")
 
 
@@ -250,20 +136,15 @@ def show(
     *,
     root: RootOption = None,
     remote: RemoteOption = None,
-    from_remote: Annotated[
-        bool, typer.Option("--from-remote", help="Read the remote store instead of the local one.")
-    ] = False,
+    from_remote: FromRemoteOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Print a namespace's metadata as JSON.
 
     Example: minari-namespaces show D4RL/door --from-remote --remote hf://farama-minari
     """
-    if from_remote:
-        _unused("--root", root, "with --from-remote")
-    else:
-        _unused("--remote", remote, "without --from-remote")
-    print_json(_service(root, remote).get(namespace, remote=from_remote).to_dict())
+    refuse_the_other_side(root, remote, from_remote=from_remote)
+    print_json(open_service(root, remote).get(namespace, remote=from_remote).to_dict())
 
 
 @app.command()
@@ -283,8 +164,8 @@ def replace(
 
     Example: minari-namespaces replace D4RL/door -d "Door opening" --set level=3
     """
-    metadata = NamespaceMetadata.from_dict(_metadata(description, sets, from_json))
-    _service(root).replace(namespace, metadata)
+    metadata = NamespaceMetadata.from_dict(metadata_from_options(description, sets, from_json))
+    open_service(root).replace(namespace, metadata)
     say(f"Replaced the metadata of {namespace}")
 
 
@@ -308,8 +189,8 @@ def update_properties(
 
     Example: minari-namespaces update-properties D4RL/door --set maintainer=farama --unset draft
     """
-    summary = _service(root).update_properties(
-        namespace, updates=_metadata(description, sets, None), removals=unset or []
+    summary = open_service(root).update_properties(
+        namespace, updates=metadata_from_options(description, sets, None), removals=unset or []
     )
     say(
         f"Updated {namespace}: set {summary.updated or 'nothing'}, removed "
@@ -346,7 +227,7 @@ def delete(
 
     Example: minari-namespaces delete D4RL/door
     """
-    _service(root).delete(namespace)
+    open_service(root).delete(namespace)
     say(f"Deleted {namespace}")
 
 
@@ -369,42 +250,86 @@ def list_namespaces(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array of {id, metadata} for scripts.")
     ] = False,
+    with_datasets: Annotated[
+        bool,
+        typer.Option(
+            "--datasets",
+            help="Show the datasets in each namespace, with episodes and steps "
+            '(--json: {"namespaces": [...], "datasets": [...]}).',
+        ),
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """List namespaces as a tree with their descriptions (or as JSON): the local store's,
-    or with "list remote" the remote's.
+    or with "list remote" the remote's; with --datasets, their datasets too.
 
     Example: minari-namespaces list remote --remote hf://farama-minari --prefix D4RL
     """
     if where == "local":
-        _unused("--remote", remote, "by 'list' (local); did you mean 'list remote'?")
+        refuse_unused("--remote", remote, "by 'list' (local); did you mean 'list remote'?")
     elif where == "remote" or "://" in where:
-        _unused("--root", root, "by 'list remote'")
+        refuse_unused("--root", root, "by 'list remote'")
         if where != "remote":
-            _unused("--remote", remote, "with a URL argument")
+            refuse_unused("--remote", remote, "with a URL argument")
             remote = where
     else:
         raise typer.BadParameter(
             f"expected local, remote or a URL such as s3://bucket, got {where!r}",
             param_hint="WHERE",
         )
-    from_remote = where != "local"
-    service = _service(root, remote)
+    service = open_service(root, remote)
+    listing = (_with_datasets if with_datasets else _namespaces_only)(
+        service, prefix, from_remote=where != "local"
+    )
+    title, ids, metadata, errors, datasets = listing
+    for error in errors.values():
+        warn(error)
+    warn_unreadable(datasets)
+    if as_json and with_datasets:
+        namespaces = namespace_entries(ids, metadata, errors)
+        print_json({"namespaces": namespaces, "datasets": [d.to_dict() for d in datasets]})
+    elif as_json:
+        print_json(namespace_entries(ids, metadata, errors))
+    else:
+        Console(highlight=False).print(namespace_tree(title, ids, metadata, errors, datasets))
+
+
+class Listing(NamedTuple):
+    """What ``list`` shows.
+
+    Attributes:
+        title: The store's URL.
+        ids: The namespaces with a marker, in tree order.
+        metadata: Their metadata, where it could be read.
+        errors: Why the others' could not be, by namespace.
+        datasets: The datasets, with their metadata (only with ``--datasets``).
+    """
+
+    title: str
+    ids: list[NamespaceId]
+    metadata: dict[NamespaceId, NamespaceMetadata]
+    errors: dict[NamespaceId, str]
+    datasets: list[DatasetEntry]
+
+
+def _namespaces_only(
+    service: NamespaceService, prefix: str | None, *, from_remote: bool
+) -> Listing:
     store = service.remote if from_remote else service.local
     ids = service.list_remote(prefix) if from_remote else service.list_local(prefix)
     metadata, errors = _read_each(store, ids)
-    for error in errors.values():
-        warn(error)
-    if as_json:
-        entries: list[dict[str, Any]] = []
-        for ns in ids:
-            if ns in metadata:
-                entries.append({"id": str(ns), "metadata": metadata[ns].to_dict()})
-            elif ns in errors:
-                entries.append({"id": str(ns), "error": errors[ns]})
-        print_json(entries)
-        return
-    Console(highlight=False).print(namespace_tree(store.url, ids, metadata, errors))
+    return Listing(store.url, ids, metadata, errors, [])
+
+
+def _with_datasets(service: NamespaceService, prefix: str | None, *, from_remote: bool) -> Listing:
+    """The catalog's one listing and two batched reads; only the namespaces with a
+    marker, as without --datasets (the folders above them are drawn dimmed)."""
+    catalog = service.catalog(prefix, remote=from_remote)
+    marked = [entry for entry in catalog.namespaces if entry.error or entry.metadata is not None]
+    metadata = {entry.id: entry.metadata for entry in marked if entry.metadata is not None}
+    errors = {entry.id: str(entry.error) for entry in marked if entry.error is not None}
+    ids = [entry.id for entry in marked]
+    return Listing(catalog.source, ids, metadata, errors, catalog.datasets)
 
 
 def _read_each(
@@ -426,6 +351,9 @@ def _read_each(
     return found, errors
 
 
+# The datasets command comes right after list in the help.
+register_dataset_commands(app)
+
 # -- transfers -----------------------------------------------------------------------
 
 
@@ -438,7 +366,7 @@ TransferNamespace = Annotated[
     typer.Argument(
         help="The namespace (with --tree: the subtree; default everything).",
         metavar="NAMESPACE",
-        autocompletion=_complete_local,
+        autocompletion=complete_local,
         show_default=False,
     ),
 ]
@@ -478,8 +406,8 @@ def _transfer_command(verb: str, summary: str, example: str) -> None:
         quiet: QuietOption = False,
         verbose: VerboseOption = False,
     ) -> None:
-        _unused("--yes", yes and not (overwrite or force), "without --overwrite")
-        service = _service(root, remote)
+        refuse_unused("--yes", yes and not (overwrite or force), "without --overwrite")
+        service = open_service(root, remote)
         one, whole = (
             (service.upload, service.upload_tree)
             if verb == "upload"
@@ -571,7 +499,7 @@ def diff(
 
     Example: minari-namespaces diff --remote file:///tmp/remote || echo "out of sync"
     """
-    result = _service(root, remote).diff(prefix)
+    result = open_service(root, remote).diff(prefix)
     groups = {
         "only_local": result.only_local,
         "only_remote": result.only_remote,

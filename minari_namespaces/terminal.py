@@ -1,16 +1,18 @@
 """How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
 --quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
 package's log on stderr, text made safe for a terminal, the progress bar, the tree of
-namespaces and the transfer reports. Not part of the library's API."""
+namespaces (and their datasets), the rows of datasets and the transfer reports. Not
+part of the library's API."""
 
 from __future__ import annotations
 
 import functools
 import json
 import logging
+import math
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
@@ -29,7 +31,9 @@ from rich.progress import (
 from rich.text import Text
 from rich.tree import Tree
 
+from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import (
+    InvalidDatasetIdError,
     KeptNamespacesWarning,
     NamespaceError,
     RemoteNotConfiguredError,
@@ -162,8 +166,21 @@ def transfer_progress(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def print_json(value: object) -> None:
-    """``value`` as indented JSON on stdout, control characters as JSON escapes."""
-    typer.echo(printable(json.dumps(value, indent=2, ensure_ascii=False), json_escapes=True))
+    """``value`` as indented JSON on stdout, control characters as JSON escapes, and
+    NaN and infinities (which JSON lacks, and a dataset's metadata may hold, as
+    Minari writes it) as ``null``, so that any JSON parser reads it."""
+    text = json.dumps(_finite(value), indent=2, ensure_ascii=False, allow_nan=False)
+    typer.echo(printable(text, json_escapes=True))
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def print_report(verb: str, report: TransferReport) -> None:
@@ -279,25 +296,148 @@ def namespace_tree(
     ids: list[NamespaceId],
     metadata: Mapping[NamespaceId, NamespaceMetadata],
     errors: Mapping[NamespaceId, str],
+    datasets: Sequence[DatasetEntry] = (),
 ) -> Tree:
     """``ids`` drawn as a tree under ``title`` with their descriptions; ancestors that
-    are not in ``ids`` dimmed, unreadable ones marked."""
+    are not in ``ids`` dimmed, unreadable ones marked; ``datasets`` as leaves of their
+    namespaces, after the child namespaces, with episodes and steps where read."""
     tree = Tree(shown(title), guide_style="dim")
     nodes: dict[NamespaceId | None, Tree] = {None: tree}
-    for ns in ids:
-        for level in ns.hierarchy():
-            if level in nodes:
-                continue
-            description = metadata[level].description if level in metadata else None
-            label = shown(level.name) if level in metadata else f"[dim]{shown(level.name)}[/]"
-            if description:
-                label += f"  [dim]{shown(description)}[/]"
-            if level in errors:
-                label += "  [red](unreadable: see the warning)[/]"
-            nodes[level] = nodes[level.parent].add(label)
-    if not ids:
+
+    def node(ns: NamespaceId | None) -> Tree:
+        for level in () if ns is None else ns.hierarchy():
+            if level not in nodes:
+                nodes[level] = nodes[level.parent].add(_namespace_label(level, metadata, errors))
+        return nodes[ns]
+
+    # Folders that only hold datasets take their place in tree order, not the end.
+    holders = {entry.id.namespace for entry in datasets if entry.id.namespace is not None}
+    for ns in sorted({*ids, *holders}):
+        node(ns)
+    for entry in datasets:
+        node(entry.id.namespace).add(_dataset_label(entry))
+    if not (ids or datasets):
         tree.add("[dim](no namespaces)[/]")
     return tree
+
+
+def _namespace_label(
+    ns: NamespaceId,
+    metadata: Mapping[NamespaceId, NamespaceMetadata],
+    errors: Mapping[NamespaceId, str],
+) -> str:
+    description = metadata[ns].description if ns in metadata else None
+    label = shown(ns.name) if ns in metadata else f"[dim]{shown(ns.name)}[/]"
+    if description:
+        label += f"  [dim]{shown(description)}[/]"
+    if ns in errors:
+        label += "  [red](unreadable: see the warning)[/]"
+    return label
+
+
+def _dataset_label(entry: DatasetEntry) -> str:
+    label = shown(entry.id.folder)
+    if entry.error is not None:
+        return f"{label}  [red]{UNREADABLE}[/]"
+    counts = [
+        f"{number:,} {unit}"
+        for number, unit in ((entry.total_episodes, "episodes"), (entry.total_steps, "steps"))
+        if number is not None
+    ]
+    return f"{label}  [dim]{', '.join(counts) or 'dataset'}[/]"
+
+
+def namespace_entries(
+    ids: list[NamespaceId],
+    metadata: Mapping[NamespaceId, NamespaceMetadata],
+    errors: Mapping[NamespaceId, str],
+) -> list[dict[str, object]]:
+    """What ``list --json`` prints for ``ids``: ``{id, metadata}`` or ``{id, error}``."""
+    entries: list[dict[str, object]] = []
+    for ns in ids:
+        if ns in metadata:
+            entries.append({"id": str(ns), "metadata": metadata[ns].to_dict()})
+        elif ns in errors:
+            entries.append({"id": str(ns), "error": errors[ns]})
+    return entries
+
+
+# -- datasets --------------------------------------------------------------------------
+
+#: The marker of a dataset whose ``data/metadata.json`` could not be read.
+UNREADABLE = "(unreadable metadata: -v says why)"
+#: How many characters of a dataset's description a row shows.
+DESCRIPTION_WIDTH = 60
+
+
+def one_line(text: str, width: int) -> str:
+    """``text`` made printable on one line (a newline shown as ``\\n``), cut to
+    ``width`` characters with an ellipsis."""
+    flat = printable(text).replace("\n", "\\n")
+    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
+
+
+def dataset_rows(entries: Sequence[DatasetEntry]) -> list[str]:
+    """One aligned row per dataset under a header: id, episodes, steps and the start
+    of the description; ``-`` for a count the metadata lacks, and the
+    :data:`UNREADABLE` marker instead of a description when it could not be read."""
+    cells = [("DATASET", "EPISODES", "STEPS", "DESCRIPTION")]
+    for entry in entries:
+        about = entry.description or ""
+        cells.append(
+            (
+                printable(str(entry.id)),
+                _count(entry.total_episodes),
+                _count(entry.total_steps),
+                UNREADABLE if entry.error is not None else one_line(about, DESCRIPTION_WIDTH),
+            )
+        )
+    widths = [max(len(row[column]) for row in cells) for column in range(3)]
+    return [
+        f"{name:<{widths[0]}}  {episodes:>{widths[1]}}  {steps:>{widths[2]}}  {about}".rstrip()
+        for name, episodes, steps, about in cells
+    ]
+
+
+def _count(number: int | None) -> str:
+    return "-" if number is None else f"{number:,}"
+
+
+def print_datasets(
+    entries: Sequence[DatasetEntry], prefix: NamespaceId | None, *, as_json: bool
+) -> None:
+    """The ``datasets`` listing of ``prefix``: rows (see :func:`dataset_rows`) or,
+    with ``as_json``, a JSON array of :meth:`DatasetEntry.to_dict` objects; with
+    --verbose, one warning per unreadable metadata file giving the reason."""
+    warn_unreadable(entries)
+    if as_json:
+        print_json([entry.to_dict() for entry in entries])
+    elif entries:
+        for line in dataset_rows(entries):
+            say(line)
+    else:
+        say(no_datasets(prefix))
+
+
+def no_datasets(prefix: NamespaceId | None) -> str:
+    """The line of an empty listing; a PREFIX spelled as a dataset's id (an easy
+    slip: it is a valid namespace too) gets the command that lists that dataset."""
+    if prefix is None:
+        return "No datasets."
+    try:
+        dataset = DatasetId(str(prefix))
+    except InvalidDatasetIdError:
+        return f"No datasets in {prefix}."
+    where = "" if dataset.namespace is None else f" {dataset.namespace}"
+    return f"No datasets in {prefix}, which is a dataset's id: 'datasets{where}' lists it."
+
+
+def warn_unreadable(entries: Sequence[DatasetEntry]) -> None:
+    """With --verbose, why each unreadable dataset metadata file could not be read."""
+    if is_verbose():
+        for entry in entries:
+            if entry.error is not None:
+                warn(str(entry.error))
 
 
 def first_few(ids: list[NamespaceId], *, every: bool) -> str:

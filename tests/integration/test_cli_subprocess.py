@@ -77,6 +77,32 @@ def test_help_and_version(environment: dict[str, str]) -> None:
     assert "upload" in help_text
 
 
+def test_datasets_through_the_installed_script(environment: dict[str, str], tmp_path: Path) -> None:
+    """Issue 17, part 3: a Minari-shaped folder listed by the real script, piped."""
+    for dataset, episodes in (("D4RL/door/human-v1", 25), ("D4RL/door/human-v2", 25)):
+        data = tmp_path.joinpath("datasets", *dataset.split("/"), "data")
+        data.mkdir(parents=True)
+        (data / "metadata.json").write_text(json.dumps({"total_episodes": episodes}))
+    broken = tmp_path / "datasets" / "D4RL" / "door-x" / "play-v0" / "data"
+    broken.mkdir(parents=True)
+    (broken / "metadata.json").write_text("{")
+    listed = cli(environment, "datasets", "D4RL/door", "--latest", "--json")
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert [(item["id"], item["total_episodes"]) for item in json.loads(listed.stdout)] == [
+        ("D4RL/door/human-v2", 25)
+    ]
+    rows = cli(environment, "datasets")
+    assert rows.returncode == 0
+    assert rows.stdout.splitlines()[1:] == [
+        "D4RL/door/human-v1         25      -",
+        "D4RL/door/human-v2         25      -",
+        "D4RL/door-x/play-v0         -      -  (unreadable metadata: -v says why)",
+    ]
+    usage = cli(environment, "datasets", "D4RL//door")
+    assert usage.returncode == 2
+    assert "Invalid value for PREFIX: 'D4RL//door' is not a namespace" in usage.stderr
+
+
 # -- at a terminal: progress, confirmation, Ctrl-C --------------------------------------
 
 

@@ -1,0 +1,71 @@
+"""The command line's commands about datasets: ``datasets`` lists the Minari datasets
+of the local store or the remote, with their episodes, steps and descriptions.
+
+:func:`register` adds them to the ``minari-namespaces`` application; each is a plain
+function wrapped by :func:`~minari_namespaces.terminal.cli_command`, so one more
+command is one more function and one more line there. Not part of the library's API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from minari_namespaces.cli_options import (
+    FromRemoteOption,
+    RemoteOption,
+    RootOption,
+    VerboseOption,
+    complete_local,
+    open_service,
+    prefix_namespace,
+    refuse_the_other_side,
+)
+from minari_namespaces.terminal import cli_command, print_datasets
+
+__all__ = ["register"]
+
+PrefixArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="Only the datasets in this namespace or below it, by segments: D4RL/door "
+        "holds D4RL/door/human-v2, not D4RL/door-x/play-v0. Default: every dataset.",
+        metavar="PREFIX",
+        autocompletion=complete_local,
+        show_default=False,
+    ),
+]
+
+
+def datasets(
+    prefix: PrefixArgument = None,
+    *,
+    root: RootOption = None,
+    remote: RemoteOption = None,
+    from_remote: FromRemoteOption = False,
+    latest: Annotated[
+        bool, typer.Option("--latest", help="Only the highest version of each dataset.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array, one object per dataset.")
+    ] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """List datasets with their episodes, steps and descriptions: the local store's, or
+    with --from-remote the remote's. Unreadable metadata is marked (-v says why) and
+    never stops the listing.
+
+    Example: minari-namespaces datasets D4RL/door --latest --from-remote --remote hf://farama-minari
+    """
+    refuse_the_other_side(root, remote, from_remote=from_remote)
+    namespace = prefix_namespace(prefix, "PREFIX")
+    entries = open_service(root, remote).list_datasets(
+        namespace, remote=from_remote, latest=latest, metadata=True
+    )
+    print_datasets(entries, namespace, as_json=as_json)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the dataset commands to ``app``."""
+    app.command("datasets")(cli_command()(datasets))
