@@ -53,11 +53,13 @@ def datasets(
     verbose: VerboseOption = False,
 ) -> None:
     """List datasets with their episodes, steps and descriptions: the local store's, or
-    with --from-remote the remote's. Unreadable metadata is marked (-v says why) and
-    never stops the listing.
+    the remote's with --remote URL (or --from-remote, for MINARI_REMOTE). Unreadable
+    metadata is marked (-v says why) and never stops the listing.
 
-    Example: minari-namespaces datasets D4RL/door --latest --from-remote --remote hf://farama-minari
+    Example: minari-namespaces datasets D4RL/door --latest --remote hf://farama-minari
     """
+    # Naming a remote says which side to read: there is nothing else it could mean.
+    from_remote = from_remote or remote is not None
     refuse_the_other_side(root, remote, from_remote=from_remote)
     namespace = prefix_namespace(prefix, "PREFIX")
     entries = open_service(root, remote).list_datasets(

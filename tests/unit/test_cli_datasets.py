@@ -176,8 +176,8 @@ def test_an_invalid_prefix_is_a_usage_error_in_the_command_lines_words(root: Pat
 @pytest.mark.parametrize(
     "args",
     [
-        ["--remote", "file:///elsewhere"],
         ["--from-remote", "--remote", "file:///elsewhere", "--root", "."],
+        ["--remote", "file:///elsewhere", "--root", "."],
         ["--quiet"],
         ["a", "b"],
     ],
@@ -196,12 +196,13 @@ def test_errors_are_one_line_with_status_1() -> None:
 
 def test_a_file_remote_lists_its_datasets(tmp_path: Path) -> None:
     remote = write_tree(tmp_path / "remote").as_uri()
-    code, out, _ = run("datasets", "D4RL/door", "--latest", "--from-remote", "--remote", remote)
-    assert code == 0
-    assert out.splitlines()[1:] == [
-        "D4RL/door/expert-v2     5,000  1,000,000  Door opening by an expert policy.",
-        "D4RL/door/human-v2         25      6,729  Door opening by humans.",
-    ]
+    for side in (["--from-remote", "--remote", remote], ["--remote", remote]):
+        code, out, _ = run("datasets", "D4RL/door", "--latest", *side)
+        assert code == 0
+        assert out.splitlines()[1:] == [
+            "D4RL/door/expert-v2     5,000  1,000,000  Door opening by an expert policy.",
+            "D4RL/door/human-v2         25      6,729  Door opening by humans.",
+        ]
     code, out, _ = run("list", "remote", "--datasets", "--remote", remote, "-p", "D4RL/pen")
     assert (code, out.splitlines()[0]) == (0, remote)
     assert out.splitlines()[-1] == "        └── cloned-v1  3,755 episodes, 1,000,000 steps"
