@@ -63,6 +63,7 @@ code.id { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   color: var(--muted); overflow-wrap: anywhere; }
 .badge { font-size: 12px; padding: 1px 8px; border-radius: 10px; background: var(--badge); }
 .summary { color: var(--muted); flex-basis: 100%; padding-left: 1.4em; }
+details.ns[open] > summary .summary { display: none; }
 .description { white-space: pre-line; margin: 8px 0; overflow-wrap: anywhere; }
 ul.datasets { list-style: none; margin: 6px 0; padding: 0; }
 li.ds { padding: 6px 10px; border-left: 3px solid var(--accent); margin: 6px 0;
@@ -175,7 +176,7 @@ def _dataset(entry: DatasetEntry) -> str:
         f'<li class="ds" data-search="{_search_text(str(entry.id), entry.description)}">'
         f'<span class="name">{_text(entry.id.folder)}</span> '
         f'<code class="id">{_text(str(entry.id))}</code> '
-        f'<span class="counts">{_text(counts)}</span>{_error(entry.error)}'
+        + (_error(entry.error) or f'<span class="counts">{_text(counts)}</span>')
         + (f'<span class="summary">{_text(summary)}</span>' if summary else "")
         + "</li>"
     )
@@ -209,12 +210,14 @@ class _Renderer:
         elif description.strip():
             inside.insert(0, f'<p class="description">{_text(description.strip())}</p>')
         search = _search_text(str(entry.id), entry.display_name, description)
+        # The id beside the name, unless the name already says it.
+        shown_id = "" if entry.display_name == str(entry.id) else str(entry.id)
         return "\n".join(
             [
-                f'<details class="ns" data-search="{search}"><summary>'
-                f'<span class="name">{_text(entry.display_name)}</span> '
-                f'<code class="id">{_text(str(entry.id))}</code> '
-                f'<span class="badge">{_plural(self.below[entry.id], "dataset")}</span>'
+                f'<details class="ns" data-id="{_text(str(entry.id))}" data-search="{search}">'
+                f'<summary><span class="name">{_text(entry.display_name)}</span> '
+                + (f'<code class="id">{_text(shown_id)}</code> ' if shown_id else "")
+                + f'<span class="badge">{_plural(self.below[entry.id], "dataset")}</span>'
                 + _error(entry.error)
                 + (f'<span class="summary">{_text(summary)}</span>' if summary else "")
                 + '</summary><div class="inside">',

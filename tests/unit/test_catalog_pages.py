@@ -15,49 +15,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
-from minari_namespaces.catalog import Catalog
+from minari_namespaces import NamespaceId
 from minari_namespaces.catalog_markdown import first_sentence, plain_text
 from minari_namespaces.catalog_pages import write_catalog
-from tests.conftest import local_dataset, local_dataset_metadata, local_marker
+from tests.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
+from tests.conftest import local_marker
 
-#: Descriptions that would be markup if they were pasted into a page as they are.
-HOSTILE = "<script>alert(1)</script> | x | [click](javascript:alert(1)) ![i](http://e/x.png)"
-DOOR_NAME = "Door | *opening* <b>"
-
-
-def dataset_meta(**fields: object) -> bytes:
-    return json.dumps(fields).encode()
+#: ``HOSTILE`` as the pages spell it: every character of markup escaped.
+ESCAPED_HOSTILE = (
+    "\\<script\\>alert(1)\\</script\\>\\<img src=x onerror=alert(2)\\> \\| x \\| "
+    "\\[click\\](javascript:alert(3)) !\\[i\\](http://e/x.png)"
+)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
-    """The issue's example tree, with a display name and hostile descriptions."""
-    root = tmp_path / "store"
-    service = NamespaceService(LocalNamespaceRepository(root))
-    service.create("D4RL", description=f"Datasets from D4RL. {HOSTILE}")
-    service.create("D4RL/door", "Open a door. With a hand.", metadata={"display_name": DOOR_NAME})
-    service.create("D4RL/door-x", description="](javascript:alert(1)) Play.\n\nSecond paragraph.")
-    add, write = local_dataset(root), local_dataset_metadata(root)
-    door, door_x, pen = (
-        NamespaceId("D4RL/door"),
-        NamespaceId("D4RL/door-x"),
-        NamespaceId("D4RL/pen"),
-    )
-    add(door, "human-v1")
-    write(door, "human-v1", dataset_meta(total_episodes=25, total_steps=6729, description=HOSTILE))
-    add(door, "human-v2")
-    write(door, "human-v2", dataset_meta(total_episodes=25, total_steps=6729, author="Farama"))
-    add(door, "expert-v2")
-    write(door, "expert-v2", dataset_meta(description="# Expert. Trained with SAC."))
-    add(door_x, "play-v0")
-    add(pen, "cloned-v1")  # D4RL/pen has no marker: a folder that only holds a dataset
-    write(pen, "cloned-v1", b"{not json")
-    return root
-
-
-def catalog_of(root: Path) -> Catalog:
-    return NamespaceService(LocalNamespaceRepository(root)).catalog()
+    return example_tree(tmp_path / "store")
 
 
 def test_every_namespace_and_dataset_gets_its_page_in_minaris_layout(
@@ -90,15 +63,14 @@ def test_a_namespace_page_has_its_title_description_and_content_table(
     assert (tmp_path / "pages/D4RL/index.md").read_text() == (
         "# D4RL\n"
         "\n"
-        "Datasets from D4RL. \\<script\\>alert(1)\\</script\\> \\| x \\| "
-        "\\[click\\](javascript:alert(1)) !\\[i\\](http://e/x.png)\n"
+        f"Datasets from D4RL. {ESCAPED_HOSTILE}\n"
         "\n"
         "## Content\n"
         "\n"
         "| ID | Description | Episodes | Steps |\n"
         "| --- | --- | --: | --: |\n"
         "| [Door \\| \\*opening\\* \\<b\\>](door/index.md) | Open a door. |  |  |\n"
-        "| [Door-x](door-x/index.md) | \\](javascript:alert(1)) Play. |  |  |\n"
+        "| [Door-x](door-x/index.md) | \\](javascript:alert(4)) Play. |  |  |\n"
         "| [Pen](pen/index.md) |  |  |  |\n"
         "\n"
         "```{toctree}\n"
@@ -125,8 +97,7 @@ def test_dataset_rows_link_their_pages_with_first_sentence_episodes_and_steps(
         "| ID | Description | Episodes | Steps |\n"
         "| --- | --- | --: | --: |\n"
         "| [expert-v2](expert-v2.md) | \\# Expert. |  |  |\n"
-        "| [human-v1](human-v1.md) | \\<script\\>alert(1)\\</script\\> \\| x \\| "
-        "\\[click\\](javascript:alert(1)) !\\[i\\](http://e/x.png) | 25 | 6,729 |\n"
+        f"| [human-v1](human-v1.md) | {ESCAPED_HOSTILE} | 25 | 6,729 |\n"
         "| [human-v2](human-v2.md) |  | 25 | 6,729 |\n"
         "\n"
         "```{toctree}\n"
@@ -166,7 +137,7 @@ def test_the_top_page_lists_the_top_of_the_catalog(store: Path, tmp_path: Path) 
 def test_paragraphs_of_a_description_stay_paragraphs(store: Path, tmp_path: Path) -> None:
     write_catalog(catalog_of(store), tmp_path / "pages")
     text = (tmp_path / "pages/D4RL/door-x/index.md").read_text()
-    assert "# Door-x\n\n\\](javascript:alert(1)) Play.\n\nSecond paragraph.\n\n" in text
+    assert "# Door-x\n\n\\](javascript:alert(4)) Play.\n\nSecond paragraph.\n\n" in text
 
 
 def test_corrupt_metadata_is_a_short_note_never_a_crash(store: Path, tmp_path: Path) -> None:
@@ -333,6 +304,7 @@ def test_the_html_page_shows_the_tree_with_counts_and_notes(store: Path, tmp_pat
     html = page(store, tmp_path)
     assert [text_at(ns, "summary .name") for ns in html.select("main > details.ns")] == ["D4RL"]
     assert text_at(html, "main > details.ns .badge") == "5 datasets"
+    assert len(html.select("summary > .badge")) == len(html.select("details.ns")) == 4
     door = html.select("main details.ns details.ns")[0]
     assert text_at(door, "summary .name") == DOOR_NAME
     assert text_at(door, ".description") == "Open a door. With a hand."
