@@ -100,13 +100,8 @@ def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _namespace_summary(entry: CatalogNamespace) -> str:
-    if entry.error is not None:
-        return "*metadata unreadable*"
-    return plain_text(first_sentence(entry.description or ""))
-
-
-def _dataset_summary(entry: DatasetEntry) -> str:
+def _summary(entry: CatalogNamespace | DatasetEntry) -> str:
+    """The Description cell: the first sentence, or a note if the metadata is unreadable."""
     if entry.error is not None:
         return "*metadata unreadable*"
     return plain_text(first_sentence(entry.description or ""))
@@ -125,13 +120,13 @@ def _content(
     for namespace in namespaces:
         target = "/".join(namespace.id.parts[len(where) :])
         targets.append(f"{target}/index")
-        row = (_link(namespace.display_name, f"{target}/index.md"), _namespace_summary(namespace))
+        row = (_link(namespace.display_name, f"{target}/index.md"), _summary(namespace))
         lines.append(_row(*row, "", ""))
     for dataset in datasets:
         targets.append(dataset.id.folder)
         link = _link(dataset.id.folder, f"{dataset.id.folder}.md")
         counts = (_count(dataset.total_episodes), _count(dataset.total_steps))
-        lines.append(_row(link, _dataset_summary(dataset), *counts))
+        lines.append(_row(link, _summary(dataset), *counts))
     return [*lines, "", "```{toctree}", ":hidden:", "", *targets, "```", ""]
 
 

@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from minari_namespaces import NamespaceId
+from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
 from minari_namespaces.catalog_markdown import first_sentence, plain_text
 from minari_namespaces.catalog_pages import write_catalog
 from tests.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
-from tests.conftest import local_marker
+from tests.conftest import local_dataset, local_marker
 
 #: ``HOSTILE`` as the pages spell it: every character of markup escaped.
 ESCAPED_HOSTILE = (
@@ -314,3 +314,36 @@ def test_the_html_page_shows_the_tree_with_counts_and_notes(store: Path, tmp_pat
     assert text_at(rows["human-v1"], ".summary") == HOSTILE
     assert text_at(rows["play-v0"], ".counts") == "counts unknown"
     assert text_at(rows["cloned-v1"], ".error") == "metadata unreadable"
+
+
+def test_a_catalog_under_a_prefix_starts_its_pages_at_the_prefix(
+    store: Path, tmp_path: Path
+) -> None:
+    catalog = NamespaceService(LocalNamespaceRepository(store)).catalog("D4RL/door")
+    out = tmp_path / "pages"
+    written = write_catalog(catalog, out)
+    assert [page.relative_to(out).as_posix() for page in written] == [
+        "index.md",
+        "D4RL/door/index.md",
+        "D4RL/door/expert-v2.md",
+        "D4RL/door/human-v1.md",
+        "D4RL/door/human-v2.md",
+        "index.html",
+    ]
+    top = (out / "index.md").read_text()
+    assert " under D4RL/door.\n" in top
+    assert f"| [{plain_text(DOOR_NAME)}](D4RL/door/index.md) | Open a door. |  |  |\n" in top
+
+
+def test_a_top_level_dataset_gets_its_page_at_the_top(store: Path, tmp_path: Path) -> None:
+    local_dataset(store)(None, "cartpole-v0")
+    out = tmp_path / "pages"
+    write_catalog(catalog_of(store), out)
+    assert "| [cartpole-v0](cartpole-v0.md) |  |  |  |\n" in (out / "index.md").read_text()
+    page = (out / "cartpole-v0.md").read_text()
+    assert page.startswith("# cartpole-v0\n\n|  |  |\n| --- | --- |\n")
+    assert "| Dataset ID | `cartpole-v0` |\n| Total episodes | unknown |\n" in page
+    assert "Namespace" not in page
+    _remove_tree(store / "cartpole-v0")
+    write_catalog(catalog_of(store), out)
+    assert not (out / "cartpole-v0.md").exists()
