@@ -12,12 +12,15 @@ STAMP := $(VENV)/.installed-dev-$(PACKAGE_FILES)
 # Azurite (the Azure Blob emulator) from the npm registry, into the project, not
 # globally: 3.35.0 is the last release that runs on Node 20.
 AZURITE := .tools/azurite/node_modules/.bin/azurite-blob
+# Headless Chromium and its WebDriver from Debian, for the browser test of the catalog
+# page; chromium-driver depends on chromium, so its binary stands for both.
+CHROMEDRIVER := /usr/bin/chromedriver
 
 .PHONY: demo test quick lint typecheck unit docs bench constraints clean
 
 # The lanes: `make quick` while working (no server, no subprocess, under a
 # minute); `make test` before stopping and in CI (everything, nothing skipped).
-QUICK_LANE := not (s3 or gcs or azure or hub or compat or processes or slow)
+QUICK_LANE := not (s3 or gcs or azure or hub or compat or processes or slow or browser)
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)"
@@ -47,7 +50,15 @@ $(AZURITE):
 	@echo "Installing Azurite 3.35.0 into .tools/azurite (npm)"
 	npm install --prefix .tools/azurite --no-audit --no-fund --silent azurite@3.35.0
 
-unit: $(STAMP) $(AZURITE)
+# make test runs as root on a fresh Debian machine; the lock timeout waits for another
+# apt-get instead of failing at once.
+$(CHROMEDRIVER):
+	@echo "Installing Chromium and chromium-driver (apt-get)"
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		-o DPkg::Lock::Timeout=600 chromium chromium-driver
+
+unit: $(STAMP) $(AZURITE) $(CHROMEDRIVER)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit

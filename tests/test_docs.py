@@ -58,7 +58,11 @@ API_SECTIONS = {
     "The service": ("minari_namespaces.service",),
     "Identifiers": ("minari_namespaces.identifier",),
     "Metadata": ("minari_namespaces.metadata",),
-    "Datasets and the catalog": ("minari_namespaces.datasets", "minari_namespaces.catalog"),
+    "Datasets and the catalog": (
+        "minari_namespaces.datasets",
+        "minari_namespaces.catalog",
+        "minari_namespaces.catalog_pages",
+    ),
     "Repositories and backends": (
         "minari_namespaces.repository",
         "minari_namespaces.stores.local",
