@@ -1,5 +1,6 @@
 """The command line's commands about datasets: ``datasets`` lists the Minari datasets
-of the local store or the remote, with their episodes, steps and descriptions.
+of the local store or the remote, with their episodes, steps and descriptions;
+``catalog`` writes pages to browse them.
 
 :func:`register` adds them to the ``minari-namespaces`` application; each is a plain
 function wrapped by :func:`~minari_namespaces.terminal.cli_command`, so one more
@@ -8,12 +9,14 @@ command is one more function and one more line there. Not part of the library's 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from minari_namespaces.cli_options import (
     FromRemoteOption,
+    QuietOption,
     RemoteOption,
     RootOption,
     VerboseOption,
@@ -22,7 +25,7 @@ from minari_namespaces.cli_options import (
     prefix_namespace,
     refuse_the_other_side,
 )
-from minari_namespaces.terminal import cli_command, print_datasets
+from minari_namespaces.terminal import cli_command, print_catalog_written, print_datasets
 
 __all__ = ["register"]
 
@@ -68,6 +71,41 @@ def datasets(
     print_datasets(entries, namespace, as_json=as_json)
 
 
+def catalog(
+    outdir: Annotated[
+        Path,
+        typer.Argument(
+            help="The folder to write the pages into (made if missing; pages of a "
+            "previous run there are replaced, other files kept).",
+            metavar="OUTDIR",
+            show_default=False,
+        ),
+    ],
+    prefix: PrefixArgument = None,
+    *,
+    root: RootOption = None,
+    remote: RemoteOption = None,
+    from_remote: FromRemoteOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Write pages to browse the namespaces and datasets: OUTDIR/<namespace>/index.md in
+    Minari's documentation layout, and one offline OUTDIR/index.html with a search box.
+    Reads the local store, or the remote with --remote URL (or --from-remote).
+
+    Example: minari-namespaces catalog site D4RL --remote hf://farama-minari
+    """
+    from minari_namespaces.catalog_pages import write_catalog
+
+    from_remote = from_remote or remote is not None
+    refuse_the_other_side(root, remote, from_remote=from_remote)
+    namespace = prefix_namespace(prefix, "PREFIX")
+    gathered = open_service(root, remote).catalog(namespace, remote=from_remote)
+    pages = write_catalog(gathered, outdir)
+    print_catalog_written(gathered, pages, outdir)
+
+
 def register(app: typer.Typer) -> None:
     """Add the dataset commands to ``app``."""
     app.command("datasets")(cli_command()(datasets))
+    app.command("catalog")(cli_command()(catalog))

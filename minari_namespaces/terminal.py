@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -31,6 +32,7 @@ from rich.progress import (
 from rich.text import Text
 from rich.tree import Tree
 
+from minari_namespaces.catalog import Catalog
 from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import (
     InvalidDatasetIdError,
@@ -401,6 +403,17 @@ def dataset_rows(entries: Sequence[DatasetEntry]) -> list[str]:
 
 def _count(number: int | None) -> str:
     return "-" if number is None else f"{number:,}"
+
+
+def print_catalog_written(catalog: Catalog, pages: Sequence[Path], outdir: Path) -> None:
+    """One line saying what ``catalog`` wrote into ``outdir``, and where to look; with
+    --verbose, one warning per unreadable metadata file giving the reason."""
+    warn_unreadable(catalog.datasets)
+    say(
+        f"Wrote {len(pages)} page(s) for {len(catalog.namespaces)} namespace(s) and "
+        f"{len(catalog.datasets)} dataset(s) from {shown(catalog.source)} to "
+        f"{shown(str(outdir))}: open {shown(str(outdir / 'index.html'))}"
+    )
 
 
 def print_datasets(

@@ -264,3 +264,34 @@ def test_the_datasets_command_has_help_with_an_example() -> None:
     assert code == 0
     assert "Example: minari-namespaces datasets" in text
     assert "--datasets" in run("list", "--help")[1]
+
+
+# -- catalog ---------------------------------------------------------------------
+
+
+def test_catalog_writes_minaris_pages_and_the_offline_page(root: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    code, out, err = run("catalog", str(site), "D4RL/door", "--root", str(root))
+    assert (code, err) == (0, "")
+    assert out.strip() == (
+        f"Wrote 6 page(s) for 1 namespace(s) and 3 dataset(s) from {root} to {site}: "
+        f"open {site / 'index.html'}"
+    )
+    door = (site / "D4RL" / "door" / "index.md").read_text(encoding="utf-8")
+    assert door.startswith("# Door\n")
+    assert "## Content" in door
+    for name in ("expert-v2", "human-v1", "human-v2"):
+        assert (site / "D4RL" / "door" / f"{name}.md").is_file()
+        assert name in door
+    assert not (site / "D4RL" / "door-x").exists()
+    assert "D4RL/door/human-v2" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_catalog_of_a_remote_and_its_usage_errors(root: Path, tmp_path: Path) -> None:
+    remote = write_tree(tmp_path / "remote").as_uri()
+    code, _, err = run("catalog", str(tmp_path / "site"), "--remote", remote)
+    assert (code, err) == (0, "")
+    assert (tmp_path / "site" / "D4RL" / "door-x" / "play-v0.md").is_file()
+    assert run("catalog", str(tmp_path / "x"), "--remote", remote, "--root", str(root))[0] == 2
+    assert run("catalog", str(tmp_path / "x"), "not a/namespace")[0] == 2
+    assert run("catalog")[0] == 2
