@@ -60,6 +60,7 @@ def main() -> None:
         print(render_tree(service, service.list_local()), "\n")
 
         print("Children of D4RL:", [str(ns) for ns in service.children("D4RL")], "\n")
+        datasets_tour(Path(scratch), root, service)
 
         report = service.upload("D4RL/pen")
         print("upload D4RL/pen copied (parents first):", [str(ns) for ns in report.copied])
@@ -91,6 +92,29 @@ def main() -> None:
         hub_tour(Path(scratch), service)
         print("\n== The same from the shell ==\n")
         shell_tour(Path(scratch))
+
+
+def datasets_tour(scratch: Path, root: Path, service: NamespaceService) -> None:
+    """Lay out datasets as Minari stores them, list them, and write the catalog pages."""
+    import json
+
+    from minari_namespaces.catalog_pages import write_catalog
+
+    runs = {"human-v1": 25, "human-v2": 25, "expert-v2": 5000}
+    for name, episodes in runs.items():
+        data = root / "D4RL" / "door" / name / "data"
+        data.mkdir(parents=True)
+        dataset_id = f"D4RL/door/{name}"
+        metadata = {"dataset_id": dataset_id, "total_episodes": episodes, "total_steps": 200}
+        (data / "metadata.json").write_text(json.dumps(metadata))
+    print("Datasets in D4RL/door (folders holding data/, found by the same listing):")
+    for entry in service.list_datasets("D4RL/door", metadata=True):
+        print(f"  {entry.id}  {entry.total_episodes} episodes, {entry.total_steps} steps")
+    latest = service.list_datasets("D4RL", latest=True)
+    print("latest=True:", [str(entry.id) for entry in latest])
+    pages = write_catalog(service.catalog(), scratch / "catalog")
+    shown = sorted(str(page.relative_to(scratch)) for page in pages)
+    print(f"write_catalog wrote {len(pages)} pages:", ", ".join(shown[:4]), "...\n")
 
 
 def hub_tour(scratch: Path, service: NamespaceService) -> None:
@@ -130,6 +154,8 @@ def shell_tour(scratch: Path) -> None:
         ["diff", "--remote", remote],
         ["download", "--tree", "--root", str(scratch / "elsewhere"), "--remote", remote],
         ["list", "--root", str(scratch / "elsewhere"), "--json", "--prefix", "D4RL/door"],
+        ["datasets", "--root", str(scratch / "datasets"), "--latest"],
+        ["catalog", str(scratch / "shell-catalog"), "D4RL", "--root", str(scratch / "datasets")],
         ["show", "no/such/namespace"],
     ]
     for arguments in commands:

@@ -23,4 +23,8 @@ def test_the_demo_runs_its_whole_tour() -> None:
     assert "2 commit(s)" in result.stdout  # one per repository
     assert "$ minari-namespaces upload --tree --remote file://" in result.stdout
     assert "different    D4RL/pen" in result.stdout
+    assert "  D4RL/door/expert-v2  5000 episodes, 200 steps" in result.stdout
+    assert "latest=True: ['D4RL/door/expert-v2', 'D4RL/door/human-v2']" in result.stdout
+    assert "$ minari-namespaces datasets" in result.stdout
+    assert "Wrote " in result.stdout
     assert result.stdout.rstrip().endswith("(exit status 1)")
