@@ -15,8 +15,10 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
+from tests.conftest import HUB_ORG
 
 #: Namespaces, parents first, with their descriptions.
 NAMESPACES = {
@@ -83,3 +85,20 @@ def publish(root: Path, dataset_ids: list[str]) -> None:
             minari_namespace.upload_namespace(name, None)
         for dataset_id in dataset_ids:
             minari.upload_dataset(dataset_id, None)
+
+
+def minari_ids(root: Path, prefix: str | None = None) -> set[str]:
+    """What Minari's Hub storage lists (``list_datasets`` is a generator)."""
+    from minari.storage.remotes.huggingface import HuggingFaceStorage
+
+    with minari_at(root):
+        return set(HuggingFaceStorage(HUB_ORG).list_datasets(prefix=prefix))
+
+
+def minari_metadata(root: Path, **options: Any) -> dict[str, dict[str, Any]]:
+    """What ``minari.list_remote_datasets`` returns: metadata by id."""
+    import minari
+
+    with minari_at(root):
+        found: dict[str, dict[str, Any]] = minari.list_remote_datasets(**options)
+    return found

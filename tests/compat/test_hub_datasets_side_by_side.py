@@ -17,27 +17,16 @@ import pytest
 
 from minari_namespaces import NamespaceService
 from minari_namespaces.testing.hubserver import HubStandIn
-from tests.compat.hub_datasets import NAMESPACED, TOP_LEVEL, minari_at, publish
+from tests.compat.hub_datasets import (
+    NAMESPACED,
+    TOP_LEVEL,
+    minari_ids,
+    minari_metadata,
+    publish,
+)
 from tests.conftest import HUB_ORG
 
 pytestmark = pytest.mark.hub
-
-
-def minari_ids(collected: Path, prefix: str | None = None) -> set[str]:
-    """What Minari's Hub storage lists (``list_datasets`` is a generator)."""
-    from minari.storage.remotes.huggingface import HuggingFaceStorage
-
-    with minari_at(collected):
-        return set(HuggingFaceStorage(HUB_ORG).list_datasets(prefix=prefix))
-
-
-def minari_metadata(collected: Path, **options: Any) -> dict[str, dict[str, Any]]:
-    """What ``minari.list_remote_datasets`` returns: metadata by id."""
-    import minari
-
-    with minari_at(collected):
-        found: dict[str, dict[str, Any]] = minari.list_remote_datasets(**options)
-    return found
 
 
 def our_ids(service: NamespaceService, prefix: str | None = None) -> set[str]:
