@@ -10,6 +10,7 @@ is pinned here and listed in ``docs/migrating.md``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,19 @@ def test_a_top_level_dataset_is_name_vn_here_and_org_slash_name_vn_in_minari(
     # Ours is the id the dataset was created and uploaded with, and its metadata says so.
     assert our_ids(ours) == {*NAMESPACED, TOP_LEVEL}
     assert our_metadata(ours)[TOP_LEVEL]["dataset_id"] == TOP_LEVEL
+
+
+def test_we_list_the_files_where_minari_lists_its_registry(
+    hub: HubStandIn, namespaced: Path, ours: NamespaceService
+) -> None:
+    repo = f"{HUB_ORG}/D4RL"
+    root = json.loads(hub.files(repo)["namespace_metadata.json"])
+    # A registry that a racing upload left without one entry, and with one whose
+    # dataset has since been deleted.
+    registry = [*(d for d in root["datasets"] if d != "D4RL/door/expert-v2"), "D4RL/door/gone-v0"]
+    hub.put_file(
+        repo, "namespace_metadata.json", json.dumps({**root, "datasets": registry}).encode()
+    )
+    assert minari_ids(namespaced) - our_ids(ours) == {"D4RL/door/gone-v0"}
+    assert our_ids(ours) - minari_ids(namespaced) == {"D4RL/door/expert-v2"}
+    assert our_ids(ours) == set(NAMESPACED)
