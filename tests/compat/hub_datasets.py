@@ -8,12 +8,11 @@ also adds each id to the registry ``datasets`` of its repository's root metadata
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ def minari_at(root: Path) -> Iterator[None]:
     os.environ["MINARI_DATASETS_PATH"] = str(root)
     os.environ.pop("MINARI_REMOTE", None)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
             # Minari warns that an uploaded dataset has no eval_env and that
             # huggingface_hub leaves its cache folder; neither is under test.
             warnings.simplefilter("ignore", UserWarning)
