@@ -38,9 +38,10 @@ _READ_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _NEW_FILE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 #: What ``open`` with ``O_NOFOLLOW`` raises on a symbolic link or a non-folder.
 LINK_ERRNOS: Final = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
-_READ_STEP: Final = 64 * 1024
 _NO_HARDLINK_ERRNOS: Final = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
 _TEMP_SUFFIX: Final = ".tmp"
+#: The smallest buffer of one read of a capped read.
+_READ_STEP: Final = 64 * 1024
 
 
 def _temp_name(name: str) -> str:

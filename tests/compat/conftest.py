@@ -21,10 +21,10 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def fresh_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty download cache of ``huggingface_hub`` for this test. Minari edits the
-    cached copy of a repository's root metadata in place when it uploads, and the
-    stand-in Hub's ids repeat after a reset, so a shared cache would hand one test's
-    edits to the next; an empty one also makes Minari's request counts those of a
-    first run."""
+    cached copy of a repository's root metadata in place when it uploads, and the same
+    bytes have the same ETag on a fresh stand-in Hub, so a shared cache would hand one
+    test's edits to the next (its uploads would register another test's datasets); an
+    empty one also makes Minari's request counts those of a first run."""
     from huggingface_hub import constants
 
     cache = tmp_path / "hf-cache"
