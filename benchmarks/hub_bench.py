@@ -8,7 +8,9 @@ imported, so this benchmark runs before anything else imports it.
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import tempfile
 import time
 import warnings
@@ -17,12 +19,16 @@ from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 from benchmarks.report import Report
+from benchmarks.trees import dataset_ids, dataset_metadata
 from minari_namespaces import LocalNamespaceRepository, NamespaceService
 from minari_namespaces.testing.hubserver import HubStandIn
 
 TREE_SIZE = 60
 REPOS = 10
 PER_REPO = 6
+#: Datasets for the dataset listing: 20 in each of 10 repositories, in 2 namespaces each.
+DATASETS = 200
+DATASET_ORG = "datasets-org"
 
 
 def tree(top: str, count: int) -> list[str]:
@@ -147,13 +153,105 @@ def bench(report: Report, hub: HubStandIn, scratch: Path) -> None:
     )
 
 
+def publish_datasets(hub: HubStandIn, ids: list[str]) -> None:
+    """Lay out ``ids`` on ``hub`` as minari's ``upload_namespace`` and
+    ``upload_dataset`` leave them: per repository a root metadata with the registry
+    lists ``namespaces`` and ``datasets``, a marker per sub-namespace, and per dataset
+    ``data/metadata.json`` beside ``data/main_data.hdf5``."""
+    by_repo: dict[str, list[str]] = {}
+    for dataset_id in ids:
+        by_repo.setdefault(dataset_id.split("/", 1)[0], []).append(dataset_id)
+    for top, held in by_repo.items():
+        repo = f"{DATASET_ORG}/{top}"
+        inner = sorted({dataset_id.rsplit("/", 1)[0] for dataset_id in held})
+        root = {"description": top, "namespaces": inner, "datasets": held}
+        hub.put_file(repo, "namespace_metadata.json", json.dumps(root).encode())
+        for namespace in inner:
+            folder = namespace.split("/", 1)[1]
+            marker = json.dumps({"description": namespace}).encode()
+            hub.put_file(repo, f"{folder}/namespace_metadata.json", marker)
+        for dataset_id in held:
+            data = f"{dataset_id.split('/', 1)[1]}/data"
+            payload = json.dumps(dataset_metadata(dataset_id)).encode()
+            hub.put_file(repo, f"{data}/metadata.json", payload)
+            hub.put_file(repo, f"{data}/main_data.hdf5", b"\x89HDF\r\n\x1a\n")
+
+
+def measured_twice(
+    hub: HubStandIn, cache: Path, body: Callable[[], object]
+) -> tuple[tuple[float, int, int], tuple[float, int, int]]:
+    """``body`` on an empty download cache of ``huggingface_hub`` (Minari's first
+    run), then again on the cache it filled."""
+    from huggingface_hub import constants
+
+    constants.HF_HUB_CACHE = str(cache)
+    return measured(hub, body), measured(hub, body)
+
+
+def bench_datasets(report: Report, hub: HubStandIn, scratch: Path) -> None:
+    """Listing datasets, and listing them with their metadata, against Minari's
+    ``HuggingFaceStorage.list_datasets`` and ``list_remote_datasets``."""
+    import minari
+    from minari.storage.remotes.huggingface import HuggingFaceStorage
+
+    ids = dataset_ids(DATASETS, per_namespace=10, fanout=2)
+    publish_datasets(hub, ids)
+    repos = len({dataset_id.split("/", 1)[0] for dataset_id in ids})
+    ours = NamespaceService.from_urls(scratch / "datasets", f"hf://{DATASET_ORG}")
+    os.environ["MINARI_REMOTE"] = f"hf://{DATASET_ORG}"
+    storage = HuggingFaceStorage(DATASET_ORG)
+    listed = ours.list_datasets(remote=True)
+    assert sorted(str(e.id) for e in listed) == sorted(storage.list_datasets()) == sorted(ids)
+
+    listing = measured(hub, lambda: ours.list_datasets(remote=True))
+    first, cached = measured_twice(
+        hub, scratch / "minari-cache-list", lambda: list(storage.list_datasets())
+    )
+    note = (
+        f"{listing[0]:.3f} s; Minari's list_datasets: {first[1]} requests, {first[0]:.3f} s "
+        f"(first run), {cached[1]} requests, {cached[0]:.3f} s (cached)"
+    )
+    name = f"Hub list_datasets of {DATASETS} in {repos} repos"
+    report.count(f"{name}: requests", listing[1], 1 + repos, note)
+    report.ratio(f"{name} vs Minari's, first run", listing[0], first[0], unit="total", limit=None)
+    report.ratio(f"{name} vs Minari's, cached", listing[0], cached[0], unit="total", limit=None)
+
+    with_metadata = measured(hub, lambda: ours.list_datasets(remote=True, metadata=True))
+    first, cached = measured_twice(
+        hub, scratch / "minari-cache-metadata", minari.list_remote_datasets
+    )
+    note = (
+        f"{with_metadata[0]:.3f} s; Minari's list_remote_datasets: {first[1]} requests, "
+        f"{first[0]:.3f} s (first run), {cached[1]} requests, {cached[0]:.3f} s (cached)"
+    )
+    name = f"Hub list_datasets(metadata) of {DATASETS}"
+    report.count(f"{name}: requests", with_metadata[1], 1 + repos + DATASETS, note)
+    report.ratio(
+        f"{name} vs Minari's list_remote_datasets, first run",
+        with_metadata[0],
+        first[0],
+        unit="total",
+        limit=None,
+    )
+    report.ratio(
+        f"{name} vs Minari's list_remote_datasets, cached",
+        with_metadata[0],
+        cached[0],
+        unit="total",
+        limit=None,
+    )
+
+
 def run(report: Report) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="minari-namespaces-bench-hub-") as folder,
-        HubStandIn() as hub,
+        # A socket with the system's listen backlog: the stand-in's own bind keeps
+        # socketserver's 5, and concurrent clients then wait a second for a SYN retry.
+        HubStandIn(socket.create_server(("127.0.0.1", 0))) as hub,
         hub.as_hf_endpoint(Path(folder) / "hf-home"),
     ):
         bench(report, hub, Path(folder))
+        bench_datasets(report, hub, Path(folder))
 
 
 __all__ = ["run"]

@@ -11,7 +11,14 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks.report import Report
-from benchmarks.trees import floor_walk, namespace_names, write_tree
+from benchmarks.trees import (
+    dataset_ids,
+    floor_datasets,
+    floor_walk,
+    namespace_names,
+    write_datasets,
+    write_tree,
+)
 from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
 from minari_namespaces import compat as ours_compat
 from minari_namespaces.compat import NAMESPACE_REGEX
@@ -197,6 +204,50 @@ def bench_listing(report: Report, scratch: Path) -> None:
     )
 
 
+DATASETS = 1_000
+
+
+def bench_dataset_listing(report: Report, scratch: Path) -> None:
+    """list_datasets(metadata=True) of 1,000 datasets against Minari's
+    list_local_datasets and a bare scandir walk that reads the same files."""
+    import minari
+
+    root = scratch / "datasets"
+    write_datasets(root, dataset_ids(DATASETS))
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    service = NamespaceService(LocalNamespaceRepository(root))
+    expected = floor_datasets(str(root))
+    ours_found = {str(e.id): e.metadata for e in service.list_datasets(metadata=True)}
+    assert ours_found == expected == minari.list_local_datasets()
+    assert len(expected) == DATASETS
+    floor = best_of(5, lambda _: _timed(lambda: floor_datasets(str(root))))
+    ours = best_of(5, lambda _: _timed(lambda: service.list_datasets(metadata=True)))
+    theirs = best_of(3, lambda _: _timed(minari.list_local_datasets))
+    note = f"{DATASETS:,} datasets in 100 namespaces, each data/metadata.json read and parsed"
+    report.ratio(
+        f"list_datasets(metadata) ({DATASETS:,}) vs os.scandir floor",
+        ours,
+        floor,
+        unit="per list",
+        limit=1.5,
+        note=note,
+    )
+    report.ratio(
+        f"list_datasets(metadata) vs Minari list_local_datasets ({DATASETS:,})",
+        ours,
+        theirs,
+        unit="per list",
+        limit=None,
+    )
+    report.ratio(
+        f"Minari list_local_datasets ({DATASETS:,}) vs os.scandir floor",
+        theirs,
+        floor,
+        unit="per list",
+        limit=None,
+    )
+
+
 def bench_identifier(report: Report) -> None:
     """NamespaceId construction against a bare compiled re.fullmatch of the same rules."""
     texts = [f"D4RL/door-{i}/expert_{i % 7}" for i in range(20_000)]
@@ -219,3 +270,4 @@ def run(report: Report) -> None:
         bench_scaling(report, scratch)
         bench_against_minari(report, scratch)
         bench_listing(report, scratch)
+        bench_dataset_listing(report, scratch)

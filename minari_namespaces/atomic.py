@@ -40,6 +40,8 @@ _NEW_FILE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | 
 LINK_ERRNOS: Final = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
 _NO_HARDLINK_ERRNOS: Final = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
 _TEMP_SUFFIX: Final = ".tmp"
+#: The smallest buffer of one read of a capped read.
+_READ_STEP: Final = 64 * 1024
 
 
 def _temp_name(name: str) -> str:
@@ -101,12 +103,16 @@ def read_capped(name: str, dir_fd: int, limit: int) -> bytes | None:
             return None
         raise
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None
+        # Buffers sized to the file (plus one byte, to see the end at once): a
+        # buffer of the whole cap per read costs more than reading a small file.
+        step = max(info.st_size + 1, _READ_STEP)
         chunks: list[bytes] = []
         remaining = limit + 1
         while remaining > 0:
-            chunk = os.read(fd, remaining)
+            chunk = os.read(fd, min(remaining, step))
             if not chunk:
                 break
             chunks.append(chunk)

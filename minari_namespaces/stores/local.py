@@ -325,16 +325,18 @@ class LocalNamespaceRepository(NamespaceStoreBase):
                 os.close(child)
 
     def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
-        """Each dataset's ``data/metadata.json``, reached without following a link."""
-        found: dict[DatasetId, bytes | None] = {}
+        """Each dataset's ``data/metadata.json``, reached without following a link;
+        each namespace folder is opened once for all the datasets in it."""
+        by_folder: dict[tuple[str, ...], list[DatasetId]] = {}
         for dataset in ids:
+            by_folder.setdefault(dataset.parts[:-1], []).append(dataset)
+        found: dict[DatasetId, bytes | None] = dict.fromkeys(ids)
+        for parts, datasets in by_folder.items():
             with FolderWalk(str(self._root)) as walk:
-                reached = walk.opened and walk.reach((*dataset.parts, DATASET_MARKER))
-                found[dataset] = (
-                    read_capped(DATASET_METADATA_FILENAME, walk.fd, MAX_METADATA_BYTES)
-                    if reached
-                    else None
-                )
+                if not (walk.opened and walk.reach(parts)):
+                    continue
+                for dataset in datasets:
+                    found[dataset] = _read_in(walk.fd, (dataset.folder, DATASET_MARKER))
         return found
 
     def _namespaces_below(self, fd: int, parts: tuple[str, ...], names: list[str]) -> list[str]:
@@ -501,3 +503,23 @@ class LocalNamespaceRepository(NamespaceStoreBase):
                 if not is_regular_file(METADATA_FILENAME, walk.fd):
                     raise self.texts.not_found(ns)
                 yield walk
+
+
+def _read_in(fd: int, folders: tuple[str, ...]) -> bytes | None:
+    """The dataset metadata file in ``folders`` below the folder ``fd``, each opened
+    without following a link; ``None`` if one is missing, a file or a link."""
+    opened: list[int] = []
+    try:
+        for name in folders:
+            try:
+                opened.append(os.open(name, DIR_FLAGS, dir_fd=opened[-1] if opened else fd))
+            except FileNotFoundError:
+                return None
+            except OSError as error:
+                if error.errno not in LINK_ERRNOS:
+                    raise
+                return None
+        return read_capped(DATASET_METADATA_FILENAME, opened[-1], MAX_METADATA_BYTES)
+    finally:
+        for each in reversed(opened):
+            os.close(each)
