@@ -24,7 +24,11 @@ from minari_namespaces.errors import (
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.repository import NamespaceRepository, open_repository
+from minari_namespaces.repository import (
+    NamespaceRepository,
+    open_repository,
+    remote_from_environment,
+)
 from minari_namespaces.transfer import ProgressCallback, Transfer, TransferReport
 
 __all__ = [
@@ -131,7 +135,7 @@ class NamespaceService:
             ValueError: If ``storage_options`` are given without a remote.
             RemoteError: If the remote's backend cannot be loaded.
         """
-        remote_url = remote if remote is not None else os.environ.get("MINARI_REMOTE") or None
+        remote_url = remote if remote is not None else remote_from_environment()
         if remote_url is None and storage_options:
             raise ValueError(
                 f"storage options {sorted(storage_options)} were given but there is no "
