@@ -42,12 +42,12 @@ from minari_namespaces.repository import NamespaceRepository
 from minari_namespaces.service import NamespaceService, TransferReport
 from minari_namespaces.terminal import (
     cli_command,
-    first_few,
     is_verbose,
     namespace_entries,
     namespace_tree,
     print_json,
     print_report,
+    quoted_few,
     say,
     shown,
     stderr_console,
@@ -470,7 +470,7 @@ def _transfer(
 def _confirm_replacing(plan: TransferReport) -> bool:
     stderr_console().print(
         f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
-        f"{shown(first_few(plan.replaced, every=is_verbose()))}."
+        f"{shown(quoted_few(plan.replaced, every=is_verbose()))}."
     )
     return typer.confirm(
         f"Replace their metadata with the copy from {plan.source}?", default=False, err=True

@@ -37,6 +37,7 @@ from minari_namespaces.errors import (
     KeptNamespacesWarning,
     NamespaceError,
     RemoteNotConfiguredError,
+    first_few,
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
@@ -201,6 +202,8 @@ def is_verbose() -> bool:
 
 #: How many names a report shows before "... and N more" (``--verbose`` shows all).
 FIRST_FEW = 10
+#: What follows "and N more" in a report.
+ALL_OF_THEM = "(--verbose lists them all)"
 
 
 def stderr_console() -> Console:
@@ -440,13 +443,10 @@ def warn_unreadable(entries: Sequence[DatasetEntry]) -> None:
                 warn(str(entry.error))
 
 
-def first_few(ids: list[NamespaceId], *, every: bool) -> str:
-    """The first few ``ids`` (all if ``every``) and how many more."""
-    listed = ids if every else ids[:FIRST_FEW]
-    text = ", ".join(f"'{ns}'" for ns in listed)
-    if len(listed) < len(ids):
-        text += f" and {len(ids) - len(listed):,} more (--verbose lists them all)"
-    return text
+def quoted_few(ids: list[NamespaceId], *, every: bool) -> str:
+    """The first few ``ids`` quoted (all if ``every``) and how many more."""
+    listed, more = first_few(ids, None if every else FIRST_FEW)
+    return ", ".join(f"'{ns}'" for ns in listed) + (f"{more} {ALL_OF_THEM}" if more else "")
 
 
 def transfer_report(
@@ -470,11 +470,10 @@ def transfer_report(
             f"{report.target}{replaced}{unchanged}"
         )
         replaced_ids = set(report.replaced)
-        listed = report.copied if every else report.copied[:FIRST_FEW]
+        listed, more = first_few(report.copied, None if every else FIRST_FEW)
         lines += [f"  {'replaced' if ns in replaced_ids else 'copied':<9} {ns}" for ns in listed]
-        if len(listed) < len(report.copied):
-            more = len(report.copied) - len(listed)
-            lines.append(f"  ... and {more:,} more (--verbose lists them all)")
+        if more:
+            lines.append(f"  ...{more} {ALL_OF_THEM}")
     else:
         lines.append(f"{done} nothing; {same:,} namespace(s) already up to date")
     if not report.skipped:
@@ -482,5 +481,5 @@ def transfer_report(
     kept = "would be kept" if report.dry_run else "were kept"
     return lines, (
         f"{len(report.skipped):,} namespace(s) differ in {report.target} and {kept}: "
-        f"{first_few(report.skipped, every=every)}. --overwrite replaces them."
+        f"{quoted_few(report.skipped, every=every)}. --overwrite replaces them."
     )
