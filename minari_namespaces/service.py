@@ -414,18 +414,20 @@ class NamespaceService:
         """
         return self._store(remote).list_tree(_optional_id(prefix))
 
-    def catalog(self, prefix: NamespaceLike | None = None, *, remote: bool = False) -> Catalog:
+    def catalog(
+        self, prefix: NamespaceLike | None = None, *, remote: bool = False, datasets: bool = True
+    ) -> Catalog:
         """The namespaces and datasets under ``prefix`` with all their metadata,
         locally (or on the remote store if ``remote``): one listing, one batched
-        read of namespace metadata, one of dataset metadata. Corrupt files are
-        their entries' errors.
+        read of namespace metadata, one of dataset metadata (none and nothing about
+        datasets without ``datasets``). Corrupt files are their entries' errors.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return read_catalog(self._store(remote), _optional_id(prefix))
+        return read_catalog(self._store(remote), _optional_id(prefix), datasets=datasets)
 
     # -- transfers ---------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
 --quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
 package's log on stderr, text made safe for a terminal, the progress bar, the tree of
-namespaces (and their datasets), the rows of datasets and the transfer reports. Not
-part of the library's API."""
+namespaces (and their datasets), the rows of datasets, the transfer reports, the
+question before --overwrite replaces anything, and the diff: every line a command
+prints is printed here. Not part of the library's API."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from rich.progress import (
 from rich.text import Text
 from rich.tree import Tree
 
+from minari_namespaces.catalog import Catalog
 from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import (
     InvalidDatasetIdError,
@@ -41,7 +43,7 @@ from minari_namespaces.errors import (
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.service import TransferReport
+from minari_namespaces.service import NamespaceDiff, TransferReport
 
 __all__: list[str] = []
 
@@ -72,6 +74,16 @@ def warn(text: str) -> None:
     """Print one ``Warning:`` line on stderr, unless --quiet."""
     if _verbosity.get() >= 0:
         stderr_console().print(f"Warning: {shown(text)}", markup=True)
+
+
+def print_error(text: str) -> None:
+    """Print one ``Error:`` line on stderr, even with --quiet."""
+    stderr_console().print(f"Error: {shown(text)}", markup=True)
+
+
+def print_version(version: str) -> None:
+    """The line of ``--version`` on stdout."""
+    typer.echo(f"minari-namespaces {version}")
 
 
 def _error_text(error: Exception) -> str:
@@ -106,10 +118,10 @@ def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P,
                 try:
                     return command(*args, **kwargs)
                 except (NamespaceError, ValueError, OSError) as error:
-                    stderr_console().print(f"Error: {shown(_error_text(error))}", markup=True)
+                    print_error(_error_text(error))
                     raise typer.Exit(error_status) from None
                 except RecursionError:
-                    stderr_console().print("Error: a value is nested too deeply to be read.")
+                    print_error("a value is nested too deeply to be read.")
                     raise typer.Exit(error_status) from None
                 except (KeyboardInterrupt, typer.Abort):
                     stderr_console().print(_interrupted_text(), markup=False)
@@ -191,6 +203,41 @@ def print_report(verb: str, report: TransferReport) -> None:
         say(line)
     if warning is not None:
         warn(warning)
+
+
+def confirm_replacing(plan: TransferReport) -> bool:
+    """Ask on the terminal whether the namespaces that ``plan`` would replace may be
+    replaced; on no, say that nothing was written."""
+    stderr_console().print(
+        f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
+        f"{shown(quoted_few(plan.replaced, every=is_verbose()))}."
+    )
+    agreed = typer.confirm(
+        f"Replace their metadata with the copy from {plan.source}?", default=False, err=True
+    )
+    if not agreed:
+        stderr_console().print("Nothing was written.")
+    return agreed
+
+
+def print_diff(result: NamespaceDiff, *, as_json: bool) -> None:
+    """What ``diff`` prints, unless --quiet: a JSON object of the three groups, one
+    ``In sync`` line, or one line per namespace that differs, by group."""
+    if _verbosity.get() < 0:
+        return
+    groups = {
+        "only_local": result.only_local,
+        "only_remote": result.only_remote,
+        "different": result.different,
+    }
+    if as_json:
+        print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
+    elif result.in_sync:
+        say(f"In sync ({len(result.same):,} namespace(s) on both sides)")
+    else:
+        for key, ids in groups.items():
+            for ns in ids:
+                say(f"{key.replace('_', ' '):<12} {ns}")
 
 
 def is_verbose() -> bool:
@@ -363,6 +410,28 @@ def namespace_entries(
         elif ns in errors:
             entries.append({"id": str(ns), "error": errors[ns]})
     return entries
+
+
+def print_catalog(catalog: Catalog, *, as_json: bool, with_datasets: bool) -> None:
+    """What ``list`` prints of ``catalog``: its namespaces with a marker as a tree
+    under the store's URL (see :func:`namespace_tree`) or, with ``as_json``, as
+    ``{id, metadata}`` objects (with ``with_datasets``: ``{"namespaces": [...],
+    "datasets": [...]}``); each unreadable marker as one warning first."""
+    marked = [entry for entry in catalog.namespaces if entry.error or entry.metadata is not None]
+    ids = [entry.id for entry in marked]
+    metadata = {entry.id: entry.metadata for entry in marked if entry.metadata is not None}
+    errors = {entry.id: str(entry.error) for entry in marked if entry.error is not None}
+    for error in errors.values():
+        warn(error)
+    warn_unreadable(catalog.datasets)
+    if as_json and with_datasets:
+        namespaces = namespace_entries(ids, metadata, errors)
+        print_json({"namespaces": namespaces, "datasets": [d.to_dict() for d in catalog.datasets]})
+    elif as_json:
+        print_json(namespace_entries(ids, metadata, errors))
+    else:
+        tree = namespace_tree(catalog.source, ids, metadata, errors, catalog.datasets)
+        Console(highlight=False).print(tree)
 
 
 # -- datasets --------------------------------------------------------------------------
