@@ -46,7 +46,7 @@ def open_service(root: Path | None, remote: str | None = None) -> NamespaceServi
             param_hint="--remote / MINARI_REMOTE",
         )
     service = NamespaceService.from_urls(local=root, remote=url)
-    _log.debug("local store %s, remote store %s", service.local.url, remote or "(none given)")
+    _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
     return service
 
 

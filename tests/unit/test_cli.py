@@ -576,6 +576,13 @@ def test_verbose_shows_the_package_log_on_stderr_at_debug(root: Path) -> None:
     assert (code, err) == (0, "")
 
 
+def test_verbose_names_the_remote_that_minari_remote_gives(root: Path, remote: str) -> None:
+    environment = {"MINARI_DATASETS_PATH": str(root), "MINARI_REMOTE": remote}
+    result = CliRunner().invoke(app, ["diff", "-v"], env=environment)
+    assert result.exit_code == 0
+    assert f"local store {root}, remote store {remote}" in result.stderr
+
+
 def test_verbose_shows_records_of_any_module_of_the_package(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
