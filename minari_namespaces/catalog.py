@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from minari_namespaces.datasets import DatasetEntry, DatasetId
+from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
 from minari_namespaces.errors import CorruptMetadataError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
@@ -97,13 +97,17 @@ class Catalog:
         return ns == self.prefix
 
 
-def read_catalog(store: NamespaceRepository, prefix: NamespaceId | None = None) -> Catalog:
-    """Read the catalog of ``store`` under ``prefix`` (everything for ``None``).
+def read_catalog(
+    store: NamespaceRepository, prefix: NamespaceId | None = None, *, datasets: bool = True
+) -> Catalog:
+    """Read the catalog of ``store`` under ``prefix`` (everything for ``None``);
+    without ``datasets``, only the namespaces: the listing of namespaces and one
+    batched read of their metadata, nothing about datasets.
 
     Raises:
         RemoteError: If a remote store fails.
     """
-    listing = store.list_tree(prefix)
+    listing = store.list_tree(prefix) if datasets else TreeListing(store.list_namespaces(prefix))
     implied = {
         above
         for owner in [*listing.namespaces, *_namespaces_of(listing.datasets)]
@@ -114,7 +118,7 @@ def read_catalog(store: NamespaceRepository, prefix: NamespaceId | None = None) 
         source=store.url,
         prefix=prefix,
         namespaces=_read_namespaces(store, sorted(implied), set(listing.namespaces)),
-        datasets=store.read_datasets(listing.datasets),
+        datasets=store.read_datasets(listing.datasets) if datasets else [],
     )
 
 

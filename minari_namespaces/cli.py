@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from minari_namespaces import __version__
 from minari_namespaces.cli_datasets import register as register_dataset_commands
@@ -34,26 +33,20 @@ from minari_namespaces.cli_options import (
     refuse_the_other_side,
     refuse_unused,
 )
-from minari_namespaces.datasets import DatasetEntry
-from minari_namespaces.errors import CorruptMetadataError, NamespaceNotFoundError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.repository import NamespaceRepository
-from minari_namespaces.service import NamespaceService, TransferReport
+from minari_namespaces.service import TransferReport
 from minari_namespaces.terminal import (
     cli_command,
-    first_few,
-    is_verbose,
-    namespace_entries,
-    namespace_tree,
+    confirm_replacing,
+    print_catalog,
+    print_diff,
+    print_error,
     print_json,
     print_report,
+    print_version,
     say,
-    shown,
-    stderr_console,
     transfer_progress,
-    warn,
-    warn_unreadable,
 )
 
 __all__ = ["app", "main"]
@@ -84,7 +77,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"minari-namespaces {__version__}")
+        print_version(__version__)
         raise typer.Exit()
 
 
@@ -206,8 +199,8 @@ def update_properties(
 )
 def update(_context: typer.Context) -> None:
     """The old name of two commands that do opposite things."""
-    stderr_console().print(
-        "Error: 'update' is now two commands that say what they do: 'update-properties' "
+    print_error(
+        "'update' is now two commands that say what they do: 'update-properties' "
         "sets and removes keys and keeps the rest (what 'update' did); 'replace' replaces "
         "all the metadata (what 'update --replace' did)."
     )
@@ -277,78 +270,10 @@ def list_namespaces(
             f"expected local, remote or a URL such as s3://bucket, got {where!r}",
             param_hint="WHERE",
         )
-    service = open_service(root, remote)
-    listing = (_with_datasets if with_datasets else _namespaces_only)(
-        service, prefix, from_remote=where != "local"
+    catalog = open_service(root, remote).catalog(
+        prefix, remote=where != "local", datasets=with_datasets
     )
-    title, ids, metadata, errors, datasets = listing
-    for error in errors.values():
-        warn(error)
-    warn_unreadable(datasets)
-    if as_json and with_datasets:
-        namespaces = namespace_entries(ids, metadata, errors)
-        print_json({"namespaces": namespaces, "datasets": [d.to_dict() for d in datasets]})
-    elif as_json:
-        print_json(namespace_entries(ids, metadata, errors))
-    else:
-        Console(highlight=False).print(namespace_tree(title, ids, metadata, errors, datasets))
-
-
-class Listing(NamedTuple):
-    """What ``list`` shows.
-
-    Attributes:
-        title: The store's URL.
-        ids: The namespaces with a marker, in tree order.
-        metadata: Their metadata, where it could be read.
-        errors: Why the others' could not be, by namespace.
-        datasets: The datasets, with their metadata (only with ``--datasets``).
-    """
-
-    title: str
-    ids: list[NamespaceId]
-    metadata: dict[NamespaceId, NamespaceMetadata]
-    errors: dict[NamespaceId, str]
-    datasets: list[DatasetEntry]
-
-
-def _namespaces_only(
-    service: NamespaceService, prefix: str | None, *, from_remote: bool
-) -> Listing:
-    store = service.remote if from_remote else service.local
-    ids = service.list_remote(prefix) if from_remote else service.list_local(prefix)
-    metadata, errors = _read_each(store, ids)
-    return Listing(store.url, ids, metadata, errors, [])
-
-
-def _with_datasets(service: NamespaceService, prefix: str | None, *, from_remote: bool) -> Listing:
-    """The catalog's one listing and two batched reads; only the namespaces with a
-    marker, as without --datasets (the folders above them are drawn dimmed)."""
-    catalog = service.catalog(prefix, remote=from_remote)
-    marked = [entry for entry in catalog.namespaces if entry.error or entry.metadata is not None]
-    metadata = {entry.id: entry.metadata for entry in marked if entry.metadata is not None}
-    errors = {entry.id: str(entry.error) for entry in marked if entry.error is not None}
-    ids = [entry.id for entry in marked]
-    return Listing(catalog.source, ids, metadata, errors, catalog.datasets)
-
-
-def _read_each(
-    store: NamespaceRepository, ids: list[NamespaceId]
-) -> tuple[dict[NamespaceId, NamespaceMetadata], dict[NamespaceId, str]]:
-    """The metadata of ``ids`` in one batch; if one is corrupt, each on its own, so
-    one bad entry is reported while the rest is listed."""
-    try:
-        return store.get_many(ids), {}
-    except CorruptMetadataError:
-        pass
-    found: dict[NamespaceId, NamespaceMetadata] = {}
-    errors: dict[NamespaceId, str] = {}
-    for ns in ids:
-        try:
-            found[ns] = store.get(ns)
-        except (CorruptMetadataError, NamespaceNotFoundError) as error:
-            errors[ns] = str(error)
-    return found, errors
+    print_catalog(catalog, as_json=as_json, with_datasets=with_datasets)
 
 
 # The datasets command comes right after list in the help.
@@ -456,8 +381,7 @@ def _transfer(
         raise typer.BadParameter("give a NAMESPACE, or --tree for everything")
     if overwrite and ask and _stdin_is_terminal():
         plan = run(namespace, overwrite=True, dry_run=True)
-        if plan.replaced and not _confirm_replacing(plan):
-            stderr_console().print("Nothing was written.")
+        if plan.replaced and not confirm_replacing(plan):
             raise typer.Exit(1)
     if dry_run:
         report = run(namespace, overwrite=overwrite, dry_run=True)
@@ -465,16 +389,6 @@ def _transfer(
         with transfer_progress(f"{verb.capitalize()}ing") as progress:
             report = run(namespace, overwrite=overwrite, progress=progress)
     print_report(verb, report)
-
-
-def _confirm_replacing(plan: TransferReport) -> bool:
-    stderr_console().print(
-        f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
-        f"{shown(first_few(plan.replaced, every=is_verbose()))}."
-    )
-    return typer.confirm(
-        f"Replace their metadata with the copy from {plan.source}?", default=False, err=True
-    )
 
 
 # -- diff ----------------------------------------------------------------------------
@@ -500,20 +414,7 @@ def diff(
     Example: minari-namespaces diff --remote file:///tmp/remote || echo "out of sync"
     """
     result = open_service(root, remote).diff(prefix)
-    groups = {
-        "only_local": result.only_local,
-        "only_remote": result.only_remote,
-        "different": result.different,
-    }
-    if as_json:
-        if not quiet:
-            print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
-    elif result.in_sync:
-        say(f"In sync ({len(result.same):,} namespace(s) on both sides)")
-    else:
-        for key, ids in groups.items():
-            for ns in ids:
-                say(f"{key.replace('_', ' '):<12} {ns}")
+    print_diff(result, as_json=as_json)
     if not result.in_sync:
         raise typer.Exit(1)
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
 from minari_namespaces.errors import InvalidNamespaceError, NamespaceError
 from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.repository import remote_from_environment
 from minari_namespaces.service import NamespaceService
 from minari_namespaces.terminal import printable
 
@@ -33,20 +32,38 @@ def open_service(root: Path | None, remote: str | None = None) -> NamespaceServi
     """The service over ``--root`` and ``--remote`` (default ``$MINARI_REMOTE``).
 
     Raises:
-        typer.BadParameter: If the remote URL carries a password (a usage error: the
-            backend's own way of giving credentials keeps them out of shell history).
+        typer.BadParameter: If the remote URL carries a user or a password (a usage
+            error, raised before any backend is loaded: the backend's own way of
+            giving credentials keeps them out of shell history).
         RemoteError: If the remote's backend cannot be loaded.
     """
-    url = remote if remote is not None else os.environ.get("MINARI_REMOTE", "")
-    if urlsplit(url).password is not None:
+    url = remote if remote is not None else remote_from_environment()
+    if url is not None and carries_credentials(url):
         raise typer.BadParameter(
-            "the URL carries credentials ('user:password@'): give them the backend's own "
-            "way instead (for S3 the AWS_* variables or ~/.aws, for the Hub HF_TOKEN)",
+            "the URL carries credentials ('user:password@' or 'user@'): give them the "
+            "backend's own way instead (for S3 the AWS_* variables or ~/.aws, for the Hub "
+            "HF_TOKEN)",
             param_hint="--remote / MINARI_REMOTE",
         )
-    service = NamespaceService.from_urls(local=root, remote=remote)
-    _log.debug("local store %s, remote store %s", service.local.url, remote or "(none given)")
+    service = NamespaceService.from_urls(local=root, remote=url)
+    _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
     return service
+
+
+def carries_credentials(url: str) -> bool:
+    """Whether ``url`` holds a user or a password before an ``@``, whatever their
+    characters: ``s3://KEY:SECRET@bucket``, ``s3://user@bucket``, and a secret with
+    ``/``, ``@``, ``:`` or percent-escapes in it (``hf://user:tok/en@org``).
+
+    A secret may hold any character, so a ``:`` anywhere before the last ``@`` is
+    taken for a password; a ``file:///path`` has no user part, and an ``@`` further
+    down a path without a ``:`` before it (``s3://bucket/v@2``) is a key's name.
+    """
+    _, separator, rest = url.partition("://")
+    before, at, _ = rest.rpartition("@")
+    if not (separator and at) or rest.startswith("/"):
+        return False
+    return "@" in rest.split("/", 1)[0] or ":" in before
 
 
 def refuse_unused(flag: str, value: object, reason: str) -> None:

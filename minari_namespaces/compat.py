@@ -35,7 +35,7 @@ from minari_namespaces.errors import (
 )
 from minari_namespaces.identifier import ID_PATTERN, NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
-from minari_namespaces.repository import open_repository
+from minari_namespaces.repository import open_repository, remote_from_environment
 from minari_namespaces.service import NamespaceService
 from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
@@ -71,7 +71,7 @@ _URL_FORMS = (
 
 
 def _remote_url() -> str:
-    url = os.environ.get("MINARI_REMOTE") or DEFAULT_REMOTE
+    url = remote_from_environment() or DEFAULT_REMOTE
     if "://" not in url:
         raise RemoteNotConfiguredError(f"MINARI_REMOTE={url!r} is not a URL. Use {_URL_FORMS}.")
     return url

@@ -30,6 +30,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Sequence
+from typing import TypeVar
 
 __all__ = [
     "CorruptMetadataError",
@@ -143,14 +145,27 @@ class KeptNamespacesWarning(NamespaceWarning):
     source's, because it was not asked to overwrite them."""
 
 
+T = TypeVar("T")
+
+
+def first_few(items: Sequence[T], first: int | None) -> tuple[Sequence[T], str]:
+    """The first ``first`` of ``items`` (all of them for ``None``) and the words for
+    the rest: ``" and 1,234 more"``, or ``""`` when none is left out. The one rule
+    by which every message, warning and report shortens a long list of names;
+    each caller writes the names its own way and joins them."""
+    shown = items if first is None else items[:first]
+    left = len(items) - len(shown)
+    return shown, f" and {left:,} more" if left else ""
+
+
 def warn_skipped(entries: list[str], what: str, hint: str, *, kind: str = "namespace") -> None:
     """Emit one :class:`SkippedEntryWarning` naming the first ten ``entries``,
     attributed to the first caller outside this package; ``kind`` says what they
     failed to be (``namespace`` or ``dataset`` ids)."""
-    shown = ", ".join(repr(entry) for entry in entries[:10])
-    more = f" and {len(entries) - 10} more" if len(entries) > 10 else ""
+    shown, more = first_few(entries, 10)
+    names = ", ".join(repr(entry) for entry in shown)
     warnings.warn(
-        f"Skipped {len(entries)} {what} that are not valid {kind} ids: {shown}{more}.{hint}",
+        f"Skipped {len(entries)} {what} that are not valid {kind} ids: {names}{more}.{hint}",
         SkippedEntryWarning,
         stacklevel=_outside_caller(),
     )

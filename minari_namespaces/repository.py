@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 
 __all__ = ["NamespaceRepository", "open_repository"]
+
+#: The environment variable that names the remote store, as in Minari.
+REMOTE_VARIABLE: Final = "MINARI_REMOTE"
+
+
+def remote_from_environment() -> str | None:
+    """The remote URL that ``$MINARI_REMOTE`` gives, read now; ``None`` when it is
+    unset or empty. The one reader of the variable: the service, the command line
+    and :mod:`~minari_namespaces.compat` (which then falls back to Minari's default)
+    all ask here."""
+    return os.environ.get(REMOTE_VARIABLE) or None
 
 
 @runtime_checkable

@@ -24,7 +24,11 @@ from minari_namespaces.errors import (
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.repository import NamespaceRepository, open_repository
+from minari_namespaces.repository import (
+    NamespaceRepository,
+    open_repository,
+    remote_from_environment,
+)
 from minari_namespaces.transfer import ProgressCallback, Transfer, TransferReport
 
 __all__ = [
@@ -131,7 +135,7 @@ class NamespaceService:
             ValueError: If ``storage_options`` are given without a remote.
             RemoteError: If the remote's backend cannot be loaded.
         """
-        remote_url = remote if remote is not None else os.environ.get("MINARI_REMOTE") or None
+        remote_url = remote if remote is not None else remote_from_environment()
         if remote_url is None and storage_options:
             raise ValueError(
                 f"storage options {sorted(storage_options)} were given but there is no "
@@ -410,18 +414,20 @@ class NamespaceService:
         """
         return self._store(remote).list_tree(_optional_id(prefix))
 
-    def catalog(self, prefix: NamespaceLike | None = None, *, remote: bool = False) -> Catalog:
+    def catalog(
+        self, prefix: NamespaceLike | None = None, *, remote: bool = False, datasets: bool = True
+    ) -> Catalog:
         """The namespaces and datasets under ``prefix`` with all their metadata,
         locally (or on the remote store if ``remote``): one listing, one batched
-        read of namespace metadata, one of dataset metadata. Corrupt files are
-        their entries' errors.
+        read of namespace metadata, one of dataset metadata (none and nothing about
+        datasets without ``datasets``). Corrupt files are their entries' errors.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return read_catalog(self._store(remote), _optional_id(prefix))
+        return read_catalog(self._store(remote), _optional_id(prefix), datasets=datasets)
 
     # -- transfers ---------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
 --quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
 package's log on stderr, text made safe for a terminal, the progress bar, the tree of
-namespaces (and their datasets), the rows of datasets and the transfer reports. Not
-part of the library's API."""
+namespaces (and their datasets), the rows of datasets, the transfer reports, the
+question before --overwrite replaces anything, and the diff: every line a command
+prints is printed here. Not part of the library's API."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ from minari_namespaces.errors import (
     KeptNamespacesWarning,
     NamespaceError,
     RemoteNotConfiguredError,
+    first_few,
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.service import TransferReport
+from minari_namespaces.service import NamespaceDiff, TransferReport
 
 __all__: list[str] = []
 
@@ -73,6 +75,16 @@ def warn(text: str) -> None:
     """Print one ``Warning:`` line on stderr, unless --quiet."""
     if _verbosity.get() >= 0:
         stderr_console().print(f"Warning: {shown(text)}", markup=True)
+
+
+def print_error(text: str) -> None:
+    """Print one ``Error:`` line on stderr, even with --quiet."""
+    stderr_console().print(f"Error: {shown(text)}", markup=True)
+
+
+def print_version(version: str) -> None:
+    """The line of ``--version`` on stdout."""
+    typer.echo(f"minari-namespaces {version}")
 
 
 def _error_text(error: Exception) -> str:
@@ -107,10 +119,10 @@ def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P,
                 try:
                     return command(*args, **kwargs)
                 except (NamespaceError, ValueError, OSError) as error:
-                    stderr_console().print(f"Error: {shown(_error_text(error))}", markup=True)
+                    print_error(_error_text(error))
                     raise typer.Exit(error_status) from None
                 except RecursionError:
-                    stderr_console().print("Error: a value is nested too deeply to be read.")
+                    print_error("a value is nested too deeply to be read.")
                     raise typer.Exit(error_status) from None
                 except (KeyboardInterrupt, typer.Abort):
                     stderr_console().print(_interrupted_text(), markup=False)
@@ -194,6 +206,41 @@ def print_report(verb: str, report: TransferReport) -> None:
         warn(warning)
 
 
+def confirm_replacing(plan: TransferReport) -> bool:
+    """Ask on the terminal whether the namespaces that ``plan`` would replace may be
+    replaced; on no, say that nothing was written."""
+    stderr_console().print(
+        f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
+        f"{shown(quoted_few(plan.replaced, every=is_verbose()))}."
+    )
+    agreed = typer.confirm(
+        f"Replace their metadata with the copy from {plan.source}?", default=False, err=True
+    )
+    if not agreed:
+        stderr_console().print("Nothing was written.")
+    return agreed
+
+
+def print_diff(result: NamespaceDiff, *, as_json: bool) -> None:
+    """What ``diff`` prints, unless --quiet: a JSON object of the three groups, one
+    ``In sync`` line, or one line per namespace that differs, by group."""
+    if _verbosity.get() < 0:
+        return
+    groups = {
+        "only_local": result.only_local,
+        "only_remote": result.only_remote,
+        "different": result.different,
+    }
+    if as_json:
+        print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
+    elif result.in_sync:
+        say(f"In sync ({len(result.same):,} namespace(s) on both sides)")
+    else:
+        for key, ids in groups.items():
+            for ns in ids:
+                say(f"{key.replace('_', ' '):<12} {ns}")
+
+
 def is_verbose() -> bool:
     """Whether the command runs with --verbose."""
     return _verbosity.get() > 0
@@ -203,6 +250,8 @@ def is_verbose() -> bool:
 
 #: How many names a report shows before "... and N more" (``--verbose`` shows all).
 FIRST_FEW = 10
+#: What follows "and N more" in a report.
+ALL_OF_THEM = "(--verbose lists them all)"
 
 
 def stderr_console() -> Console:
@@ -364,6 +413,28 @@ def namespace_entries(
     return entries
 
 
+def print_catalog(catalog: Catalog, *, as_json: bool, with_datasets: bool) -> None:
+    """What ``list`` prints of ``catalog``: its namespaces with a marker as a tree
+    under the store's URL (see :func:`namespace_tree`) or, with ``as_json``, as
+    ``{id, metadata}`` objects (with ``with_datasets``: ``{"namespaces": [...],
+    "datasets": [...]}``); each unreadable marker as one warning first."""
+    marked = [entry for entry in catalog.namespaces if entry.error or entry.metadata is not None]
+    ids = [entry.id for entry in marked]
+    metadata = {entry.id: entry.metadata for entry in marked if entry.metadata is not None}
+    errors = {entry.id: str(entry.error) for entry in marked if entry.error is not None}
+    for error in errors.values():
+        warn(error)
+    warn_unreadable(catalog.datasets)
+    if as_json and with_datasets:
+        namespaces = namespace_entries(ids, metadata, errors)
+        print_json({"namespaces": namespaces, "datasets": [d.to_dict() for d in catalog.datasets]})
+    elif as_json:
+        print_json(namespace_entries(ids, metadata, errors))
+    else:
+        tree = namespace_tree(catalog.source, ids, metadata, errors, catalog.datasets)
+        Console(highlight=False).print(tree)
+
+
 # -- datasets --------------------------------------------------------------------------
 
 #: The marker of a dataset whose ``data/metadata.json`` could not be read.
@@ -453,13 +524,10 @@ def warn_unreadable(entries: Sequence[DatasetEntry]) -> None:
                 warn(str(entry.error))
 
 
-def first_few(ids: list[NamespaceId], *, every: bool) -> str:
-    """The first few ``ids`` (all if ``every``) and how many more."""
-    listed = ids if every else ids[:FIRST_FEW]
-    text = ", ".join(f"'{ns}'" for ns in listed)
-    if len(listed) < len(ids):
-        text += f" and {len(ids) - len(listed):,} more (--verbose lists them all)"
-    return text
+def quoted_few(ids: list[NamespaceId], *, every: bool) -> str:
+    """The first few ``ids`` quoted (all if ``every``) and how many more."""
+    listed, more = first_few(ids, None if every else FIRST_FEW)
+    return ", ".join(f"'{ns}'" for ns in listed) + (f"{more} {ALL_OF_THEM}" if more else "")
 
 
 def transfer_report(
@@ -483,11 +551,10 @@ def transfer_report(
             f"{report.target}{replaced}{unchanged}"
         )
         replaced_ids = set(report.replaced)
-        listed = report.copied if every else report.copied[:FIRST_FEW]
+        listed, more = first_few(report.copied, None if every else FIRST_FEW)
         lines += [f"  {'replaced' if ns in replaced_ids else 'copied':<9} {ns}" for ns in listed]
-        if len(listed) < len(report.copied):
-            more = len(report.copied) - len(listed)
-            lines.append(f"  ... and {more:,} more (--verbose lists them all)")
+        if more:
+            lines.append(f"  ...{more} {ALL_OF_THEM}")
     else:
         lines.append(f"{done} nothing; {same:,} namespace(s) already up to date")
     if not report.skipped:
@@ -495,5 +562,5 @@ def transfer_report(
     kept = "would be kept" if report.dry_run else "were kept"
     return lines, (
         f"{len(report.skipped):,} namespace(s) differ in {report.target} and {kept}: "
-        f"{first_few(report.skipped, every=every)}. --overwrite replaces them."
+        f"{quoted_few(report.skipped, every=every)}. --overwrite replaces them."
     )

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from minari_namespaces.errors import KeptNamespacesWarning, NamespaceNotFoundError
+from minari_namespaces.errors import KeptNamespacesWarning, NamespaceNotFoundError, first_few
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
@@ -59,11 +59,11 @@ class TransferReport:
 
 
 def _warn_kept(kept: list[NamespaceId], target: NamespaceRepository) -> None:
-    shown = ", ".join(f"'{ns}'" for ns in kept[:10])
-    more = f" and {len(kept) - 10} more" if len(kept) > 10 else ""
+    shown, more = first_few(kept, 10)
+    names = ", ".join(f"'{ns}'" for ns in shown)
     warnings.warn(
         f"Kept {len(kept)} existing namespace(s) in {target.url} whose metadata differs "
-        f"from the source: {shown}{more}. Pass overwrite=True to replace them.",
+        f"from the source: {names}{more}. Pass overwrite=True to replace them.",
         KeptNamespacesWarning,
         stacklevel=5,
     )

@@ -30,6 +30,7 @@ from minari_namespaces.errors import (
     NamespaceExistsError,
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
+    first_few,
 )
 from minari_namespaces.identifier import NamespaceId, check_batch_twins
 from minari_namespaces.metadata import (
@@ -97,8 +98,8 @@ def create_each(items: Sequence[tuple[K, bytes]], create: Callable[[K, bytes], N
 
 
 def _listing(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:_SHOWN])
-    return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+    shown, more = first_few(items, _SHOWN)
+    return ", ".join(shown) + more
 
 
 class StoreTexts:

@@ -77,8 +77,9 @@ _CAS_ATTEMPTS: Final = 50
 _SHALLOW_CHECKS: Final = 4
 #: Up to this many folders, the dataset rule is checked by probes, not a listing.
 _PROBES: Final = 16
-# ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``.
-_USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::[^@]*)?)@")
+# ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``, and
+# a password may hold ``@`` too, so it runs to the last ``@``.
+_USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::.*)?)@")
 #: Option names whose values are secrets (``key``, ``secret``, ``token``,
 #: ``account_key``, ``sas_token``, ``connection_string``, ``credentials``, ...).
 _SECRET_OPTION: Final = re.compile(

@@ -126,8 +126,13 @@ def test_a_wrong_secret_is_a_remote_error_that_does_not_show_it(seaweed_s3: S3Se
 
 @pytest.mark.parametrize(
     "url",
-    [f"s3://{ACCESS_KEY}:{SECRET}@bucket/prefix", f"memory://alice:{SECRET}@host/tree"],
-    ids=["s3", "memory"],
+    [
+        f"s3://{ACCESS_KEY}:{SECRET}@bucket/prefix",
+        f"memory://alice:{SECRET}@host/tree",
+        # An "@" inside the secret: the message once kept what followed it.
+        f"s3://{ACCESS_KEY}:{SECRET}@{SECRET}@bucket/prefix",
+    ],
+    ids=["s3", "memory", "at-sign-in-secret"],
 )
 def test_a_url_with_credentials_is_refused_without_showing_them(
     url: str, caplog: pytest.LogCaptureFixture

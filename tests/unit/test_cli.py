@@ -7,11 +7,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import pytest
 from typer.testing import CliRunner
 
 from minari_namespaces import NamespaceId, NamespaceMetadata, NamespaceService, __version__, cli
 from minari_namespaces.cli import app
+from minari_namespaces.cli_options import carries_credentials
 
 
 @pytest.fixture
@@ -363,6 +365,80 @@ def test_credentials_in_a_remote_url_are_refused_in_the_command_lines_words(root
     assert "hunter2" not in result.stderr
 
 
+# Secrets with the characters that fool a URL parser: "/" ends the authority early,
+# "@" and ":" split it in the wrong place, and percent-escapes hide both.
+SECRET_URLS = [
+    ("s3://AKIA:se/cr@t%2F:x@bucket/prefix", ["se/cr", "t%2F:x", "se/cr@t%2F"]),
+    ("hf://user:tok/en@org", ["tok/en"]),
+    ("az://name:key==/x@container", ["key==/x", "key=="]),
+    ("gs://svc%40proj:p%3Ass@bucket", ["p%3Ass"]),
+    ("memory://alice@bucket/tree", ["alice"]),
+]
+
+
+@pytest.mark.parametrize(("url", "secrets"), SECRET_URLS)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "remote", "--remote", "URL"],
+        ["list", "URL"],
+        ["diff", "--remote", "URL"],
+        ["datasets", "--remote", "URL"],
+        ["upload", "--tree", "--remote", "URL"],
+        ["upload", "--tree"],  # the URL from MINARI_REMOTE
+        ["show", "D4RL", "--from-remote"],  # the URL from MINARI_REMOTE
+    ],
+)
+def test_a_user_or_password_in_a_remote_url_is_refused_whatever_its_characters(
+    root: Path, url: str, secrets: list[str], args: list[str]
+) -> None:
+    """Issue 19, point 3: refused in the command line's words, as a usage error,
+    before any backend is loaded; the secret is never shown."""
+    NamespaceService.from_urls(root).create("D4RL/door")
+    arguments = [url if arg == "URL" else arg for arg in args]
+    environment = {"MINARI_DATASETS_PATH": str(root), "MINARI_REMOTE": url}
+    result = CliRunner().invoke(app, arguments, env=environment)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert isinstance(result.exception, SystemExit)
+    assert "the URL carries credentials" in result.stderr
+    assert "--remote / MINARI_REMOTE" in result.stderr
+    assert "AWS_*" in result.stderr
+    assert "storage options" not in result.stderr
+    assert "Traceback" not in result.stderr
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr
+    # Nothing reached the remote: the in-memory one holds nothing after an upload.
+    assert not fsspec.filesystem("memory").exists("alice@bucket/tree")
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [(url, True) for url, _ in SECRET_URLS]
+    + [
+        ("s3://user:hunter2@bucket/minari", True),
+        ("s3://user@bucket", True),
+        ("hf://farama-minari", False),
+        ("s3://bucket/prefix", False),
+        ("s3://bucket/v@2", False),
+        ("file:///tmp/a:b@c", False),
+        ("memory://tree", False),
+        ("", False),
+    ],
+)
+def test_the_credential_rule_reads_any_user_part(url: str, refused: bool) -> None:
+    assert carries_credentials(url) is refused
+
+
+def test_a_remote_whose_path_holds_an_at_sign_is_a_remote_like_any_other(
+    root: Path, tmp_path: Path
+) -> None:
+    remote = (tmp_path / "re@mote").as_uri()
+    NamespaceService.from_urls(root).create("D4RL")
+    assert run("upload", "--tree", "--root", str(root), "--remote", remote)[0] == 0
+    code, out, _ = run("list", "remote", "--remote", remote, "--json")
+    assert (code, [item["id"] for item in json.loads(out)]) == (0, ["D4RL"])
+
+
 def test_the_remote_listing_is_explicit(root: Path, remote: str) -> None:
     """Point 3: ``list remote`` (or ``list URL``); an ignored flag is a usage error."""
     NamespaceService.from_urls(root, remote).create("only-local")
@@ -498,6 +574,13 @@ def test_verbose_shows_the_package_log_on_stderr_at_debug(root: Path) -> None:
     assert package_logger.handlers == handlers
     code, out, err = run("create", "b", "--root", str(root))
     assert (code, err) == (0, "")
+
+
+def test_verbose_names_the_remote_that_minari_remote_gives(root: Path, remote: str) -> None:
+    environment = {"MINARI_DATASETS_PATH": str(root), "MINARI_REMOTE": remote}
+    result = CliRunner().invoke(app, ["diff", "-v"], env=environment)
+    assert result.exit_code == 0
+    assert f"local store {root}, remote store {remote}" in result.stderr
 
 
 def test_verbose_shows_records_of_any_module_of_the_package(

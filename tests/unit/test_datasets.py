@@ -218,6 +218,23 @@ def test_the_catalog_holds_every_namespace_and_dataset_and_survives_corrupt_file
     assert "holds a JSON list" in str(cloned.error)
 
 
+def test_a_catalog_without_datasets_reads_the_namespaces_alone_and_leniently() -> None:
+    """Issue 19, point 2: ``list`` without --datasets reads through the service; a
+    corrupt marker is its own entry's error, and no dataset is read or listed."""
+    store = InMemoryNamespaceRepository()
+    service = NamespaceService(store)
+    service.create("D4RL/door", description="Door tasks")
+    service.create("D4RL/pen")
+    store.write_marker(NamespaceId("D4RL/pen"), b"{broken")
+    store.add_dataset(NamespaceId("loose/inner"), "play-v0")
+    catalog = service.catalog(datasets=False)
+    assert [str(entry.id) for entry in catalog.namespaces] == ["D4RL", "D4RL/door", "D4RL/pen"]
+    assert catalog.namespace(NamespaceId("D4RL/door")).description == "Door tasks"
+    assert isinstance(catalog.namespace(NamespaceId("D4RL/pen")).error, CorruptMetadataError)
+    assert catalog.datasets == []
+    assert (catalog.source, catalog.prefix) == (store.url, None)
+
+
 def test_a_catalog_under_a_prefix_starts_at_the_prefix() -> None:
     store = InMemoryNamespaceRepository()
     service = NamespaceService(store)

@@ -26,7 +26,9 @@ from minari_namespaces import (
     NamespaceWarning,
     PropertiesUpdateSummary,
     RemoteNotConfiguredError,
+    compat,
 )
+from minari_namespaces.repository import remote_from_environment
 from minari_namespaces.testing import InMemoryNamespaceRepository
 
 STORES: dict[str, Callable[[Path], NamespaceRepository]] = {
@@ -764,3 +766,26 @@ def test_progress_is_reported_from_zero_to_the_total(
     both.create("t/new/leaf")
     both.upload("t/new/leaf", progress=lambda done, total: calls.append((done, total)))
     assert calls == [(0, 2), (2, 2)]
+
+
+def test_minari_remote_is_read_in_one_place_with_each_callers_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19, point 2: unset or empty means no remote for the service (compat then
+    takes Minari's default); set, the service and compat open that URL."""
+    for unset in (None, ""):
+        if unset is None:
+            monkeypatch.delenv("MINARI_REMOTE", raising=False)
+        else:
+            monkeypatch.setenv("MINARI_REMOTE", unset)
+        assert remote_from_environment() is None
+        with pytest.raises(RemoteNotConfiguredError):
+            NamespaceService.from_urls(tmp_path / "local").remote  # noqa: B018
+    remote = (tmp_path / "remote").as_uri()
+    monkeypatch.setenv("MINARI_REMOTE", remote)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "local"))
+    assert remote_from_environment() == remote
+    service = NamespaceService.from_urls(tmp_path / "local")
+    service.create("D4RL/door")
+    service.upload("D4RL/door")
+    assert compat.list_remote_namespaces() == ["D4RL", "D4RL/door"]
