@@ -11,6 +11,7 @@ show it (Minari's documentation layout and an offline HTML page) are written by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
 from minari_namespaces.errors import CorruptMetadataError
@@ -76,20 +77,37 @@ class Catalog:
         Raises:
             KeyError: If ``ns`` is not in the catalog.
         """
-        for entry in self.namespaces:
-            if entry.id == ns:
-                return entry
-        raise KeyError(str(ns))
+        return self._by_id[ns]
 
     def children(self, ns: NamespaceId | None) -> list[CatalogNamespace]:
         """The namespaces directly inside ``ns`` (the top of the catalog for ``None``)."""
-        if ns is None:
-            return [entry for entry in self.namespaces if self._is_top(entry.id)]
-        return [entry for entry in self.namespaces if entry.id.parent == ns]
+        return list(self._children.get(ns, ()))
 
     def datasets_in(self, ns: NamespaceId | None) -> list[DatasetEntry]:
         """The datasets directly inside ``ns`` (top-level datasets for ``None``)."""
-        return [entry for entry in self.datasets if entry.id.namespace == ns]
+        return list(self._datasets_by_namespace.get(ns, ()))
+
+    # Indexes built once, on first use, so that rendering a catalog of N namespaces
+    # costs O(N) lookups rather than O(N) scans of the whole catalog.
+
+    @cached_property
+    def _by_id(self) -> dict[NamespaceId, CatalogNamespace]:
+        return {entry.id: entry for entry in self.namespaces}
+
+    @cached_property
+    def _children(self) -> dict[NamespaceId | None, list[CatalogNamespace]]:
+        index: dict[NamespaceId | None, list[CatalogNamespace]] = {}
+        for entry in self.namespaces:
+            key = None if self._is_top(entry.id) else entry.id.parent
+            index.setdefault(key, []).append(entry)
+        return index
+
+    @cached_property
+    def _datasets_by_namespace(self) -> dict[NamespaceId | None, list[DatasetEntry]]:
+        index: dict[NamespaceId | None, list[DatasetEntry]] = {}
+        for entry in self.datasets:
+            index.setdefault(entry.id.namespace, []).append(entry)
+        return index
 
     def _is_top(self, ns: NamespaceId) -> bool:
         if self.prefix is None:
