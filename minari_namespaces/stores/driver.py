@@ -59,6 +59,7 @@ from typing import Any, Final, TypeVar
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.base import create_each
+from minari_namespaces.stores.retry import RetryPolicy
 
 __all__ = [
     "MISSING",
@@ -139,6 +140,8 @@ class Driver:
     def __init__(self, fs: Any, root: str) -> None:
         self.fs = fs
         self.root = root
+        #: How long a write keeps retrying a throttled or failed request.
+        self.retry = RetryPolicy()
         self._lock = threading.RLock()
         self._list_by_folder = walks_folders(fs)
 
@@ -161,8 +164,10 @@ class Driver:
         """:meth:`connect` with a given filesystem class."""
         root = str(fs_class._strip_protocol(url))
         root = root.rstrip("/") if root not in ("/", "") else root
+        retry = RetryPolicy.from_options(options)
         fs = fs_class(**options)
         driver = cls(fs, root)
+        driver.retry = retry
         shown = fs.unstrip_protocol(root) if root else url
         # Show the URL in the user's spelling (``az://``, not adlfs's ``abfs://``).
         protocol, first = url.partition("://")[0], shown.partition("://")[0]
