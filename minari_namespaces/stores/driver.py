@@ -52,6 +52,7 @@ Backend errors propagate as they are; the repository turns them into
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -327,14 +328,28 @@ class AsyncDriver(Driver):
         return self._run(gather)
 
 
+#: The user-metadata key of the random id each write of an object store carries.
+WRITE_ID_KEY: Final = "minariwrite"
+
+
 class ObjectStoreDriver(AsyncDriver):
     """The common part of the cloud object stores (S3, GCS, Azure Blob).
 
-    A subclass supplies four requests: :meth:`_get` (the body, capped, with its
-    version token, in one request), :meth:`_create_async` (create-only),
-    :meth:`_replace_async` (overwrite only if the version is unchanged) and
+    A subclass supplies five requests: :meth:`_get` (the body, capped, with its
+    version token, in one request), :meth:`_create_object` (create-only),
+    :meth:`_replace_object` (overwrite only if the version is unchanged),
+    :meth:`_write_id` (the id a write left in the object's user metadata) and
     :meth:`_pages` (a flat listing, page by page). Everything else follows: no
     ``HEAD`` before a read, one listing request per page, concurrent batches.
+
+    A write whose answer was lost is recognised, not repeated. Each write stores
+    a fresh random id under :data:`WRITE_ID_KEY` in the object's user metadata.
+    When the write fails (after the client's own retries: a 5xx, a reset, a
+    timeout), or when a retried conditional write is refused (412/409) because
+    its first attempt had landed, the object's id is read back once: if it is
+    ours, the write succeeded. So a create is never reported as "exists" for our
+    own bytes, while of racing creators, even of identical bytes, exactly one
+    wins.
     """
 
     compare_and_swap = True
@@ -343,9 +358,47 @@ class ObjectStoreDriver(AsyncDriver):
         """The object's bytes (at most ``MAX_METADATA_BYTES + 1``) and version."""
         raise NotImplementedError
 
-    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
-        """Overwrite ``path`` if its version is still ``version``, else ``ConflictError``."""
+    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+        """Write ``path`` only if it is absent, carrying ``write_id``;
+        ``FileExistsError`` if it exists."""
         raise NotImplementedError
+
+    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+        """Overwrite ``path`` if its version is still ``version``, carrying
+        ``write_id``; ``ConflictError`` otherwise."""
+        raise NotImplementedError
+
+    async def _write_id(self, path: str) -> str | None:
+        """The write id stored with ``path`` (``None`` if absent or without one)."""
+        raise NotImplementedError
+
+    async def _landed(self, path: str, write_id: str) -> bool:
+        """Whether the object now holds the write ``write_id``; ``False`` if that
+        cannot be read either (the caller then reports its own failure)."""
+        try:
+            return await self._write_id(path) == write_id
+        except Exception:
+            return False
+
+    async def _create_async(self, path: str, payload: bytes) -> None:
+        write_id = secrets.token_hex(16)
+        try:
+            await self._create_object(path, payload, write_id)
+        except Exception:
+            # "Exists" may be our own write, retried after its answer was lost.
+            if await self._landed(path, write_id):
+                return
+            raise
+
+    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+        write_id = secrets.token_hex(16)
+        try:
+            await self._replace_object(path, payload, version, write_id)
+        except Exception:
+            # A conflict may be our own write, retried after its answer was lost.
+            if await self._landed(path, write_id):
+                return
+            raise
 
     def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """Listing pages under ``folder/`` (the whole bucket for a bare bucket),
