@@ -43,7 +43,13 @@ The contract, method by method:
   parents and children together, and write it atomically (the Hub: one commit per
   repository); otherwise the repository hands it one depth level at a time.
 - :meth:`Driver.connect` (a class method) opens the backend for a URL; the default
-  builds the fsspec filesystem of the URL's protocol.
+  builds the fsspec filesystem of the URL's protocol. It takes the storage option
+  ``retry_deadline`` into :attr:`Driver.retry`
+  (:class:`~minari_namespaces.stores.retry.RetryPolicy`).
+- A write whose answer was lost (the backend applied it, then the client saw a
+  failure, or its own resend was refused) is the caller's success, never
+  "exists", a conflict or a second write: :class:`ObjectStoreDriver` recognises
+  its own write by a write id, the Hub driver by the head's files.
 
 Backend errors propagate as they are; the repository turns them into
 :class:`~minari_namespaces.errors.RemoteError` with a clean message.

@@ -15,7 +15,11 @@ which Minari keeps for its datasets). So:
 - a batch of namespaces in one repository (an ``upload_tree``) is one commit,
   parents with their children;
 - a top-level id that the Hub cannot hold as a repository name is refused before
-  anything is written.
+  anything is written;
+- a commit whose answer is lost (5xx, a dropped connection, a timeout; the client
+  never resends a commit) is looked for at the head before anything is sent again:
+  if the head holds exactly its files, it landed. A 429 (or a 503 with a time) is
+  waited out as the Hub asks, on every request. Both within ``retry_deadline``.
 
 The client (``huggingface_hub``) skips a commit whose files are all unchanged and
 then checks no parent: a write whose bytes equal what was read is a no-op here, and
@@ -182,6 +186,22 @@ class HubDriver(Driver):
                 if not _throttled(error):
                     raise
                 budget.wait(error, throttled=True)
+
+    def _idempotently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """:meth:`_patiently`, and sent again after a 5xx or a lost connection,
+        with backoff: for a write whose repetition changes nothing."""
+        from httpx2 import TransportError
+        from huggingface_hub.errors import HfHubHTTPError
+
+        budget = self.retry.budget()
+        while True:
+            try:
+                return self._patiently(call, *args, **kwargs)
+            except (HfHubHTTPError, TransportError) as error:
+                status = status_of(error)
+                if isinstance(error, HfHubHTTPError) and (status or 0) < _SERVER_ERROR:
+                    raise
+                budget.wait(error, throttled=False)
 
     # -- paths ---------------------------------------------------------------
 
@@ -477,7 +497,8 @@ class HubDriver(Driver):
         )
 
     def _ensure_repo(self, repo: str) -> None:
-        self._patiently(self.api.create_repo, repo, repo_type=_REPO_TYPE, exist_ok=True)
+        # ``exist_ok``: a repository created by a request whose answer was lost is fine.
+        self._idempotently(self.api.create_repo, repo, repo_type=_REPO_TYPE, exist_ok=True)
 
     def create(self, path: str, payload: bytes) -> None:
         if self.create_all([(path, payload)])[0]:

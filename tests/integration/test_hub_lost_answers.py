@@ -227,3 +227,20 @@ def test_a_slow_commit_answer_is_waited_for(hub: HubStandIn, tmp_path: Path) -> 
 def test_a_retry_deadline_that_is_not_seconds_is_refused(hub: HubStandIn, deadline: object) -> None:
     with pytest.raises(RemoteError, match="retry_deadline"):
         FsspecNamespaceRepository(f"hf://{HUB_ORG}", retry_deadline=deadline)
+
+
+@pytest.mark.parametrize("fault", LOST, ids=LOST_IDS)
+def test_a_repository_created_though_its_answer_was_lost_is_used(
+    hub: HubStandIn, tmp_path: Path, fault: int | None
+) -> None:
+    service = service_on(tmp_path)
+    made = twelve(service)
+    hub.fail_next("create_repo", fault, applied=True)
+    hub.take_counts()
+
+    assert service.upload_tree().copied == made
+
+    counts = hub.take_counts()
+    assert (counts["create_repo"], counts["commit"]) == (2, 1)
+    assert hub.commits(repo_id("T")) == 2
+    assert_in_sync(hub, service, made)
