@@ -4,8 +4,8 @@ lost, never doubled, never reported wrongly.
 The client libraries resend a request whose answer did not arrive (botocore,
 gcsfs and the Azure SDK all do), and the resent conditional write is refused
 (412, or 409 on Azure) because its first attempt had landed. Here each client's
-own retry is triggered for real, against the real servers (moto, fake-gcs-server,
-Azurite), after the server has applied the write:
+own retry is triggered for real, against the real servers (moto and SeaweedFS,
+fake-gcs-server, Azurite), after the server has applied the write:
 
 - S3: a ``needs-retry`` handler on botocore's event system asks it to retry a
   ``PutObject`` that was answered 200;
@@ -151,7 +151,8 @@ fsspec.register_implementation("lossy-s3", LossyS3FileSystem, clobber=True)
 fsspec.register_implementation("lossy-gs", LossyGcsFileSystem, clobber=True)
 fsspec.register_implementation("lossy-az", LossyAzureFileSystem, clobber=True)
 
-LOSSY = {"moto": "lossy-s3", "gcs": "lossy-gs", "azure": "lossy-az"}
+LOSSY = {"moto": "lossy-s3", "seaweed": "lossy-s3", "gcs": "lossy-gs", "azure": "lossy-az"}
+FIXTURES = {"moto": "moto_s3", "seaweed": "seaweed_s3", "gcs": "gcs", "azure": "azure"}
 BACKENDS = sorted(LOSSY)
 DOOR = NamespaceId("D4RL/door")
 
@@ -160,7 +161,7 @@ DOOR = NamespaceId("D4RL/door")
 def lossy_remote(request: pytest.FixtureRequest) -> Callable[[], FsspecNamespaceRepository]:
     """A factory of remotes on fresh buckets whose writes can lose their answer."""
     backend: str = request.param
-    server: Server = request.getfixturevalue("moto_s3" if backend == "moto" else backend)
+    server: Server = request.getfixturevalue(FIXTURES[backend])
 
     def make() -> FsspecNamespaceRepository:
         url = f"{LOSSY[backend]}://{server.new_bucket()}/remote"
