@@ -355,7 +355,8 @@ class ObjectStoreDriver(AsyncDriver):
     its first attempt had landed, the object's id is read back once: if it is
     ours, the write succeeded. So a create is never reported as "exists" for our
     own bytes, while of racing creators, even of identical bytes, exactly one
-    wins.
+    wins. If the id cannot be read either, that failure is raised: nothing is
+    reported that was not seen.
     """
 
     compare_and_swap = True
@@ -378,21 +379,14 @@ class ObjectStoreDriver(AsyncDriver):
         """The write id stored with ``path`` (``None`` if absent or without one)."""
         raise NotImplementedError
 
-    async def _landed(self, path: str, write_id: str) -> bool:
-        """Whether the object now holds the write ``write_id``; ``False`` if that
-        cannot be read either (the caller then reports its own failure)."""
-        try:
-            return await self._write_id(path) == write_id
-        except Exception:
-            return False
-
     async def _create_async(self, path: str, payload: bytes) -> None:
         write_id = secrets.token_hex(16)
         try:
             await self._create_object(path, payload, write_id)
         except Exception:
-            # "Exists" may be our own write, retried after its answer was lost.
-            if await self._landed(path, write_id):
+            # "Exists" may be our own write, retried after its answer was lost. If
+            # that cannot be read either, its failure is raised: the outcome is unknown.
+            if await self._write_id(path) == write_id:
                 return
             raise
 
@@ -402,7 +396,7 @@ class ObjectStoreDriver(AsyncDriver):
             await self._replace_object(path, payload, version, write_id)
         except Exception:
             # A conflict may be our own write, retried after its answer was lost.
-            if await self._landed(path, write_id):
+            if await self._write_id(path) == write_id:
                 return
             raise
 

@@ -36,6 +36,8 @@ DEFAULT_RETRY_DEADLINE: Final = 60.0
 #: HTTP statuses that ask the client to come back later.
 THROTTLED: Final = frozenset({429, 503})
 _FIRST_BACKOFF: Final = 0.5
+# A server that asks for no wait at all still gets a pause, never a busy loop.
+_SHORTEST_WAIT: Final = 0.1
 _MAX_BACKOFF: Final = 8.0
 _RATELIMIT: Final = re.compile(r";\s*t\s*=\s*(\d+)")
 
@@ -167,7 +169,7 @@ class RetryBudget:
             BaseException: ``error`` itself, if not throttled and out of time.
         """
         asked = retry_after(headers_of(error)) if throttled else None
-        delay = asked if asked is not None else self._backoff
+        delay = max(_SHORTEST_WAIT, asked) if asked is not None else self._backoff
         self._backoff = min(_MAX_BACKOFF, self._backoff * 2)
         left = self._ends - self._policy.clock()
         if delay > left:

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -142,6 +143,13 @@ class HubHttpServer(ThreadingHTTPServer):
             self.server_address = sock.getsockname()
         self.model = model
         self.traffic = Traffic()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about a client that stopped waiting (a slow answer's broken
+        pipe); any other failure is printed as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def endpoint(self) -> str:
@@ -280,9 +288,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         parts = [unquote(part) for part in split.path.strip("/").split("/")]
         route = self._route(parts)
         fault = self.server.traffic.arrived(route, self.headers.get("Authorization"))
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
         if fault is not None and not fault.applied and (fault.drop or fault.status is not None):
+            time.sleep(fault.delay)
             self._fail(route, fault)
             return
         try:
@@ -292,6 +299,10 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             reply = _error_reply(status, str(refused), code)
         except HttpError as refused:
             reply = _error_reply(refused.status, str(refused))
+        if fault is not None:
+            # A slow answer: the work is done, only the answer is late (a client
+            # that stops waiting has lost the answer of a request that took effect).
+            time.sleep(fault.delay)
         if fault is not None and (fault.drop or fault.status is not None):
             self._fail(route, fault)  # it took effect; its answer is lost
             return

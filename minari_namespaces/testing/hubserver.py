@@ -138,7 +138,8 @@ class HubStandIn:
         self._traffic.add(route, Fault(status=429, retry_after=retry_after), times)
 
     def slow_next(self, route: str, seconds: float, times: int = 1) -> None:
-        """Answer the next ``times`` requests of ``route`` after ``seconds``."""
+        """Answer the next ``times`` requests of ``route`` ``seconds`` after they
+        took effect (a client that stops waiting loses the answer)."""
         self._traffic.add(route, Fault(status=None, delay=seconds), times)
 
     def reset(self) -> None:
