@@ -10,7 +10,10 @@ options (its credentials, endpoint and retries):
   conflict;
 - reads: one ranged ``Get Blob`` for at most ``MAX_METADATA_BYTES + 1`` bytes,
   whose ETag is the version;
-- listing: ``List Blobs`` directly, one request per 5,000 keys.
+- listing: ``List Blobs`` directly, one request per 5,000 keys;
+- lost answers: each ``Put Blob`` carries the metadata ``minariwrite: <random
+  id>``; after a failed ``Put Blob``, or a 409/412 to the SDK's own retry of one
+  that had landed, one ``Get Blob Properties`` tells whether the blob holds our write.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, Final
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.driver import (
     MISSING,
+    WRITE_ID_KEY,
     ConflictError,
     ObjectStoreDriver,
     Page,
@@ -80,7 +84,7 @@ class AzureBlobDriver(ObjectStoreDriver):
             data: bytes = await stream.readall()
         return data, stream.properties.etag
 
-    async def _create_async(self, path: str, payload: bytes) -> None:
+    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import ContentSettings
 
@@ -89,12 +93,13 @@ class AzureBlobDriver(ObjectStoreDriver):
                 await client.upload_blob(
                     payload,
                     overwrite=False,
+                    metadata={WRITE_ID_KEY: write_id},
                     content_settings=ContentSettings(content_type="application/json"),
                 )
             except ResourceExistsError as error:
                 raise FileExistsError(path) from error
 
-    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
         from azure.core import MatchConditions
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
         from azure.storage.blob import ContentSettings
@@ -106,6 +111,7 @@ class AzureBlobDriver(ObjectStoreDriver):
                     overwrite=True,
                     etag=str(version),
                     match_condition=MatchConditions.IfNotModified,
+                    metadata={WRITE_ID_KEY: write_id},
                     content_settings=ContentSettings(content_type="application/json"),
                 )
             except ResourceNotFoundError as error:
@@ -114,6 +120,17 @@ class AzureBlobDriver(ObjectStoreDriver):
                 if _status(error) == _PRECONDITION_FAILED:
                     raise ConflictError(path) from error
                 raise
+
+    async def _write_id(self, path: str) -> str | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        async with _plain_errors(), self._blob(path) as client:
+            try:
+                properties = await client.get_blob_properties()
+            except ResourceNotFoundError:
+                return None
+        found = (properties.metadata or {}).get(WRITE_ID_KEY)
+        return found if isinstance(found, str) else None
 
     def remove(self, paths: Sequence[str], folder: str) -> None:
         async def delete(path: str) -> None:

@@ -43,7 +43,13 @@ The contract, method by method:
   parents and children together, and write it atomically (the Hub: one commit per
   repository); otherwise the repository hands it one depth level at a time.
 - :meth:`Driver.connect` (a class method) opens the backend for a URL; the default
-  builds the fsspec filesystem of the URL's protocol.
+  builds the fsspec filesystem of the URL's protocol. It takes the storage option
+  ``retry_deadline`` into :attr:`Driver.retry`
+  (:class:`~minari_namespaces.stores.retry.RetryPolicy`).
+- A write whose answer was lost (the backend applied it, then the client saw a
+  failure, or its own resend was refused) is the caller's success, never
+  "exists", a conflict or a second write: :class:`ObjectStoreDriver` recognises
+  its own write by a write id, the Hub driver by the head's files.
 
 Backend errors propagate as they are; the repository turns them into
 :class:`~minari_namespaces.errors.RemoteError` with a clean message.
@@ -52,6 +58,7 @@ Backend errors propagate as they are; the repository turns them into
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,6 +66,7 @@ from typing import Any, Final, TypeVar
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.base import create_each
+from minari_namespaces.stores.retry import RetryPolicy
 
 __all__ = [
     "MISSING",
@@ -139,6 +147,8 @@ class Driver:
     def __init__(self, fs: Any, root: str) -> None:
         self.fs = fs
         self.root = root
+        #: How long a write keeps retrying a throttled or failed request.
+        self.retry = RetryPolicy()
         self._lock = threading.RLock()
         self._list_by_folder = walks_folders(fs)
 
@@ -161,8 +171,10 @@ class Driver:
         """:meth:`connect` with a given filesystem class."""
         root = str(fs_class._strip_protocol(url))
         root = root.rstrip("/") if root not in ("/", "") else root
+        retry = RetryPolicy.from_options(options)
         fs = fs_class(**options)
         driver = cls(fs, root)
+        driver.retry = retry
         shown = fs.unstrip_protocol(root) if root else url
         # Show the URL in the user's spelling (``az://``, not adlfs's ``abfs://``).
         protocol, first = url.partition("://")[0], shown.partition("://")[0]
@@ -322,14 +334,29 @@ class AsyncDriver(Driver):
         return self._run(gather)
 
 
+#: The user-metadata key of the random id each write of an object store carries.
+WRITE_ID_KEY: Final = "minariwrite"
+
+
 class ObjectStoreDriver(AsyncDriver):
     """The common part of the cloud object stores (S3, GCS, Azure Blob).
 
-    A subclass supplies four requests: :meth:`_get` (the body, capped, with its
-    version token, in one request), :meth:`_create_async` (create-only),
-    :meth:`_replace_async` (overwrite only if the version is unchanged) and
+    A subclass supplies five requests: :meth:`_get` (the body, capped, with its
+    version token, in one request), :meth:`_create_object` (create-only),
+    :meth:`_replace_object` (overwrite only if the version is unchanged),
+    :meth:`_write_id` (the id a write left in the object's user metadata) and
     :meth:`_pages` (a flat listing, page by page). Everything else follows: no
     ``HEAD`` before a read, one listing request per page, concurrent batches.
+
+    A write whose answer was lost is recognised, not repeated. Each write stores
+    a fresh random id under :data:`WRITE_ID_KEY` in the object's user metadata.
+    When the write fails (after the client's own retries: a 5xx, a reset, a
+    timeout), or when a retried conditional write is refused (412/409) because
+    its first attempt had landed, the object's id is read back once: if it is
+    ours, the write succeeded. So a create is never reported as "exists" for our
+    own bytes, while of racing creators, even of identical bytes, exactly one
+    wins. If the id cannot be read either, that failure is raised: nothing is
+    reported that was not seen.
     """
 
     compare_and_swap = True
@@ -338,9 +365,40 @@ class ObjectStoreDriver(AsyncDriver):
         """The object's bytes (at most ``MAX_METADATA_BYTES + 1``) and version."""
         raise NotImplementedError
 
-    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
-        """Overwrite ``path`` if its version is still ``version``, else ``ConflictError``."""
+    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+        """Write ``path`` only if it is absent, carrying ``write_id``;
+        ``FileExistsError`` if it exists."""
         raise NotImplementedError
+
+    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+        """Overwrite ``path`` if its version is still ``version``, carrying
+        ``write_id``; ``ConflictError`` otherwise."""
+        raise NotImplementedError
+
+    async def _write_id(self, path: str) -> str | None:
+        """The write id stored with ``path`` (``None`` if absent or without one)."""
+        raise NotImplementedError
+
+    async def _create_async(self, path: str, payload: bytes) -> None:
+        write_id = secrets.token_hex(16)
+        try:
+            await self._create_object(path, payload, write_id)
+        except Exception:
+            # "Exists" may be our own write, retried after its answer was lost. If
+            # that cannot be read either, its failure is raised: the outcome is unknown.
+            if await self._write_id(path) == write_id:
+                return
+            raise
+
+    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+        write_id = secrets.token_hex(16)
+        try:
+            await self._replace_object(path, payload, version, write_id)
+        except Exception:
+            # A conflict may be our own write, retried after its answer was lost.
+            if await self._write_id(path) == write_id:
+                return
+            raise
 
     def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """Listing pages under ``folder/`` (the whole bucket for a bare bucket),

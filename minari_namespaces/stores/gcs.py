@@ -11,7 +11,10 @@
 - reads: one ``GET ...?alt=media`` for at most ``MAX_METADATA_BYTES + 1`` bytes,
   whose ``X-Goog-Generation`` header is the version, with no metadata request
   before it;
-- listing: ``objects.list`` directly, one request per 1,000 keys.
+- listing: ``objects.list`` directly, one request per 1,000 keys;
+- lost answers: each upload carries the custom metadata ``minariwrite: <random
+  id>``; after a failed upload, or a 412 to gcsfs's own retry of an upload that
+  had landed, one ``objects.get`` tells whether the object holds our write.
 
 Object names are quoted whole (``#``, ``?`` and ``%`` are plain characters of a
 name here, never a generation suffix or a query).
@@ -29,6 +32,7 @@ from urllib.parse import quote
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.driver import (
     MISSING,
+    WRITE_ID_KEY,
     ConflictError,
     Driver,
     ObjectStoreDriver,
@@ -89,12 +93,14 @@ class GcsDriver(ObjectStoreDriver):
             return b"", None
         return bytes(data), headers.get("X-Goog-Generation")
 
-    async def _upload(self, path: str, payload: bytes, generation: str) -> None:
+    async def _upload(self, path: str, payload: bytes, generation: str, write_id: str) -> None:
         """One multipart upload of ``payload`` to ``path`` if its generation is
         ``generation`` (``"0"``: if it does not exist)."""
         bucket, key = split_bucket(path)
         boundary = f"minari-{secrets.token_hex(16)}"
-        head = json.dumps({"name": key, "contentType": "application/json"})
+        head = json.dumps(
+            {"name": key, "contentType": "application/json", "metadata": {WRITE_ID_KEY: write_id}}
+        )
         body = b"".join(
             [
                 f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
@@ -116,14 +122,22 @@ class GcsDriver(ObjectStoreDriver):
             json_out=True,
         )
 
-    async def _create_async(self, path: str, payload: bytes) -> None:
-        await self._upload(path, payload, "0")
+    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+        await self._upload(path, payload, "0", write_id)
 
-    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
+    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
         try:
-            await self._upload(path, payload, str(version))
+            await self._upload(path, payload, str(version), write_id)
         except FileExistsError as error:  # gcsfs's name for every 412
             raise ConflictError(path) from error
+
+    async def _write_id(self, path: str) -> str | None:
+        try:
+            info = await self.fs._call("GET", self._object_url(path, media=False), json_out=True)
+        except FileNotFoundError:
+            return None
+        found = (info.get("metadata") or {}).get(WRITE_ID_KEY)
+        return found if isinstance(found, str) else None
 
     def remove(self, paths: Sequence[str], folder: str) -> None:
         for path in paths:

@@ -15,7 +15,11 @@ which Minari keeps for its datasets). So:
 - a batch of namespaces in one repository (an ``upload_tree``) is one commit,
   parents with their children;
 - a top-level id that the Hub cannot hold as a repository name is refused before
-  anything is written.
+  anything is written;
+- a commit whose answer is lost (5xx, a dropped connection, a timeout; the client
+  never resends a commit) is looked for at the head before anything is sent again:
+  if the head holds exactly its files, it landed. A 429 (or a 503 with a time) is
+  waited out as the Hub asks, on every request. Both within ``retry_deadline``.
 
 The client (``huggingface_hub``) skips a commit whose files are all unchanged and
 then checks no parent: a write whose bytes equal what was read is a no-op here, and
@@ -30,19 +34,27 @@ listing per repository; a commit costs a tree listing, a root read, the client's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MAX_METADATA_BYTES, METADATA_FILENAME
 from minari_namespaces.stores.base import datasets_in, inside_dataset
 from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
+from minari_namespaces.stores.retry import (
+    THROTTLED,
+    RetryPolicy,
+    headers_of,
+    retry_after,
+    status_of,
+)
 
 __all__ = ["HubDriver", "hub_repo_name_problem"]
 
@@ -56,6 +68,10 @@ _HUB_FILES: Final = frozenset({".gitattributes"})
 _REGISTRY: Final = "namespaces"
 _MISSING_CODES: Final = frozenset({"RepoNotFound", "EntryNotFound", "RevisionNotFound"})
 _REPO_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,96}")
+_SERVER_ERROR: Final = 500
+_TOO_MANY: Final = 429
+
+T = TypeVar("T")
 
 
 def hub_repo_name_problem(name: str) -> str | None:
@@ -70,6 +86,25 @@ def hub_repo_name_problem(name: str) -> str | None:
     if name.endswith(".git"):
         return "it may not end with '.git'"
     return None
+
+
+def git_blob_id(data: bytes) -> str:
+    """Git's id of a file holding ``data``: what the Hub lists as its ``blob_id``."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _throttled(error: BaseException) -> bool:
+    """A 429, or a 503 that says when to come back: the Hub asks us to slow down
+    (a 503 without a time is a failure, not a request to wait)."""
+    status = status_of(error)
+    if status == _TOO_MANY:
+        return True
+    return status in THROTTLED and retry_after(headers_of(error)) is not None
+
+
+#: What :meth:`HubDriver._send` says of a commit (besides a lost answer's error).
+_LANDED: Final = object()
+_STALE: Final = object()
 
 
 @dataclass
@@ -130,10 +165,43 @@ class HubDriver(Driver):
             )
         token = options.pop("token", None)
         endpoint = options.pop("endpoint", None)
+        retry = RetryPolicy.from_options(options)
         if options:
             raise ValueError(f"unknown storage options for hf:// {sorted(options)}")
         api = HfApi(endpoint=endpoint, token=token)
-        return cls(api, rest, token), rest, f"hf://{rest}"
+        driver = cls(api, rest, token)
+        driver.retry = retry
+        return driver, rest, f"hf://{rest}"
+
+    def _patiently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``call(*args, **kwargs)``, waited out while the Hub throttles it (429,
+        or 503 with a time), within the store's ``retry_deadline``."""
+        from huggingface_hub.errors import HfHubHTTPError
+
+        budget = self.retry.budget()
+        while True:
+            try:
+                return call(*args, **kwargs)
+            except HfHubHTTPError as error:
+                if not _throttled(error):
+                    raise
+                budget.wait(error, throttled=True)
+
+    def _idempotently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """:meth:`_patiently`, and sent again after a 5xx or a lost connection,
+        with backoff: for a write whose repetition changes nothing."""
+        from httpx2 import TransportError
+        from huggingface_hub.errors import HfHubHTTPError
+
+        budget = self.retry.budget()
+        while True:
+            try:
+                return self._patiently(call, *args, **kwargs)
+            except (HfHubHTTPError, TransportError) as error:
+                status = status_of(error)
+                if isinstance(error, HfHubHTTPError) and (status or 0) < _SERVER_ERROR:
+                    raise
+                budget.wait(error, throttled=False)
 
     # -- paths ---------------------------------------------------------------
 
@@ -188,7 +256,7 @@ class HubDriver(Driver):
         return self.read_versioned(path)[0]
 
     def read_versioned(self, path: str) -> Read:
-        return self._resolve(*self._split(path))
+        return self._patiently(self._resolve, *self._split(path))
 
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | Missing]:
         if len(paths) <= 1:
@@ -200,24 +268,31 @@ class HubDriver(Driver):
         self, repo: str, inner: str = "", *, recursive: bool, revision: str | None = None
     ) -> list[tuple[str, bool]]:
         """``(path, is_file)`` under ``inner`` in ``repo``; ``[]`` if either is missing."""
+        entries = self._patiently(self._entries, repo, inner, recursive, revision)
+        return [(str(entry.path), type(entry).__name__ == "RepoFile") for entry in entries]
+
+    def _entries(self, repo: str, inner: str, recursive: bool, revision: str | None) -> list[Any]:
+        """The tree entries under ``inner`` (every page); ``[]`` if it is missing."""
         from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
 
         try:
-            entries = self.api.list_repo_tree(
-                repo,
-                path_in_repo=inner or None,
-                recursive=recursive,
-                repo_type=_REPO_TYPE,
-                revision=revision,
+            return list(
+                self.api.list_repo_tree(
+                    repo,
+                    path_in_repo=inner or None,
+                    recursive=recursive,
+                    repo_type=_REPO_TYPE,
+                    revision=revision,
+                )
             )
-            return [(str(entry.path), type(entry).__name__ == "RepoFile") for entry in entries]
         except (EntryNotFoundError, RepositoryNotFoundError):
             return []
 
     def _repos(self) -> list[str]:
+        listed = self._patiently(lambda: list(self.api.list_datasets(author=self.org)))
         return sorted(
             str(info.id).split("/", 1)[1]
-            for info in self.api.list_datasets(author=self.org)
+            for info in listed
             if str(info.id).startswith(f"{self.org}/")
         )
 
@@ -265,7 +340,7 @@ class HubDriver(Driver):
 
         if sha is None:
             try:
-                sha = str(self.api.repo_info(repo, repo_type=_REPO_TYPE).sha)
+                sha = str(self._patiently(self.api.repo_info, repo, repo_type=_REPO_TYPE).sha)
             except RepositoryNotFoundError:
                 return _Snapshot(sha=None)
         files = {
@@ -275,7 +350,7 @@ class HubDriver(Driver):
         if METADATA_FILENAME in files:
             root = self._seen.get((repo, sha, METADATA_FILENAME))
             if root is None:
-                data = self._resolve(repo, METADATA_FILENAME, sha)[0]
+                data = self._patiently(self._resolve, repo, METADATA_FILENAME, sha)[0]
                 root = None if isinstance(data, Missing) else data
         return _Snapshot(sha, files, root)
 
@@ -323,54 +398,107 @@ class HubDriver(Driver):
 
         With ``parent`` the commit must land on exactly that commit (compare-and-
         swap: :class:`ConflictError` otherwise); without, it is retried on a
-        fresh head until it lands.
+        fresh head until it lands. A throttled commit (429) waits as the Hub
+        asks; a commit whose answer is lost (5xx, a dropped connection, a
+        timeout) is looked for at the head before anything is sent again, so a
+        commit that landed is never made twice. Both within ``retry_deadline``.
         """
-        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-        from huggingface_hub.errors import HfHubHTTPError
-
-        for _ in range(_COMMIT_ATTEMPTS):
+        budget = self.retry.budget()
+        conflicts = 0
+        while conflicts < _COMMIT_ATTEMPTS:
             snapshot = self._snapshot(repo, parent)
             plan = make_plan(snapshot)
             if plan is None:
                 return
             self._registry(repo, snapshot, plan)
-            unchanged = {
-                path
+            changes = {
+                path: payload
                 for path, payload in plan.adds.items()
-                if path in snapshot.files
-                and self._seen.get((repo, str(snapshot.sha), path)) == payload
-            }
-            adds = [
-                CommitOperationAdd(path_in_repo=path, path_or_fileobj=payload)
-                for path, payload in sorted(plan.adds.items())
-                if path not in unchanged
-            ]
-            deletes = [CommitOperationDelete(path_in_repo=path) for path in plan.deletes]
-            if not adds and not deletes:
-                return  # every byte is already what it should be at this commit
-            try:
-                self.api.create_commit(
-                    repo,
-                    operations=[*adds, *deletes],
-                    commit_message=summary,
-                    repo_type=_REPO_TYPE,
-                    parent_commit=snapshot.sha,
+                if not (
+                    path in snapshot.files
+                    and self._seen.get((repo, str(snapshot.sha), path)) == payload
                 )
-            except HfHubHTTPError as error:
-                status = getattr(getattr(error, "response", None), "status_code", None)
-                if status != _PRECONDITION_FAILED:
-                    raise
-            else:
-                if deletes or any(add._is_committed for add in adds):
+            }
+            if not changes and not plan.deletes:
+                return  # every byte is already what it should be at this commit
+            outcome = self._send(repo, snapshot, changes, plan.deletes, summary)
+            if outcome is _LANDED:
+                return
+            if isinstance(outcome, BaseException):
+                # A 429 refused the commit; any other failure may hide one that landed.
+                if status_of(outcome) != _TOO_MANY and self._landed(repo, changes, plan.deletes):
                     return
-                # The client skipped the commit: another writer stored these very
-                # bytes after our read. Read again; the retry is a true no-op.
+                budget.wait(outcome, throttled=_throttled(outcome))
+                continue
+            conflicts += 1
             if parent is not None:
                 raise ConflictError(repo)
         raise ConflictError(repo)
 
+    def _send(
+        self,
+        repo: str,
+        snapshot: _Snapshot,
+        changes: dict[str, bytes],
+        deletes: list[str],
+        summary: str,
+    ) -> object:
+        """Send one commit: :data:`_LANDED`, :data:`_STALE` (the head moved, or
+        the client skipped it because another writer stored these very bytes),
+        or the error to wait out: a 429, or a failure whose answer was lost (the
+        commit may have landed)."""
+        from httpx2 import TransportError
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+        from huggingface_hub.errors import HfHubHTTPError
+
+        adds = [
+            CommitOperationAdd(path_in_repo=path, path_or_fileobj=payload)
+            for path, payload in sorted(changes.items())
+        ]
+        removals = [CommitOperationDelete(path_in_repo=path) for path in deletes]
+        try:
+            self.api.create_commit(
+                repo,
+                operations=[*adds, *removals],
+                commit_message=summary,
+                repo_type=_REPO_TYPE,
+                parent_commit=snapshot.sha,
+            )
+        except HfHubHTTPError as error:
+            status = status_of(error)
+            if status == _PRECONDITION_FAILED:
+                return _STALE
+            if status == _TOO_MANY:
+                return error  # refused before it was applied; nothing to look for
+            if status is not None and status >= _SERVER_ERROR:
+                return error
+            raise
+        except TransportError as error:
+            return error
+        if removals or any(add._is_committed for add in adds):
+            return _LANDED
+        # The client skipped the commit: another writer stored these very bytes
+        # after our read. Read again; the retry is a true no-op.
+        return _STALE
+
+    def _landed(self, repo: str, changes: dict[str, bytes], deletes: list[str]) -> bool:
+        """Whether the head holds exactly the bytes a commit wrote and none of the
+        files it deleted: the commit landed though its answer was lost. (Another
+        writer storing the very same bytes meanwhile reads the same, and leaves
+        the same end state.)"""
+        entries = self._patiently(self._entries, repo, "", True, None)
+        held = {
+            str(entry.path): str(getattr(entry, "blob_id", ""))
+            for entry in entries
+            if type(entry).__name__ == "RepoFile"
+        }
+        return all(held.get(path) == git_blob_id(data) for path, data in changes.items()) and not (
+            set(deletes) & set(held)
+        )
+
     def _ensure_repo(self, repo: str) -> None:
-        self.api.create_repo(repo, repo_type=_REPO_TYPE, exist_ok=True)
+        # ``exist_ok``: a repository created by a request whose answer was lost is fine.
+        self._idempotently(self.api.create_repo, repo, repo_type=_REPO_TYPE, exist_ok=True)
 
     def create(self, path: str, payload: bytes) -> None:
         if self.create_all([(path, payload)])[0]:

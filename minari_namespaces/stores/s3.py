@@ -6,7 +6,10 @@
 - compare-and-swap: ``PutObject`` with ``If-Match: <ETag read in the same GET>``;
 - reads: ``GetObject`` with no HEAD before it; a body over the cap is closed unread;
 - listing: ``ListObjectsV2`` directly, one request per 1,000 keys and no HEAD
-  (s3fs's ``find`` sends one when a prefix is empty).
+  (s3fs's ``find`` sends one when a prefix is empty);
+- lost answers: each PUT carries ``x-amz-meta-minariwrite: <random id>``; after a
+  failed PUT, or a 412 to botocore's own retry of a PUT that had landed, one
+  ``HeadObject`` tells whether the object holds our write.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, ObjectStoreDriver, Page, Read
+from minari_namespaces.stores.driver import (
+    MISSING,
+    WRITE_ID_KEY,
+    ConflictError,
+    ObjectStoreDriver,
+    Page,
+    Read,
+)
 
 __all__ = ["S3Driver", "is_precondition_failure"]
 
@@ -60,10 +70,17 @@ class S3Driver(ObjectStoreDriver):
             body.close()
         return data, response.get("ETag")
 
-    async def _put(self, path: str, payload: bytes, **conditions: str) -> None:
+    async def _put(self, path: str, payload: bytes, write_id: str, **conditions: str) -> None:
         bucket, key, _ = self.fs.split_path(path)
         try:
-            await self.fs._call_s3("put_object", Bucket=bucket, Key=key, Body=payload, **conditions)
+            await self.fs._call_s3(
+                "put_object",
+                Bucket=bucket,
+                Key=key,
+                Body=payload,
+                Metadata={WRITE_ID_KEY: write_id},
+                **conditions,
+            )
         except OSError as error:
             if isinstance(error, FileExistsError) or is_precondition_failure(error):
                 if "IfNoneMatch" in conditions:
@@ -71,11 +88,20 @@ class S3Driver(ObjectStoreDriver):
                 raise ConflictError(path) from error
             raise
 
-    async def _create_async(self, path: str, payload: bytes) -> None:
-        await self._put(path, payload, IfNoneMatch="*")
+    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+        await self._put(path, payload, write_id, IfNoneMatch="*")
 
-    async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
-        await self._put(path, payload, IfMatch=str(version))
+    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+        await self._put(path, payload, write_id, IfMatch=str(version))
+
+    async def _write_id(self, path: str) -> str | None:
+        bucket, key, _ = self.fs.split_path(path)
+        try:
+            head = await self.fs._call_s3("head_object", Bucket=bucket, Key=key)
+        except FileNotFoundError:
+            return None
+        found = head.get("Metadata", {}).get(WRITE_ID_KEY)
+        return found if isinstance(found, str) else None
 
     def remove(self, paths: Sequence[str], folder: str) -> None:
         if paths:

@@ -191,22 +191,6 @@ def test_a_top_level_name_the_hub_refuses_is_refused_before_any_request(
 # -- failures ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault", [500, None], ids=["http-500", "dropped"])
-def test_a_failed_commit_writes_nothing_and_a_rerun_completes(
-    hub: HubStandIn, tmp_path: Path, fault: int | None
-) -> None:
-    service = service_on(hub, tmp_path)
-    made = tree_of(service, "T", 12)
-    hub.fail_next("commit", fault)
-    with pytest.raises(RemoteError):
-        service.upload_tree()
-    # The repository may exist; no marker and no registry entry landed.
-    assert [name for name in hub.files(repo_id("T")) if name.endswith(MARKER)] == []
-    service.upload_tree()
-    assert {str(ns) for ns in service.list_remote()} == set(made)
-    assert root_of(hub, "T")["namespaces"] == sorted(made[1:], key=NamespaceId)
-
-
 def test_a_failed_read_is_a_remote_error_that_names_the_store(
     hub: HubStandIn, tmp_path: Path
 ) -> None:

@@ -1,0 +1,186 @@
+"""Waiting out a busy remote: what a throttled or failed request says, and how
+long a write may keep trying.
+
+A remote answers 429 (or 503) with ``Retry-After`` (seconds or an HTTP date) or
+the IETF ``RateLimit`` header (``"api";r=0;t=55``: 55 seconds to the reset) when
+it wants us to slow down; the Hub also caps commits per repository and hour. A
+:class:`RetryBudget` waits as long as the server asks, or backs off
+exponentially when it does not say, but never past the store's
+``retry_deadline`` (seconds, :data:`DEFAULT_RETRY_DEADLINE` unless the user gave
+one): past it the caller gets :class:`RateLimitedError` or the last failure.
+
+Decisions use status codes and exception types only, never message text.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final
+
+__all__ = [
+    "DEFAULT_RETRY_DEADLINE",
+    "RateLimitedError",
+    "RetryBudget",
+    "RetryPolicy",
+    "retry_after",
+    "status_of",
+]
+
+#: Seconds a write may keep retrying a throttled or failed request, by default.
+DEFAULT_RETRY_DEADLINE: Final = 60.0
+#: HTTP statuses that ask the client to come back later.
+THROTTLED: Final = frozenset({429, 503})
+_FIRST_BACKOFF: Final = 0.5
+# A server that asks for no wait at all still gets a pause, never a busy loop.
+_SHORTEST_WAIT: Final = 0.1
+_MAX_BACKOFF: Final = 8.0
+_RATELIMIT: Final = re.compile(r";\s*t\s*=\s*(\d+)")
+
+
+class RateLimitedError(OSError):
+    """The remote kept refusing (429/503) past the retry deadline.
+
+    Attributes:
+        retry_at: When the server said it would accept requests again (UTC), if it said.
+    """
+
+    def __init__(self, message: str, retry_at: datetime | None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+def status_of(error: BaseException) -> int | None:
+    """The HTTP status of ``error`` or of an exception it was raised from, as
+    the clients report it (``response.status_code``, ``status_code``, ``status``,
+    ``code``, botocore's ``ResponseMetadata``)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        for holder, name in (
+            (response, "status_code"),
+            (current, "status_code"),
+            (current, "status"),
+            (current, "code"),
+        ):
+            value = getattr(holder, name, None)
+            if isinstance(value, int) and 100 <= value <= 599:
+                return value
+        if isinstance(response, dict):
+            value = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if isinstance(value, int):
+                return value
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def headers_of(error: BaseException) -> Mapping[str, str]:
+    """The response headers carried by ``error``, if any."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    return headers if isinstance(headers, Mapping) else {}
+
+
+def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds the server asks us to wait: ``Retry-After`` (seconds or an HTTP
+    date) or the ``t`` of a ``RateLimit`` header; ``None`` if it says nothing."""
+    lowered = {str(name).lower(): str(value) for name, value in headers.items()}
+    value = lowered.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    match = _RATELIMIT.search(lowered.get("ratelimit", ""))
+    return float(match.group(1)) if match else None
+
+
+class RetryPolicy:
+    """How long one store keeps retrying: the deadline, and the clock and sleep
+    it waits with (a seam for tests that count waits instead of timing them).
+
+    Args:
+        deadline: Seconds a write may keep retrying, at most (0: never retry).
+        sleep: Waits the given seconds.
+        clock: Monotonic seconds.
+
+    Raises:
+        ValueError: If ``deadline`` is negative or not a finite number.
+    """
+
+    def __init__(
+        self,
+        deadline: float = DEFAULT_RETRY_DEADLINE,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
+            raise ValueError(f"retry_deadline must be a number of seconds, not {deadline!r}")
+        if not math.isfinite(deadline) or deadline < 0:
+            raise ValueError(f"retry_deadline must be 0 or more seconds, not {deadline!r}")
+        self.deadline = float(deadline)
+        self.sleep = sleep
+        self.clock = clock
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> RetryPolicy:
+        """The policy named by the storage option ``retry_deadline`` (removed
+        from ``options``), or the default one.
+
+        Raises:
+            ValueError: If the option is not a number of seconds, 0 or more.
+        """
+        return cls(options.pop("retry_deadline", DEFAULT_RETRY_DEADLINE))
+
+    def budget(self) -> RetryBudget:
+        """A fresh budget for one operation, starting now."""
+        return RetryBudget(self)
+
+
+class RetryBudget:
+    """The waits left to one operation under a :class:`RetryPolicy`."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        self._ends = policy.clock() + policy.deadline
+        self._backoff = _FIRST_BACKOFF
+        #: How many times this budget has waited.
+        self.waits = 0
+
+    def wait(self, error: BaseException, *, throttled: bool) -> None:
+        """Wait before the next attempt after ``error``, as long as the server
+        asked (or an exponential backoff), or raise if that would pass the deadline.
+
+        Raises:
+            RateLimitedError: If ``throttled`` and the wait would pass the deadline.
+            BaseException: ``error`` itself, if not throttled and out of time.
+        """
+        asked = retry_after(headers_of(error)) if throttled else None
+        delay = max(_SHORTEST_WAIT, asked) if asked is not None else self._backoff
+        self._backoff = min(_MAX_BACKOFF, self._backoff * 2)
+        left = self._ends - self._policy.clock()
+        if delay > left:
+            if not throttled:
+                raise error
+            retry_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+            when = retry_at.strftime("%H:%M:%S UTC")
+            raise RateLimitedError(
+                f"rate limited: the server answered {status_of(error) or 'busy'} for "
+                f"{self._policy.deadline:g} s (retry_deadline); try again after {when}",
+                retry_at,
+            ) from error
+        self.waits += 1
+        self._policy.sleep(delay)
