@@ -32,9 +32,10 @@ from minari_namespaces.identifier import (
     is_valid_segment,
 )
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.values import TextValue
 
 if TYPE_CHECKING:
-    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic import GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
     from pydantic_core import CoreSchema
 
@@ -83,7 +84,7 @@ def _parse(text: str) -> tuple[NamespaceId | None, str, int]:
     return namespace, match["name"], int(match["version"])
 
 
-class DatasetId:
+class DatasetId(TextValue):
     """A valid dataset id such as ``D4RL/door/human-v2``.
 
     Immutable, hashable and totally ordered: by namespace in tree order (top-level
@@ -103,11 +104,9 @@ class DatasetId:
 
     __slots__ = ("_key", "_name", "_namespace", "_text", "_version")
 
-    _text: str
     _namespace: NamespaceId | None
     _name: str
     _version: int
-    _key: tuple[tuple[str, ...], str, int]
     pattern: ClassVar[str] = rf"(?:{NamespaceId.pattern}/)?[\w-]+?-v(?:0|[1-9][0-9]*)"
 
     def __init__(self, value: str | DatasetId) -> None:
@@ -195,85 +194,8 @@ class DatasetId:
 
     # -- value semantics ---------------------------------------------------
 
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return f"DatasetId({self._text!r})"
-
-    def __hash__(self) -> int:
-        return hash(self._text)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, DatasetId):
-            return self._text == other._text
-        if isinstance(other, str):
-            return self._text == other
-        return NotImplemented
-
-    def __lt__(self, other: DatasetId) -> bool:
-        if not isinstance(other, DatasetId):
-            return NotImplemented
-        return self._key < other._key
-
-    def __le__(self, other: DatasetId) -> bool:
-        if not isinstance(other, DatasetId):
-            return NotImplemented
-        return self._key <= other._key
-
-    def __gt__(self, other: DatasetId) -> bool:
-        if not isinstance(other, DatasetId):
-            return NotImplemented
-        return self._key > other._key
-
-    def __ge__(self, other: DatasetId) -> bool:
-        if not isinstance(other, DatasetId):
-            return NotImplemented
-        return self._key >= other._key
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"DatasetId is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"DatasetId is immutable; cannot delete {name!r}")
-
-    def __reduce__(self) -> tuple[type[DatasetId], tuple[str]]:
-        return (DatasetId, (self._text,))
-
-    def __copy__(self) -> DatasetId:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> DatasetId:
-        return self
-
-    # -- pydantic ----------------------------------------------------------
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: type[Any], handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        from pydantic_core import core_schema
-
-        from_str = core_schema.no_info_after_validator_function(
-            cls, core_schema.str_schema(strict=True)
-        )
-        return core_schema.json_or_python_schema(
-            json_schema=from_str,
-            python_schema=core_schema.no_info_plain_validator_function(cls._from_python),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                str, when_used="json-unless-none"
-            ),
-        )
-
-    @classmethod
-    def _from_python(cls, value: object) -> DatasetId:
-        if isinstance(value, DatasetId):
-            return value
-        if not isinstance(value, str):
-            from pydantic_core import PydanticCustomError
-
-            raise PydanticCustomError("string_type", "Input should be a valid string or DatasetId")
-        return cls(value)
+    # Value semantics (str, equality with the string, hashing, order by
+    # (namespace parts, name, version), immutability, pickling, Pydantic) are TextValue's.
 
     @classmethod
     def __get_pydantic_json_schema__(

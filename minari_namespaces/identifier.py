@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from minari_namespaces.errors import InvalidNamespaceError, NamespaceConflictError
+from minari_namespaces.values import TextValue
 
 if TYPE_CHECKING:
-    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic import GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
     from pydantic_core import CoreSchema
 
@@ -193,7 +194,7 @@ def _canonical(value: object) -> str:
     return text
 
 
-class NamespaceId:
+class NamespaceId(TextValue):
     """A valid, canonical namespace identifier such as ``D4RL/door``.
 
     Instances are immutable, hashable and totally ordered by :attr:`parts`, so a
@@ -218,16 +219,17 @@ class NamespaceId:
         TypeError: If ``value`` is not a string.
     """
 
-    __slots__ = ("_parts", "_text")
+    __slots__ = ("_key", "_parts", "_text")
 
-    _text: str
     _parts: tuple[str, ...]
     pattern: ClassVar[str] = ID_PATTERN
 
     def __init__(self, value: str | NamespaceId) -> None:
         text = _canonical(value)
+        parts = tuple(text.split(SEPARATOR))
         object.__setattr__(self, "_text", text)
-        object.__setattr__(self, "_parts", tuple(text.split(SEPARATOR)))
+        object.__setattr__(self, "_parts", parts)
+        object.__setattr__(self, "_key", parts)
 
     @classmethod
     def _trusted(cls, text: str, parts: tuple[str, ...]) -> NamespaceId:
@@ -235,6 +237,7 @@ class NamespaceId:
         instance = object.__new__(cls)
         object.__setattr__(instance, "_text", text)
         object.__setattr__(instance, "_parts", parts)
+        object.__setattr__(instance, "_key", parts)
         return instance
 
     @classmethod
@@ -348,93 +351,8 @@ class NamespaceId:
 
     # -- value semantics ---------------------------------------------------
 
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return f"NamespaceId({self._text!r})"
-
-    def __hash__(self) -> int:
-        # The hash of the canonical string, so an id and the string equal to it
-        # (below) are one key in a set or a dict.
-        return hash(self._text)
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to another id with the same canonical form, and to a ``str`` that
-        is exactly that form (``NamespaceId("D4RL/door") == "D4RL/door"``). A string
-        in another spelling (decomposed Unicode) is not equal: parse it first."""
-        if isinstance(other, NamespaceId):
-            return self._text == other._text
-        if isinstance(other, str):
-            return self._text == other
-        return NotImplemented
-
-    def __lt__(self, other: NamespaceId) -> bool:
-        if not isinstance(other, NamespaceId):
-            return NotImplemented
-        return self._parts < other._parts
-
-    def __le__(self, other: NamespaceId) -> bool:
-        if not isinstance(other, NamespaceId):
-            return NotImplemented
-        return self._parts <= other._parts
-
-    def __gt__(self, other: NamespaceId) -> bool:
-        if not isinstance(other, NamespaceId):
-            return NotImplemented
-        return self._parts > other._parts
-
-    def __ge__(self, other: NamespaceId) -> bool:
-        if not isinstance(other, NamespaceId):
-            return NotImplemented
-        return self._parts >= other._parts
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"NamespaceId is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"NamespaceId is immutable; cannot delete {name!r}")
-
-    def __reduce__(self) -> tuple[type[NamespaceId], tuple[str]]:
-        return (NamespaceId, (self._text,))
-
-    def __copy__(self) -> NamespaceId:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> NamespaceId:
-        return self
-
-    # -- pydantic ----------------------------------------------------------
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: type[Any], handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        from pydantic_core import core_schema
-
-        from_str = core_schema.no_info_after_validator_function(
-            cls, core_schema.str_schema(strict=True)
-        )
-        return core_schema.json_or_python_schema(
-            json_schema=from_str,
-            python_schema=core_schema.no_info_plain_validator_function(cls._from_python),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                str, when_used="json-unless-none"
-            ),
-        )
-
-    @classmethod
-    def _from_python(cls, value: object) -> NamespaceId:
-        """Pydantic's Python-mode validator: one clear error per bad value."""
-        if isinstance(value, NamespaceId):
-            return value
-        if not isinstance(value, str):
-            from pydantic_core import PydanticCustomError
-
-            raise PydanticCustomError(
-                "string_type", "Input should be a valid string or NamespaceId"
-            )
-        return cls(value)
+    # Value semantics (str, equality with the string, hashing, order by ``parts``,
+    # immutability, pickling, Pydantic) are TextValue's.
 
     @classmethod
     def __get_pydantic_json_schema__(
