@@ -18,6 +18,7 @@ from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import (
     CorruptMetadataError,
     InvalidDatasetIdError,
+    InvalidIdError,
     InvalidMetadataError,
     InvalidNamespaceError,
     KeptNamespacesWarning,
@@ -52,6 +53,7 @@ __all__ = [
     "DatasetId",
     "FsspecNamespaceRepository",
     "InvalidDatasetIdError",
+    "InvalidIdError",
     "InvalidMetadataError",
     "InvalidNamespaceError",
     "KeptNamespacesWarning",

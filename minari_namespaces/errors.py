@@ -5,8 +5,9 @@ from the builtin that ``minari.namespace`` raised for the same situation, so cod
 written against Minari (``except ValueError``) keeps catching it::
 
     NamespaceError
-    ├── InvalidNamespaceError      (ValueError)   a string is not a valid id
-    ├── InvalidDatasetIdError      (ValueError)   a string is not a valid dataset id
+    ├── InvalidIdError             (ValueError)   a string is not a valid identifier
+    │   ├── InvalidNamespaceError                 ... of a namespace
+    │   └── InvalidDatasetIdError                 ... of a dataset
     ├── InvalidMetadataError       (ValueError)   metadata is not strict JSON
     ├── CorruptMetadataError       (ValueError)   a stored marker (or a dataset's
     │                                             metadata.json) cannot be read
@@ -36,6 +37,7 @@ from typing import TypeVar
 __all__ = [
     "CorruptMetadataError",
     "InvalidDatasetIdError",
+    "InvalidIdError",
     "InvalidMetadataError",
     "InvalidNamespaceError",
     "KeptNamespacesWarning",
@@ -55,11 +57,9 @@ class NamespaceError(Exception):
     """Base class of every error that the library raises on purpose."""
 
 
-class InvalidNamespaceError(NamespaceError, ValueError):
-    """A string is not a valid namespace identifier.
-
-    The message always contains ``Malformed namespace`` (Minari's wording), the
-    reason, and the offending segment.
+class InvalidIdError(NamespaceError, ValueError):
+    """A string is not a valid identifier: the base of
+    :class:`InvalidNamespaceError` and :class:`InvalidDatasetIdError`.
 
     Attributes:
         reason: Why the identifier was refused, without the identifier itself.
@@ -70,19 +70,20 @@ class InvalidNamespaceError(NamespaceError, ValueError):
         self.reason = reason if reason is not None else message
 
 
-class InvalidDatasetIdError(NamespaceError, ValueError):
+class InvalidNamespaceError(InvalidIdError):
+    """A string is not a valid namespace identifier.
+
+    The message always contains ``Malformed namespace`` (Minari's wording), the
+    reason, and the offending segment.
+    """
+
+
+class InvalidDatasetIdError(InvalidIdError):
     """A string is not a valid dataset id (``[NAMESPACE/]NAME-vN``).
 
     The message always contains ``Malformed dataset ID`` (Minari's wording), the
     reason, and the offending text.
-
-    Attributes:
-        reason: Why the id was refused, without the id itself.
     """
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason if reason is not None else message
 
 
 class InvalidMetadataError(NamespaceError, ValueError):
