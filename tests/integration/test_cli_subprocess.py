@@ -147,6 +147,10 @@ def test_at_a_terminal_overwrite_asks_first(environment: dict[str, str], tmp_pat
 INTERRUPTED_AT_THE_SECOND_BATCH = """
 import os, signal, sys
 from minari_namespaces import cli
+
+# A shell that starts the suite in the background makes its children ignore SIGINT,
+# and Python then keeps ignoring it; at a terminal, Ctrl-C raises KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
 original = FsspecNamespaceRepository.create_many
