@@ -23,13 +23,11 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    MISSING,
+from minari_namespaces.stores.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.fsspec_driver import (
     WRITE_ID_KEY,
-    ConflictError,
     ObjectStoreDriver,
     Page,
-    Read,
     split_bucket,
 )
 
@@ -63,6 +61,8 @@ async def _plain_errors() -> AsyncIterator[None]:
 
 class AzureBlobDriver(ObjectStoreDriver):
     """Azure Blob Storage through adlfs's SDK client: ETag conditions."""
+
+    extra = "azure"
 
     def _blob(self, path: str) -> Any:
         container, blob = split_bucket(path)
@@ -132,13 +132,13 @@ class AzureBlobDriver(ObjectStoreDriver):
         found = (properties.metadata or {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
-    def remove(self, paths: Sequence[str], folder: str) -> None:
+    def _delete(self, paths: Sequence[str]) -> None:
         async def delete(path: str) -> None:
             async with _plain_errors(), self._blob(path) as client:
                 await client.delete_blob()
 
         for path in paths:
-            self._run(delete, path)
+            self.run(delete, path)
 
     def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """``List Blobs`` pages under ``folder/``: one request per 5,000 keys."""
@@ -166,7 +166,7 @@ class AzureBlobDriver(ObjectStoreDriver):
                     (folders if delimiter and full.endswith("/") else names).append(full)
                 return names, folders
 
-        while (found := self._run(next_page)) is not None:
+        while (found := self.run(next_page)) is not None:
             yield found
             if limit:
                 return

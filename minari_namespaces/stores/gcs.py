@@ -30,14 +30,11 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    MISSING,
+from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Read
+from minari_namespaces.stores.fsspec_driver import (
     WRITE_ID_KEY,
-    ConflictError,
-    Driver,
     ObjectStoreDriver,
     Page,
-    Read,
     split_bucket,
 )
 
@@ -55,8 +52,10 @@ def _status(error: BaseException) -> int | None:
 class GcsDriver(ObjectStoreDriver):
     """Google Cloud Storage through gcsfs: generation preconditions."""
 
+    extra = "gcs"
+
     @classmethod
-    def connect(cls, url: str, options: dict[str, Any]) -> tuple[Driver, str, str]:
+    def connect(cls, url: str, options: dict[str, Any]) -> tuple[Driver, str]:
         """Open the bucket with gcsfs's JSON-API filesystem (a subclass registered
         for the protocol by the user is kept). gcsfs's default class (since
         2026.x) first probes each bucket over gRPC for zonal storage, which every
@@ -139,7 +138,7 @@ class GcsDriver(ObjectStoreDriver):
         found = (info.get("metadata") or {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
-    def remove(self, paths: Sequence[str], folder: str) -> None:
+    def _delete(self, paths: Sequence[str]) -> None:
         for path in paths:
             self.fs.call("DELETE", self._object_url(path, media=False))
 

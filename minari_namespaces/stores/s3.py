@@ -18,13 +18,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    MISSING,
+from minari_namespaces.stores.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.fsspec_driver import (
     WRITE_ID_KEY,
-    ConflictError,
     ObjectStoreDriver,
     Page,
-    Read,
 )
 
 __all__ = ["S3Driver", "is_precondition_failure"]
@@ -51,6 +49,8 @@ def is_precondition_failure(error: BaseException) -> bool:
 
 class S3Driver(ObjectStoreDriver):
     """S3 through s3fs: conditional PUTs and GETs that carry the ETag."""
+
+    extra = "s3"
 
     async def _get(self, path: str) -> Read:
         bucket, key, _ = self.fs.split_path(path)
@@ -103,7 +103,7 @@ class S3Driver(ObjectStoreDriver):
         found = head.get("Metadata", {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
-    def remove(self, paths: Sequence[str], folder: str) -> None:
+    def _delete(self, paths: Sequence[str]) -> None:
         if paths:
             self.fs.rm(list(paths))
 
