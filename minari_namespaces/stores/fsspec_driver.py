@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Final, TypeVar
 
@@ -279,13 +280,13 @@ WRITE_ID_KEY: Final = "minariwrite"
 class ObjectStoreDriver(AsyncDriver):
     """The common part of the cloud object stores (S3, GCS, Azure Blob).
 
-    A subclass supplies six requests: :meth:`_get` (the body, capped, with its
-    version token, in one request), :meth:`_create_object` (create-only),
-    :meth:`_replace_object` (overwrite only if the version is unchanged),
-    :meth:`_write_id` (the id a write left in the object's user metadata),
-    :meth:`_pages` (a flat listing, page by page) and :meth:`_delete`. Everything
-    else follows: no ``HEAD`` before a read, one listing request per page,
-    concurrent batches, fsspec's listing cache cleared after every write.
+    A subclass supplies six requests: :meth:`get_object` (the body, capped, with
+    its version token, in one request), :meth:`create_object` (create-only),
+    :meth:`replace_object` (overwrite only if the version is unchanged),
+    :meth:`write_id_of` (the id a write left in the object's user metadata),
+    :meth:`pages` (a flat listing, page by page) and :meth:`delete_objects`.
+    Everything else follows: no ``HEAD`` before a read, one listing request per
+    page, concurrent batches, fsspec's listing cache cleared after every write.
 
     A write whose answer was lost is recognised, not repeated. Each write stores
     a fresh random id under :data:`WRITE_ID_KEY` in the object's user metadata.
@@ -300,62 +301,68 @@ class ObjectStoreDriver(AsyncDriver):
 
     compare_and_swap = True
 
-    async def _get(self, path: str) -> Read:
+    @abstractmethod
+    async def get_object(self, path: str) -> Read:
         """The object's bytes (at most ``MAX_METADATA_BYTES + 1``) and version."""
-        raise NotImplementedError
 
-    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
-        """Write ``path`` only if it is absent, carrying ``write_id``;
-        ``FileExistsError`` if it exists."""
-        raise NotImplementedError
+    @abstractmethod
+    async def create_object(self, path: str, payload: bytes, write_id: str) -> None:
+        """Write ``path`` only if it is absent, carrying ``write_id``.
 
-    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
-        """Overwrite ``path`` if its version is still ``version``, carrying
-        ``write_id``; ``ConflictError`` otherwise."""
-        raise NotImplementedError
+        Raises:
+            FileExistsError: If the object exists.
+        """
 
-    async def _write_id(self, path: str) -> str | None:
+    @abstractmethod
+    async def replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+        """Overwrite ``path`` if its version is still ``version``, carrying ``write_id``.
+
+        Raises:
+            ConflictError: If the object changed (or is gone) since that version.
+        """
+
+    @abstractmethod
+    async def write_id_of(self, path: str) -> str | None:
         """The write id stored with ``path`` (``None`` if absent or without one)."""
-        raise NotImplementedError
 
     async def _create_async(self, path: str, payload: bytes) -> None:
         write_id = secrets.token_hex(16)
         try:
-            await self._create_object(path, payload, write_id)
+            await self.create_object(path, payload, write_id)
         except Exception:
             # "Exists" may be our own write, retried after its answer was lost. If
             # that cannot be read either, its failure is raised: the outcome is unknown.
-            if await self._write_id(path) == write_id:
+            if await self.write_id_of(path) == write_id:
                 return
             raise
 
     async def _replace_async(self, path: str, payload: bytes, version: Any) -> None:
         write_id = secrets.token_hex(16)
         try:
-            await self._replace_object(path, payload, version, write_id)
+            await self.replace_object(path, payload, version, write_id)
         except Exception:
             # A conflict may be our own write, retried after its answer was lost.
-            if await self._write_id(path) == write_id:
+            if await self.write_id_of(path) == write_id:
                 return
             raise
 
-    def _delete(self, paths: Sequence[str]) -> None:
+    @abstractmethod
+    def delete_objects(self, paths: Sequence[str]) -> None:
         """Delete the objects ``paths``, in the order given."""
-        raise NotImplementedError
 
-    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
+    @abstractmethod
+    def pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """Listing pages under ``folder/`` (the whole bucket for a bare bucket),
         recursive unless ``delimiter``; ``limit`` caps the page size."""
-        raise NotImplementedError
 
     async def _read_async(self, path: str) -> bytes | Missing:
-        return (await self._get(path))[0]
+        return (await self.get_object(path))[0]
 
     def read(self, path: str) -> bytes | Missing:
         return self.read_versioned(path)[0]
 
     def read_versioned(self, path: str) -> Read:
-        return self.run(self._get, path)
+        return self.run(self.get_object, path)
 
     def write_if(self, path: str, payload: bytes, version: Any) -> None:
         if version is None:
@@ -367,21 +374,21 @@ class ObjectStoreDriver(AsyncDriver):
 
     def remove(self, paths: Sequence[str], folder: str) -> None:
         try:
-            self._delete(paths)
+            self.delete_objects(paths)
         finally:
             self._fresh(folder)
 
     def find(self, path: str) -> list[str]:
-        return [name for names, _ in self._pages(path) for name in names if not name.endswith("/")]
+        return [name for names, _ in self.pages(path) for name in names if not name.endswith("/")]
 
     def names(self, folder: str) -> list[str]:
         found = [
             name
-            for names, folders in self._pages(folder, delimiter=True)
+            for names, folders in self.pages(folder, delimiter=True)
             for name in (*folders, *names)
         ]
         return [name.rstrip("/").rsplit("/", 1)[-1] for name in found if name.rstrip("/")]
 
     def any_under(self, path: str) -> bool:
         # One request: a dataset folder on an object store is keys under ``data/``.
-        return bool(next(iter(self._pages(path, limit=1)), ([], []))[0])
+        return bool(next(iter(self.pages(path, limit=1)), ([], []))[0])
