@@ -37,7 +37,6 @@ from minari_namespaces.identifier import ID_PATTERN, NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
 from minari_namespaces.repository import open_repository, remote_from_environment
 from minari_namespaces.service import NamespaceService
-from minari_namespaces.stores.fsspec import FsspecNamespaceRepository
 
 __all__ = [
     "DEFAULT_REMOTE",
@@ -234,15 +233,26 @@ def download_namespace_metadata(namespace: str, overwrite: bool = False) -> None
     service = _service(remote=True)
     try:
         service.download(ns, overwrite=True, ancestors=False)
-        remote = service.remote
-        if ns.depth == 1 and isinstance(remote, FsspecNamespaceRepository) and remote.registry_keys:
-            # Minari copies the Hub's file verbatim, its registry included.
-            service.replace(ns, remote.get_stored(ns))
+        if ns.depth == 1:
+            _keep_registry(service, ns)
     except NamespaceNotFoundError:
         raise NamespaceNotFoundError(
             f"The namespace '{namespace}' doesn't exist in the remote Farama server. "
             f"(remote: {service.remote.url})"
         ) from None
+
+
+def _keep_registry(service: NamespaceService, ns: NamespaceId) -> None:
+    """Give the downloaded top-level ``ns`` the remote's registry keys too, as
+    Minari copies the Hub's file verbatim. A store that keeps such keys names
+    them in ``registry_keys`` and gives the stored form by ``get_stored`` (as
+    :class:`~minari_namespaces.stores.fsspec.FsspecNamespaceRepository` does,
+    from its driver's contract); a store without them (the default) needs
+    nothing more: its ``get`` is the stored form."""
+    remote = service.remote
+    get_stored = getattr(remote, "get_stored", None)
+    if get_stored is not None and getattr(remote, "registry_keys", None):
+        service.replace(ns, get_stored(ns))
 
 
 def upload_namespace(namespace: str, token: str | None) -> None:

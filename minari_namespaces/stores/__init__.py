@@ -3,10 +3,12 @@
 - :mod:`~minari_namespaces.stores.base`: the rules and texts every store shares;
 - :mod:`~minari_namespaces.stores.local`: :class:`LocalNamespaceRepository`;
 - :mod:`~minari_namespaces.stores.fsspec`: :class:`FsspecNamespaceRepository` and
-  its driver table; :mod:`~minari_namespaces.stores.driver` holds the driver
-  contract and the generic driver, and each backend with more to offer has a
-  driver module of its own (:mod:`~minari_namespaces.stores.s3`,
-  :mod:`~minari_namespaces.stores.file`).
+  its driver table, ``DRIVERS``;
+- :mod:`~minari_namespaces.stores.driver`: the driver contract, ``Driver``;
+- :mod:`~minari_namespaces.stores.fsspec_driver`: the generic fsspec driver, the
+  asynchronous one and the object stores' common part;
+- one driver module per backend with more to offer: ``s3``, ``gcs``, ``azure``,
+  ``file``, ``hub`` (the Hugging Face Hub, which implements the contract directly).
 """
 
 from __future__ import annotations

@@ -23,13 +23,11 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    MISSING,
+from minari_namespaces.stores.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.fsspec_driver import (
     WRITE_ID_KEY,
-    ConflictError,
     ObjectStoreDriver,
     Page,
-    Read,
     split_bucket,
 )
 
@@ -64,11 +62,13 @@ async def _plain_errors() -> AsyncIterator[None]:
 class AzureBlobDriver(ObjectStoreDriver):
     """Azure Blob Storage through adlfs's SDK client: ETag conditions."""
 
+    extra = "azure"
+
     def _blob(self, path: str) -> Any:
         container, blob = split_bucket(path)
         return self.fs.service_client.get_blob_client(container=container, blob=blob)
 
-    async def _get(self, path: str) -> Read:
+    async def get_object(self, path: str) -> Read:
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
         async with _plain_errors(), self._blob(path) as client:
@@ -84,7 +84,7 @@ class AzureBlobDriver(ObjectStoreDriver):
             data: bytes = await stream.readall()
         return data, stream.properties.etag
 
-    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+    async def create_object(self, path: str, payload: bytes, write_id: str) -> None:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import ContentSettings
 
@@ -99,7 +99,7 @@ class AzureBlobDriver(ObjectStoreDriver):
             except ResourceExistsError as error:
                 raise FileExistsError(path) from error
 
-    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+    async def replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
         from azure.core import MatchConditions
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
         from azure.storage.blob import ContentSettings
@@ -121,7 +121,7 @@ class AzureBlobDriver(ObjectStoreDriver):
                     raise ConflictError(path) from error
                 raise
 
-    async def _write_id(self, path: str) -> str | None:
+    async def write_id_of(self, path: str) -> str | None:
         from azure.core.exceptions import ResourceNotFoundError
 
         async with _plain_errors(), self._blob(path) as client:
@@ -132,15 +132,15 @@ class AzureBlobDriver(ObjectStoreDriver):
         found = (properties.metadata or {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
-    def remove(self, paths: Sequence[str], folder: str) -> None:
+    def delete_objects(self, paths: Sequence[str]) -> None:
         async def delete(path: str) -> None:
             async with _plain_errors(), self._blob(path) as client:
                 await client.delete_blob()
 
         for path in paths:
-            self._run(delete, path)
+            self.run(delete, path)
 
-    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
+    def pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """``List Blobs`` pages under ``folder/``: one request per 5,000 keys."""
         container, key = split_bucket(folder)
         prefix = f"{key.rstrip('/')}/" if key else None
@@ -166,7 +166,7 @@ class AzureBlobDriver(ObjectStoreDriver):
                     (folders if delimiter and full.endswith("/") else names).append(full)
                 return names, folders
 
-        while (found := self._run(next_page)) is not None:
+        while (found := self.run(next_page)) is not None:
             yield found
             if limit:
                 return

@@ -8,6 +8,7 @@ ever followed: every path is walked from a descriptor of the root with
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -21,35 +22,36 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.errors import NamespaceConflictError
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.base import DATASET_MARKER
-from minari_namespaces.stores.driver import MISSING, Driver, Missing
+from minari_namespaces.stores.driver import MISSING, Missing
 from minari_namespaces.stores.folders import FolderWalk
+from minari_namespaces.stores.fsspec_driver import FsspecDriver
 
 __all__ = ["FileDriver"]
 
 
-class FileDriver(Driver):
-    """``file://``: atomic writes and folder locks, no symbolic link followed."""
+class FileDriver(FsspecDriver):
+    """``file://``: atomic writes and folder locks, no symbolic link followed.
 
-    def __init__(self, fs: Any, root: str) -> None:
-        super().__init__(fs, root)
-        self._root = root or "/"
+    A write whose folder is blocked by a file or a symbolic link raises
+    ``NotADirectoryError`` naming the blocking path; the repository words it.
+    """
 
     @contextmanager
     def _folder(self, folder: str, *, make: bool) -> Iterator[FolderWalk | None]:
         """The walk down to ``folder``, or ``None`` if it is missing or blocked."""
         relative = folder[len(self.root) :].strip("/")
-        with FolderWalk(self._root, make=make) as walk:
+        parts = relative.split("/") if relative else []
+        with FolderWalk(self.root or "/", make=make) as walk:
             if not walk.opened:
                 yield None
                 return
-            if not walk.reach(relative.split("/") if relative else ()):
+            if not walk.reach(parts):
                 if make:
-                    raise NamespaceConflictError(
-                        f"{folder} is a file or a symbolic link, not a folder."
-                    )
+                    # Every folder above the blocked one was opened (or made).
+                    blocked = "/".join([self.root.rstrip("/"), *parts[: len(walk.fds)]])
+                    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), blocked)
                 yield None
                 return
             yield walk

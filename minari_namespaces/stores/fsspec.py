@@ -5,9 +5,9 @@ when the root is a bucket). Object stores have no folders: a namespace exists if
 its marker object does, and keys under ``<folder>/data/`` make ``<folder>`` a
 dataset, inside which no namespace exists.
 
-The object I/O is a driver's (:mod:`minari_namespaces.stores.driver`), picked from
-:data:`DRIVERS` by protocol; the layout, the rules and the texts are this module's
-and the base's.
+The object I/O, its caches and the root are a driver's (the contract is
+:mod:`minari_namespaces.stores.driver`), picked from :data:`DRIVERS` by protocol;
+the layout, the rules and the texts are this module's and the base's.
 """
 
 from __future__ import annotations
@@ -35,20 +35,18 @@ from minari_namespaces.stores.base import (
     inside_dataset,
     outermost_datasets,
 )
-from minari_namespaces.stores.driver import (
-    AsyncDriver,
-    ConflictError,
-    Driver,
-    Missing,
-    protocols_of,
-)
+from minari_namespaces.stores.driver import ConflictError, Driver, Missing
+from minari_namespaces.stores.fsspec_driver import AsyncDriver, FsspecDriver, protocols_of
 
 __all__ = ["DRIVERS", "FsspecNamespaceRepository"]
 
 _log = logging.getLogger(__name__)
 
-#: The driver of each protocol, as ``module:class``; any other protocol gets the
-#: generic driver. A new backend is one module and one row here.
+#: The driver class of each protocol, as ``module:class`` (loaded when the protocol
+#: is used, so no backend package is imported before); any other protocol gets the
+#: generic ``FsspecDriver`` (``AsyncDriver`` on an asynchronous filesystem). A new
+#: backend is one module and one row here; the class says the rest (its pip
+#: ``extra``, its guarantees).
 DRIVERS: Final[dict[str, str]] = {
     "s3": "minari_namespaces.stores.s3:S3Driver",
     "s3a": "minari_namespaces.stores.s3:S3Driver",
@@ -60,17 +58,6 @@ DRIVERS: Final[dict[str, str]] = {
     "abfs": "minari_namespaces.stores.azure:AzureBlobDriver",
     "abfss": "minari_namespaces.stores.azure:AzureBlobDriver",
     "hf": "minari_namespaces.stores.hub:HubDriver",
-}
-#: The extra that installs each protocol's package.
-_EXTRAS: Final = {
-    "s3": "s3",
-    "s3a": "s3",
-    "gs": "gcs",
-    "gcs": "gcs",
-    "az": "azure",
-    "abfs": "azure",
-    "abfss": "azure",
-    "hf": "hf",
 }
 _CAS_ATTEMPTS: Final = 50
 #: Up to this many leaves, conflicts are checked level by level, not by a listing.
@@ -113,11 +100,12 @@ def _secrets_of(options: dict[str, Any], *, secret: bool = False) -> list[str]:
     return found
 
 
-def _install_hint(protocol: str, detail: str) -> str:
-    """What to install for ``protocol``, unless ``detail`` says so already."""
+def _install_hint(driver_class: type[Driver] | None, protocol: str, detail: str) -> str:
+    """What to install for ``protocol``: the driver's extra, else what fsspec
+    advises (unless ``detail`` says so already)."""
     from fsspec.registry import known_implementations
 
-    extra = _EXTRAS.get(protocol)
+    extra = None if driver_class is None else driver_class.extra
     if extra is not None:
         return f" Install it with: pip install 'minari-namespaces[{extra}]'."
     known = known_implementations.get(protocol)
@@ -144,7 +132,7 @@ def _driver_class(protocol: str) -> type[Driver]:
     for alias in protocols_of(fs_class):
         if alias in DRIVERS:
             return _driver_class(alias)
-    return AsyncDriver if getattr(fs_class, "async_impl", False) else Driver
+    return AsyncDriver if getattr(fs_class, "async_impl", False) else FsspecDriver
 
 
 class FsspecNamespaceRepository(NamespaceStoreBase):
@@ -178,20 +166,23 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
                 "('user:password@'). Pass them as storage options instead, for example "
                 "key=... and secret=... for S3, token=... for the Hugging Face Hub."
             )
+        driver_class: type[Driver] | None = None
         try:
             driver_class = _driver_class(protocol)
-            self._driver, self._root, where = driver_class.connect(url, dict(storage_options))
+            self._driver, where = driver_class.connect(url, dict(storage_options))
         except (ImportError, ValueError) as error:
             detail = self._scrub(str(error))
-            raise RemoteError(
-                f"Cannot open the store at {shown}: {detail}.{_install_hint(protocol, detail)}"
-            ) from None
+            hint = _install_hint(driver_class, protocol, detail)
+            raise RemoteError(f"Cannot open the store at {shown}: {detail}.{hint}") from None
         super().__init__(self._scrub(_redact(where)))
 
     @property
     def fs(self) -> Any:
-        """The underlying client, the fsspec filesystem (the ``HfApi`` on the Hub)."""
-        return self._driver.fs
+        """The client the store's driver talks through: the fsspec filesystem of
+        the URL's protocol, except on the Hugging Face Hub (``hf://``), where it is
+        the ``huggingface_hub.HfApi`` (fsspec's ``HfFileSystem`` cannot make a
+        commit on a given parent)."""
+        return self._driver.client
 
     @property
     def registry_keys(self) -> frozenset[str]:
@@ -230,10 +221,11 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     # -- naming --------------------------------------------------------------
 
     def _folder(self, parts: Parts) -> str:
+        root = self._driver.root
         if not parts:
-            return self._root
+            return root
         joined = "/".join(parts)
-        return f"{self._root}/{joined}" if self._root else joined
+        return f"{root}/{joined}" if root else joined
 
     def _marker(self, ns: NamespaceId) -> str:
         return f"{self._folder(ns.parts)}/{METADATA_FILENAME}"
@@ -244,20 +236,43 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return text
 
     @contextmanager
-    def _backend(self, action: str, ns: NamespaceId | None = None) -> Iterator[None]:
+    def _backend(
+        self,
+        action: str,
+        ns: NamespaceId | None = None,
+        written: Sequence[NamespaceId] = (),
+    ) -> Iterator[None]:
         """One batch of requests to the backend: logged at DEBUG (with the URL that
         :attr:`url` shows, never a credential), its failures turned into
-        ``RemoteError`` with a clean message."""
+        ``RemoteError`` with a clean message; a folder of one of the namespaces
+        ``written`` that the driver found blocked by a file or a link is that
+        namespace's conflict."""
         where = self.texts.where(ns)
         _log.debug("Remote request: %s at %s", action, where)
         try:
             yield
         except (NamespaceError, ConflictError, FileExistsError):
             raise
+        except NotADirectoryError as error:
+            blocked = self._parts_of(str(error.filename or ""))
+            held = [one for one in written if blocked and one.parts[: len(blocked)] == blocked]
+            if not held:
+                raise self._remote_error(action, where, error) from error
+            raise self.texts.not_a_folder(held[0], blocked) from error
         except Exception as error:
-            detail = self._scrub(f"{type(error).__name__}: {error}")
-            _log.debug("Remote request failed: %s at %s: %s", action, where, detail)
-            raise RemoteError(f"Could not {action} at {where}: {detail}") from error
+            raise self._remote_error(action, where, error) from error
+
+    def _remote_error(self, action: str, where: str, error: Exception) -> RemoteError:
+        detail = self._scrub(f"{type(error).__name__}: {error}")
+        _log.debug("Remote request failed: %s at %s: %s", action, where, detail)
+        return RemoteError(f"Could not {action} at {where}: {detail}")
+
+    def _parts_of(self, path: str) -> Parts:
+        """The segments of ``path`` below the root (``()`` if it is not below it)."""
+        root = self._driver.root.rstrip("/")
+        if root and not path.startswith(f"{root}/"):
+            return ()
+        return tuple(part for part in path[len(root) :].split("/") if part)
 
     # -- the dataset rule ----------------------------------------------------
 
@@ -320,7 +335,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         """Every object under ``scope`` as path segments relative to the root."""
         with self._backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
             paths = self._driver.find(self._folder(scope))
-        base = f"{self._root}/" if self._root else ""
+        base = f"{self._driver.root}/" if self._driver.root else ""
         return [tuple(path[len(base) :].split("/")) for path in paths if path.startswith(base)]
 
     def _check_batch(self, batch: Sequence[NamespaceId]) -> set[NamespaceId]:
@@ -340,7 +355,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         scope = (next(iter(tops)),) if len(tops) == 1 else ()
         keys = self._keys(scope)
         with self._backend("list namespaces"):
-            top_names = self._driver.names(self._root) if scope else []
+            top_names = self._driver.names(self._driver.root) if scope else []
         folded: dict[tuple[Parts, str], set[str]] = {}
         for folder in {key[:i] for key in keys for i in range(1, len(key))} | {
             (name,) for name in top_names
@@ -392,11 +407,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return not isinstance(self._driver.read(path), Missing)
 
     def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
-        try:
-            with self._backend("create namespace", ns):
-                self._driver.create(self._marker(ns), payload)
-        finally:
-            self._driver.invalidate(self._folder(ns.parts))
+        with self._backend("create namespace", ns, [ns]):
+            self._driver.create(self._marker(ns), payload)
 
     def _create_levels(self, items: Sequence[tuple[NamespaceId, bytes]]) -> set[NamespaceId]:
         if not self._driver.atomic_batches:
@@ -405,12 +417,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return {ns for (ns, _), was in zip(items, flags, strict=True) if was}
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
-        try:
-            with self._backend(f"create {_namespaces(len(items))}"):
-                return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
-        finally:
-            for ns, _ in items:
-                self._driver.invalidate(self._folder(ns.parts))
+        with self._backend(f"create {_namespaces(len(items))}", None, [ns for ns, _ in items]):
+            return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
 
     # -- listing -------------------------------------------------------------
 
@@ -488,7 +496,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if self._datasets_above([ns]):
             raise self.texts.not_found(ns)
         for attempt in range(_CAS_ATTEMPTS):
-            with self._backend("update namespace", ns), self._driver.exclusive(path):
+            with self._backend("update namespace", ns, [ns]), self._driver.exclusive(path):
                 data, version = self._driver.read_versioned(path)
                 if isinstance(data, Missing):
                     raise self.texts.not_found(ns)
@@ -535,7 +543,6 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         paths = [f"{base}/{key[-1]}" for key in keys if len(key) == ns.depth + 1]
         with self._backend("delete namespace", ns):
             self._driver.remove(sorted(paths, key=lambda p: p.endswith(METADATA_FILENAME)), base)
-            self._driver.invalidate(base)
 
 
 def _namespaces(count: int) -> str:

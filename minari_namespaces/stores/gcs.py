@@ -30,14 +30,11 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    MISSING,
+from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Read
+from minari_namespaces.stores.fsspec_driver import (
     WRITE_ID_KEY,
-    ConflictError,
-    Driver,
     ObjectStoreDriver,
     Page,
-    Read,
     split_bucket,
 )
 
@@ -55,8 +52,10 @@ def _status(error: BaseException) -> int | None:
 class GcsDriver(ObjectStoreDriver):
     """Google Cloud Storage through gcsfs: generation preconditions."""
 
+    extra = "gcs"
+
     @classmethod
-    def connect(cls, url: str, options: dict[str, Any]) -> tuple[Driver, str, str]:
+    def connect(cls, url: str, options: dict[str, Any]) -> tuple[Driver, str]:
         """Open the bucket with gcsfs's JSON-API filesystem (a subclass registered
         for the protocol by the user is kept). gcsfs's default class (since
         2026.x) first probes each bucket over gRPC for zonal storage, which every
@@ -77,7 +76,7 @@ class GcsDriver(ObjectStoreDriver):
         url = f"{self.fs._location}/{kind}/b/{quote(bucket, safe='')}/o/{quote(key, safe='')}"
         return f"{url}?alt=media" if media else url
 
-    async def _get(self, path: str) -> Read:
+    async def get_object(self, path: str) -> Read:
         try:
             headers, data = await self.fs._call(
                 "GET",
@@ -122,16 +121,16 @@ class GcsDriver(ObjectStoreDriver):
             json_out=True,
         )
 
-    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+    async def create_object(self, path: str, payload: bytes, write_id: str) -> None:
         await self._upload(path, payload, "0", write_id)
 
-    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+    async def replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
         try:
             await self._upload(path, payload, str(version), write_id)
         except FileExistsError as error:  # gcsfs's name for every 412
             raise ConflictError(path) from error
 
-    async def _write_id(self, path: str) -> str | None:
+    async def write_id_of(self, path: str) -> str | None:
         try:
             info = await self.fs._call("GET", self._object_url(path, media=False), json_out=True)
         except FileNotFoundError:
@@ -139,11 +138,11 @@ class GcsDriver(ObjectStoreDriver):
         found = (info.get("metadata") or {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
-    def remove(self, paths: Sequence[str], folder: str) -> None:
+    def delete_objects(self, paths: Sequence[str]) -> None:
         for path in paths:
             self.fs.call("DELETE", self._object_url(path, media=False))
 
-    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
+    def pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """``objects.list`` pages under ``folder/``: one request per 1,000 keys."""
         bucket, key = split_bucket(folder)
         prefix = f"{key.rstrip('/')}/" if key else ""

@@ -37,9 +37,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
@@ -125,7 +124,9 @@ class _Plan:
 
 
 class HubDriver(Driver):
-    """Namespaces on the Hugging Face Hub through ``huggingface_hub``.
+    """Namespaces on the Hugging Face Hub through ``huggingface_hub``: the driver
+    contract implemented directly (the Hub is no fsspec filesystem here). It keeps
+    no listing cache: every listing asks the Hub.
 
     Args:
         api: The ``HfApi`` client.
@@ -133,21 +134,35 @@ class HubDriver(Driver):
         token: The token, if one was given (else the client's own: ``HF_TOKEN``...).
     """
 
+    extra = "hf"
     compare_and_swap = True
     atomic_batches = True
     registry_keys = frozenset({_REGISTRY})
 
-    def __init__(self, api: Any, org: str, token: str | None = None) -> None:
-        super().__init__(api, org)
+    def __init__(
+        self, api: Any, org: str, token: str | None = None, *, retry: RetryPolicy | None = None
+    ) -> None:
+        # The root is the organisation: every path starts with ``ORG/T``.
+        super().__init__(org, retry=retry)
+        #: The ``huggingface_hub.HfApi`` client.
         self.api = api
-        self.org = org
         self._token = token
         # Content read at a commit, which never changes: the next write at that
         # commit needs it (the root's ``datasets``) without a second request.
         self._seen: dict[tuple[str, str, str], bytes] = {}
 
+    @property
+    def org(self) -> str:
+        """The user or organisation that owns the repositories (the root)."""
+        return self.root
+
+    @property
+    def client(self) -> Any:
+        """The ``huggingface_hub.HfApi`` client."""
+        return self.api
+
     @classmethod
-    def connect(cls, url: str, options: dict[str, Any]) -> tuple[HubDriver, str, str]:
+    def connect(cls, url: str, options: dict[str, Any]) -> tuple[HubDriver, str]:
         """Open ``hf://ORG`` (or ``hf://datasets/ORG``).
 
         Raises:
@@ -168,10 +183,7 @@ class HubDriver(Driver):
         retry = RetryPolicy.from_options(options)
         if options:
             raise ValueError(f"unknown storage options for hf:// {sorted(options)}")
-        api = HfApi(endpoint=endpoint, token=token)
-        driver = cls(api, rest, token)
-        driver.retry = retry
-        return driver, rest, f"hf://{rest}"
+        return cls(HfApi(endpoint=endpoint, token=token), rest, token, retry=retry), f"hf://{rest}"
 
     def _patiently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``call(*args, **kwargs)``, waited out while the Hub throttles it (429,
@@ -324,13 +336,6 @@ class HubDriver(Driver):
     def any_under(self, path: str) -> bool:
         repo, inner = self._split(path)
         return bool(self._tree(repo, inner, recursive=False))
-
-    def invalidate(self, path: str) -> None:
-        """Nothing to invalidate: every listing asks the Hub."""
-
-    @contextmanager
-    def exclusive(self, path: str) -> Iterator[None]:
-        yield
 
     # -- writing -------------------------------------------------------------
 

@@ -18,13 +18,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import (
-    MISSING,
+from minari_namespaces.stores.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.fsspec_driver import (
     WRITE_ID_KEY,
-    ConflictError,
     ObjectStoreDriver,
     Page,
-    Read,
 )
 
 __all__ = ["S3Driver", "is_precondition_failure"]
@@ -52,7 +50,9 @@ def is_precondition_failure(error: BaseException) -> bool:
 class S3Driver(ObjectStoreDriver):
     """S3 through s3fs: conditional PUTs and GETs that carry the ETag."""
 
-    async def _get(self, path: str) -> Read:
+    extra = "s3"
+
+    async def get_object(self, path: str) -> Read:
         bucket, key, _ = self.fs.split_path(path)
         try:
             response = await self.fs._call_s3("get_object", Bucket=bucket, Key=key)
@@ -88,13 +88,13 @@ class S3Driver(ObjectStoreDriver):
                 raise ConflictError(path) from error
             raise
 
-    async def _create_object(self, path: str, payload: bytes, write_id: str) -> None:
+    async def create_object(self, path: str, payload: bytes, write_id: str) -> None:
         await self._put(path, payload, write_id, IfNoneMatch="*")
 
-    async def _replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
+    async def replace_object(self, path: str, payload: bytes, version: Any, write_id: str) -> None:
         await self._put(path, payload, write_id, IfMatch=str(version))
 
-    async def _write_id(self, path: str) -> str | None:
+    async def write_id_of(self, path: str) -> str | None:
         bucket, key, _ = self.fs.split_path(path)
         try:
             head = await self.fs._call_s3("head_object", Bucket=bucket, Key=key)
@@ -103,11 +103,11 @@ class S3Driver(ObjectStoreDriver):
         found = head.get("Metadata", {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
-    def remove(self, paths: Sequence[str], folder: str) -> None:
+    def delete_objects(self, paths: Sequence[str]) -> None:
         if paths:
             self.fs.rm(list(paths))
 
-    def _pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
+    def pages(self, folder: str, *, delimiter: bool = False, limit: int = 0) -> Iterator[Page]:
         """ListObjectsV2 pages under ``folder/``: one request per 1,000 keys."""
         bucket, key, _ = self.fs.split_path(folder)
         prefix = f"{key.rstrip('/')}/" if key else ""

@@ -19,6 +19,7 @@ from minari_namespaces import (
     SkippedEntryWarning,
     compat,
 )
+from minari_namespaces.repository import open_repository
 from tests.deadline import within
 
 MARKER = "namespace_metadata.json"
@@ -140,3 +141,34 @@ def test_an_empty_data_folder_makes_a_dataset_on_a_file_remote_as_locally(tmp_pa
     fresh = NamespaceService.from_urls(tmp_path / "fresh", remote_root.as_uri())
     assert fresh.download_tree().copied == []
     assert outcome(lambda: fresh.download("ds/inner")) == "NamespaceNotFoundError"
+
+
+# -- issue 19: one wording for a folder that a file or a link blocks ----------------------------
+
+
+@pytest.mark.parametrize("blocker", ["file", "link"])
+def test_a_blocked_folder_is_worded_alike_locally_and_on_a_file_remote(
+    tmp_path: Path, blocker: str
+) -> None:
+    texts: list[str] = []
+    for name, url in (("local", None), ("remote", "file")):
+        root = tmp_path / name
+        (root / "elsewhere").mkdir(parents=True)
+        if blocker == "file":
+            (root / "a").write_text("not a folder")
+        else:
+            (root / "a").symlink_to(root / "elsewhere")
+        store = open_repository(root if url is None else root.as_uri())
+        with pytest.raises(NamespaceConflictError) as caught:
+            store.create(NamespaceId("a/b"), NamespaceMetadata())
+        texts.append(str(caught.value).replace(store.url, "<url>"))
+        assert not (root / "elsewhere" / "b").exists()
+        assert store.list_namespaces() == []
+    assert (
+        texts[0]
+        == texts[1]
+        == (
+            "Cannot create namespace 'a/b': <url>/a is a file or a symbolic link, not a folder. "
+            "Move it away first."
+        )
+    )
