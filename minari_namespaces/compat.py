@@ -19,6 +19,7 @@ the documentation page "Migrating from minari.namespace" lists every difference.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import warnings
@@ -35,7 +36,11 @@ from minari_namespaces.errors import (
 )
 from minari_namespaces.identifier import ID_PATTERN, NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
-from minari_namespaces.repository import open_repository, remote_from_environment
+from minari_namespaces.repository import (
+    NamespaceRepository,
+    open_repository,
+    remote_from_environment,
+)
 from minari_namespaces.service import NamespaceService
 
 __all__ = [
@@ -79,9 +84,18 @@ def _remote_url() -> str:
 def _service(*, remote: bool = False, token: str | None = None) -> NamespaceService:
     """A service on Minari's store, read from the environment now (as Minari)."""
     if not remote:
-        return NamespaceService(open_repository(None))
+        where = (os.environ.get("MINARI_DATASETS_PATH"), os.environ.get("HOME"), os.getcwd())
+        return NamespaceService(_local_store(*where))
     options = {} if token is None else {"token": token}
     return NamespaceService.from_urls(local=None, remote=_remote_url(), **options)
+
+
+@functools.lru_cache(maxsize=16)
+def _local_store(configured: str | None, home: str | None, cwd: str) -> NamespaceRepository:
+    """The local store that these settings name. Opening one resolves its root's
+    path (an ``lstat`` per folder), which cost a plain ``get`` as much again; the
+    settings are still read on every call, as Minari reads them."""
+    return open_repository(None)
 
 
 def _parse(namespace: str | None) -> NamespaceId:
