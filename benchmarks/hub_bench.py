@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
 import time
 import warnings
@@ -245,9 +244,7 @@ def bench_datasets(report: Report, hub: HubStandIn, scratch: Path) -> None:
 def run(report: Report) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="minari-namespaces-bench-hub-") as folder,
-        # A socket with the system's listen backlog: the stand-in's own bind keeps
-        # socketserver's 5, and concurrent clients then wait a second for a SYN retry.
-        HubStandIn(socket.create_server(("127.0.0.1", 0))) as hub,
+        HubStandIn() as hub,
         hub.as_hf_endpoint(Path(folder) / "hf-home"),
     ):
         bench(report, hub, Path(folder))

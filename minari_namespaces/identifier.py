@@ -89,6 +89,14 @@ def portable_key(name: str) -> str:
     return (name if name.isascii() else unicodedata.normalize("NFC", name)).casefold()
 
 
+def id_from_checked_parts(text: str, parts: tuple[str, ...]) -> NamespaceId:
+    """The id ``text`` (``parts`` joined by ``/``) without validating it again: for a
+    caller that has checked every segment and the byte limit itself (the local
+    store's walk checks each folder name as it enters it), so that listing a large
+    tree does not pay for a second validation of every id."""
+    return NamespaceId._trusted(text, parts)
+
+
 def check_batch_twins(ids: Iterable[NamespaceId]) -> None:
     """Refuse a batch in which two ids differ only in letter case at some level.
 

@@ -44,7 +44,13 @@ from minari_namespaces.errors import (
     NamespaceNotEmptyError,
     warn_skipped,
 )
-from minari_namespaces.identifier import MAX_DEPTH, NamespaceId, is_valid_segment, portable_key
+from minari_namespaces.identifier import (
+    MAX_DEPTH,
+    NamespaceId,
+    id_from_checked_parts,
+    is_valid_segment,
+    portable_key,
+)
 from minari_namespaces.metadata import (
     MAX_METADATA_BYTES,
     METADATA_FILENAME,
@@ -299,7 +305,7 @@ class LocalNamespaceRepository(NamespaceStoreBase):
         if marker and parts:
             text = "/".join(parts)
             if len(text) * 4 <= 512 or len(text.encode("utf-8")) <= 512:
-                found.append(NamespaceId._trusted(text, parts))
+                found.append(id_from_checked_parts(text, parts))
             else:
                 skipped.append(os.path.join(self._root, *parts))
                 return

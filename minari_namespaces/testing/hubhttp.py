@@ -132,6 +132,10 @@ class HubHttpServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
+    #: The listen backlog: socketserver's default of 5 drops connection attempts of
+    #: concurrent clients, which then wait a second to retry.
+    request_queue_size = 128
+
     def __init__(self, model: HubModel, sock: socket.socket | None = None) -> None:
         super().__init__(("127.0.0.1", 0), HubRequestHandler, bind_and_activate=False)
         if sock is None:
