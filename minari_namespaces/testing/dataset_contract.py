@@ -9,6 +9,7 @@ these tests; they need the harness's ``add_dataset`` (and, for metadata, its
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -21,6 +22,9 @@ from minari_namespaces.service import NamespaceService
 from minari_namespaces.testing.harness import RepositoryHarness
 
 __all__ = ["DatasetListingContract"]
+
+#: Writes (``None``: removes) the ``data/metadata.json`` of a dataset in a namespace.
+PlantMetadata = Callable[[NamespaceId | None, str, bytes | None], None]
 
 #: The tree of the catalog's examples: two namespaces whose names share a prefix.
 DOOR_TREE = {
@@ -107,13 +111,19 @@ class DatasetListingContract:
             listed = repo.list_datasets(NamespaceId("D4RL/pen"))
         assert listed == ids("D4RL/pen/cloned-v1")
 
-    def test_dataset_metadata_is_read_in_one_batch_and_leniently(
-        self, harness: RepositoryHarness, repo: NamespaceRepository
-    ) -> None:
+    @pytest.fixture
+    def write_metadata(self, harness: RepositoryHarness) -> PlantMetadata:
+        """The door tree planted, and the harness's writer of dataset metadata."""
         write = harness.write_dataset_metadata
         if write is None:
             pytest.skip("this harness cannot plant dataset metadata")
         plant_door_tree(harness)
+        return write
+
+    def test_dataset_metadata_is_read_in_one_batch_and_leniently(
+        self, repo: NamespaceRepository, write_metadata: PlantMetadata
+    ) -> None:
+        write = write_metadata
         door = NamespaceId("D4RL/door")
         good = {"dataset_id": "D4RL/door/human-v2", "total_episodes": 25, "total_steps": 6729}
         write(door, "human-v2", json.dumps(good).encode())
@@ -137,13 +147,11 @@ class DatasetListingContract:
         assert entries["D4RL/door-x/play-v0"].error is None
 
     def test_oversized_dataset_metadata_is_an_error_of_that_entry(
-        self, harness: RepositoryHarness, repo: NamespaceRepository
+        self, repo: NamespaceRepository, write_metadata: PlantMetadata
     ) -> None:
-        write = harness.write_dataset_metadata
-        if write is None:
-            pytest.skip("this harness cannot plant dataset metadata")
-        plant_door_tree(harness)
-        write(NamespaceId("D4RL/pen"), "cloned-v1", json.dumps({"x": "y" * 2**20}).encode())
+        write_metadata(
+            NamespaceId("D4RL/pen"), "cloned-v1", json.dumps({"x": "y" * 2**20}).encode()
+        )
         (entry,) = repo.read_datasets([DatasetId("D4RL/pen/cloned-v1")])
         assert entry.metadata is None
         assert entry.error is not None
