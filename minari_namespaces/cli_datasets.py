@@ -25,6 +25,8 @@ from minari_namespaces.cli_options import (
     prefix_namespace,
     refuse_the_other_side,
 )
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.service import NamespaceService
 from minari_namespaces.terminal import cli_command, print_catalog_written, print_datasets
 
 __all__ = ["register"]
@@ -39,6 +41,21 @@ PrefixArgument = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _side(
+    root: Path | None, remote: str | None, from_remote: bool, prefix: str | None
+) -> tuple[NamespaceService, bool, NamespaceId | None]:
+    """The service, whether to read its remote, and the PREFIX as a namespace.
+    Naming a remote says which side to read: there is nothing else it could mean.
+
+    Raises:
+        typer.BadParameter: If ``--root`` comes with a remote, or PREFIX is no id.
+    """
+    from_remote = from_remote or remote is not None
+    refuse_the_other_side(root, remote, from_remote=from_remote)
+    namespace = prefix_namespace(prefix, "PREFIX")
+    return open_service(root, remote), from_remote, namespace
 
 
 def datasets(
@@ -61,13 +78,8 @@ def datasets(
 
     Example: minari-namespaces datasets D4RL/door --latest --remote hf://farama-minari
     """
-    # Naming a remote says which side to read: there is nothing else it could mean.
-    from_remote = from_remote or remote is not None
-    refuse_the_other_side(root, remote, from_remote=from_remote)
-    namespace = prefix_namespace(prefix, "PREFIX")
-    entries = open_service(root, remote).list_datasets(
-        namespace, remote=from_remote, latest=latest, metadata=True
-    )
+    service, from_remote, namespace = _side(root, remote, from_remote, prefix)
+    entries = service.list_datasets(namespace, remote=from_remote, latest=latest, metadata=True)
     print_datasets(entries, namespace, as_json=as_json)
 
 
@@ -97,10 +109,8 @@ def catalog(
     """
     from minari_namespaces.catalog_pages import write_catalog
 
-    from_remote = from_remote or remote is not None
-    refuse_the_other_side(root, remote, from_remote=from_remote)
-    namespace = prefix_namespace(prefix, "PREFIX")
-    gathered = open_service(root, remote).catalog(namespace, remote=from_remote)
+    service, from_remote, namespace = _side(root, remote, from_remote, prefix)
+    gathered = service.catalog(namespace, remote=from_remote)
     pages = write_catalog(gathered, outdir)
     print_catalog_written(gathered, pages, outdir)
 
