@@ -23,7 +23,7 @@ import secrets
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Final, TypeVar
+from typing import Any, BinaryIO, ClassVar, Final, TypeVar
 
 from minari_namespaces.dataset_files import (
     CopiedFile,
@@ -141,6 +141,9 @@ class FsspecDriver(Driver):
         root: The store's root path (without protocol).
         retry: How long a write keeps retrying a throttled or failed request.
     """
+
+    #: The part size of streamed writes (S3 multipart parts, GCS resumable chunks).
+    write_block: ClassVar[int] = BLOCK_BYTES
 
     def __init__(self, fs: Any, root: str, *, retry: RetryPolicy | None = None) -> None:
         super().__init__(root, retry=retry)
@@ -300,7 +303,7 @@ class FsspecDriver(Driver):
         on_bytes: Callable[[int], None] | None,
     ) -> Digest:
         """Stream one source file to ``path`` in parts of :data:`BLOCK_BYTES`."""
-        with source(file) as reader, self.fs.open(path, "wb", block_size=BLOCK_BYTES) as out:
+        with source(file) as reader, self.fs.open(path, "wb", block_size=self.write_block) as out:
             return copy_verified(reader, out.write, file, path, on_bytes)
 
     def put(self, path: str, payload: bytes) -> None:

@@ -30,6 +30,9 @@ class RepositoryHarness:
             namespace is a repository), and refuses others before writing.
         copies_datasets: The store can send and receive dataset files (the
             transfer tests run); the Hugging Face Hub's cannot yet.
+        lists_datasets_by_folder: A dataset is listed by its ``data`` folder
+            (local, ``file://``, in-memory) rather than by its
+            ``data/metadata.json`` (object stores, ``memory://``).
     """
 
     repository: NamespaceRepository
@@ -38,3 +41,4 @@ class RepositoryHarness:
     ascii_top_level: bool = False
     write_dataset_metadata: Callable[[NamespaceId | None, str, bytes | None], None] | None = None
     copies_datasets: bool = True
+    lists_datasets_by_folder: bool = False
