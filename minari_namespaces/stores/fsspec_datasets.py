@@ -21,8 +21,8 @@ from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource,
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.stores.base import BOOKKEEPING_FOLDER, DATASET_MARKER, Parts, StoreTexts
-from minari_namespaces.stores.driver import Driver
-from minari_namespaces.stores.fsspec_driver import DATASET_MARK
+from minari_namespaces.stores.drivers.driver import Driver
+from minari_namespaces.stores.drivers.fsspec_driver import DATASET_MARK
 
 __all__ = ["FsspecDatasetFiles"]
 

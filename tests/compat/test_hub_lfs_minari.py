@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 from tests.compat.hub_datasets import minari_at
 from tests.conftest import HUB_ORG

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from minari_namespaces.testing.hubmodel import LFS_THRESHOLD
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.model import LFS_THRESHOLD
+from minari_namespaces.testing.hub.server import HubStandIn
 
 pytestmark = pytest.mark.hub
 

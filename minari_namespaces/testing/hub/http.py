@@ -1,9 +1,9 @@
 """The HTTP side of the stand-in Hub: routes, the Hub's JSON answers, status
 codes, and the faults a test asks for.
 
-:class:`HubHttpServer` serves a :class:`~minari_namespaces.testing.hubmodel.HubModel`
+:class:`HubHttpServer` serves a :class:`~minari_namespaces.testing.hub.model.HubModel`
 and answers as the Hub does (JSON bodies, ``Link`` paging, ranges, ``X-Error-Code``
-headers, Git LFS through :mod:`~minari_namespaces.testing.hublfs`), mapping the
+headers, Git LFS through :mod:`~minari_namespaces.testing.hub.lfs`), mapping the
 model's errors to statuses. Its :class:`Traffic` counts
 requests per route and holds the :class:`Fault` each of the next requests of a
 route meets: an error answer before anything changes, a request that takes effect
@@ -26,9 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from minari_namespaces.testing import hublfs
-from minari_namespaces.testing.hublfs import Reply, json_reply
-from minari_namespaces.testing.hubmodel import (
+from minari_namespaces.testing.hub import lfs as hublfs
+from minari_namespaces.testing.hub.lfs import Reply, json_reply
+from minari_namespaces.testing.hub.model import (
     Blob,
     EntryNotFoundError,
     FileTooLargeError,

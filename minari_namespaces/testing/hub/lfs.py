@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
 
-from minari_namespaces.testing.hubmodel import HubModel, LfsObjectError
+from minari_namespaces.testing.hub.model import HubModel, LfsObjectError
 
 __all__ = [
     "CDN_PREFIX",

@@ -10,11 +10,11 @@ it — runs against it unchanged. Point the client at it with ``HF_ENDPOINT`` *b
         os.environ["HF_ENDPOINT"] = hub.endpoint
         ...
 
-Repositories live in memory (:mod:`~minari_namespaces.testing.hubmodel`) with a
+Repositories live in memory (:mod:`~minari_namespaces.testing.hub.model`) with a
 linear history of commits, so ``parent_commit`` checks, revisions and resolves
-behave as on the Hub; the HTTP side is :mod:`~minari_namespaces.testing.hubhttp`.
+behave as on the Hub; the HTTP side is :mod:`~minari_namespaces.testing.hub.http`.
 Large and binary files go through Git LFS as on the Hub
-(:mod:`~minari_namespaces.testing.hublfs`), but not through Xet: ``huggingface_hub``
+(:mod:`~minari_namespaces.testing.hub.lfs`), but not through Xet: ``huggingface_hub``
 2.x uploads through Xet whenever ``hf_xet`` is installed, so a client of this
 stand-in runs with ``HF_HUB_DISABLE_XET=1`` (:meth:`HubStandIn.as_hf_endpoint`
 sets it).
@@ -24,7 +24,7 @@ dropped connection, a 429 with ``Retry-After``, a slow answer
 (:meth:`HubStandIn.fail_next`, :meth:`HubStandIn.throttle_next`,
 :meth:`HubStandIn.slow_next`). Standard library only.
 
-Run one in the foreground with ``python -m minari_namespaces.testing.hubserver``.
+Run one in the foreground with ``python -m minari_namespaces.testing.hub.server``.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from minari_namespaces.testing.hubhttp import Fault, HubHttpServer
-from minari_namespaces.testing.hubmodel import LFS_THRESHOLD, HubModel, LfsReference
+from minari_namespaces.testing.hub.http import Fault, HubHttpServer
+from minari_namespaces.testing.hub.model import LFS_THRESHOLD, HubModel, LfsReference
 
 __all__ = ["HubStandIn"]
 
