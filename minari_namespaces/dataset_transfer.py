@@ -154,12 +154,15 @@ class CopyRecord:
         held[source.path] = [source.version, source.size, sha256, target.version]
 
 
-def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> str:
+def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> tuple[str, str]:
+    """The SHA-256 and git id of a file's content, read from ``store``."""
     digest = hashlib.sha256()
+    blob = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
     with store.open_dataset_file(dataset, file) as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
-    return digest.hexdigest()
+            blob.update(chunk)
+    return digest.hexdigest(), blob.hexdigest()
 
 
 def _runner(pool: Executor) -> Runner:
@@ -236,16 +239,40 @@ class DatasetTransfer:
         if held is None or [(f.path, f.size) for f in mine] != [(f.path, f.size) for f in held]:
             return False
         for source, target in zip(mine, held, strict=True):
-            if source.md5 is not None and target.md5 is not None:
-                if source.md5 != target.md5:
+            listed = [
+                (mine_hash, held_hash)
+                for mine_hash, held_hash in (
+                    (source.md5, target.md5),
+                    (source.sha256, target.sha256),
+                    (source.blob_id, target.blob_id),
+                )
+                if mine_hash is not None and held_hash is not None
+            ]
+            if listed:
+                if any(mine_hash != held_hash for mine_hash, held_hash in listed):
                     return False
                 continue
-            ours = record.known(dataset, source.path, source=source.version, target=None)
-            theirs = record.known(dataset, source.path, source=None, target=target.version)
+            ours = source.sha256 or record.known(
+                dataset, source.path, source=source.version, target=None
+            )
+            theirs = target.sha256 or record.known(
+                dataset, source.path, source=None, target=target.version
+            )
+            if ours is None and theirs is None and (source.blob_id or target.blob_id):
+                # One side lists git's id (the Hub): read the other side only.
+                listed_id, other, store = (
+                    (source.blob_id, target, self.target)
+                    if source.blob_id
+                    else (target.blob_id, source, self.source)
+                )
+                ours, blob = _hash(store, dataset, other)
+                if blob != listed_id:
+                    return False
+                theirs = ours
             if ours is None:
-                ours = _hash(self.source, dataset, source)
+                ours = _hash(self.source, dataset, source)[0]
             if theirs is None:
-                theirs = _hash(self.target, dataset, target)
+                theirs = _hash(self.target, dataset, target)[0]
             if ours != theirs:
                 return False
             with self._lock:

@@ -238,11 +238,14 @@ class Transfer:
         if self.dry_run:
             for ns in order:
                 self._sort(ns, source_data, present, members, outcome)
+            copied = [plan.id for plan in moving]
         else:
-            self._write(source_data, order, members, present, outcome)
+            # The Hub commits the namespaces and datasets of a repository together.
+            with self.target.write_batch():
+                self._write(source_data, order, members, present, outcome)
+                copied = engine.copy(plans)
         if outcome.skipped and not self.dry_run:
             _warn_kept(outcome.skipped, self.target)
-        copied = [plan.id for plan in moving] if self.dry_run else engine.copy(plans)
         return _logged(
             TransferReport(
                 self.source.url,

@@ -12,8 +12,8 @@ live here. A store implements only its primitives (see
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import BinaryIO, Final, TypeVar
 
 from minari_namespaces.dataset_files import (
@@ -544,6 +544,20 @@ class NamespaceStoreBase(ABC):
         return self._write_dataset(
             dataset, files, source, replace=replace, run=run, on_bytes=on_bytes
         )
+
+    @contextmanager
+    def write_batch(self) -> Iterator[None]:
+        """Writes made inside the block may be committed together at its end, where
+        the store commits (the Hub: one commit per repository, as few as its limits
+        allow); other stores write each at once. Nothing gathered is committed if
+        the block raises.
+
+        Raises:
+            NamespaceConflictError: If a dataset written without ``replace``
+                appeared meanwhile (the gathered writes are not committed).
+            RemoteError: If a remote backend fails.
+        """
+        yield
 
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.

@@ -225,6 +225,20 @@ class Driver(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} cannot write dataset files yet")
 
+    def begin_batch(self) -> bool:
+        """Start gathering writes to commit together at :meth:`end_batch` (the Hub);
+        ``False`` if the backend does not gather (every write lands at once) or a
+        batch is open already."""
+        return False
+
+    def end_batch(self, *, commit: bool) -> None:
+        """Commit what the batch gathered (if ``commit``) and close it.
+
+        Raises:
+            FileExistsError: If a dataset written without ``replace`` appeared meanwhile.
+        """
+        return None  # nothing is gathered: every write landed when it was made
+
     def put(self, path: str, payload: bytes) -> None:
         """Write the small object ``path`` unconditionally and atomically."""
         raise NotImplementedError(f"{type(self).__name__} cannot keep transfer records yet")
