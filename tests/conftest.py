@@ -186,7 +186,6 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
         ascii_top_level=True,
         write_dataset_metadata=write_dataset_metadata,
         copies_datasets=False,
-        lists_datasets_by_folder=True,
     )
 
 
