@@ -43,14 +43,19 @@ _FILES = {
 }
 
 
+def _files_of(dataset: str) -> dict[str, bytes]:
+    """The files planted for ``dataset``, its default ``data/metadata.json`` included."""
+    return {"data/metadata.json": b"{}", **_FILES[dataset]}
+
+
 def plant_local_datasets(root: Path) -> LocalNamespaceRepository:
     """A local store at ``root`` holding the ``D4RL`` tree and three datasets."""
     store = LocalNamespaceRepository(root)
     service = NamespaceService(store)
     for namespace in ("D4RL/door", "D4RL/pen"):
         service.create(namespace, description=namespace, exist_ok=True)
-    for dataset, files in _FILES.items():
-        for path, raw in {"data/metadata.json": b"{}", **files}.items():
+    for dataset in _FILES:
+        for path, raw in _files_of(dataset).items():
             target = root / dataset / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(raw)
@@ -108,6 +113,8 @@ class DatasetTransferContract:
         assert report.bytes_copied == sum(len(b) for b in tree_bytes(local).values())
         assert tree_bytes(copies) == tree_bytes(local)
         assert copies.list_namespaces() == local.list_namespaces()
+        sizes = {e.id: e.size for e in NamespaceService(copies).list_datasets(sizes=True)}
+        assert sizes == {DatasetId(d): sum(map(len, _files_of(d).values())) for d in _FILES}
         back = LocalNamespaceRepository(tmp_path / "back")
         NamespaceService(back, copies).download_tree("D4RL/door", datasets=True)
         assert tree_bytes(back) == tree_bytes(local, "D4RL/door")
