@@ -75,11 +75,17 @@ def tree_bytes(store: NamespaceRepository, prefix: str | None = None) -> dict[st
 
 
 class _CountingReads:
-    """A store that counts the dataset files opened through it."""
+    """A store that counts the dataset files opened and the records written
+    through it."""
 
     def __init__(self, inner: NamespaceRepository) -> None:
         self.inner = inner
         self.opened = 0
+        self.records = 0
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        self.records += 1
+        self.inner.write_record(name, payload)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -134,6 +140,7 @@ class DatasetTransferContract:
         assert again.up_to_date
         assert rerun.diff(datasets=True).in_sync
         assert (source.opened, target.opened) == (0, 0)  # no file content was read
+        assert target.records == 0  # and nothing was written, not even the record
         # The other way nothing is recorded yet: the first run compares by reading
         # once (and records it); the next one reads nothing.
         downloads = NamespaceService(local, copies)
