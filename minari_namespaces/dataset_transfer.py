@@ -107,6 +107,7 @@ class CopyRecord:
 
     source: str
     files: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -152,6 +153,7 @@ class CopyRecord:
         """Record that ``target`` holds ``source``'s content, whose SHA-256 is ``sha256``."""
         held = self.files.setdefault(str(dataset), {})
         held[source.path] = [source.version, source.size, sha256, target.version]
+        self.changed = True
 
 
 def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> tuple[str, str]:
@@ -258,6 +260,10 @@ class DatasetTransfer:
             theirs = target.sha256 or record.known(
                 dataset, source.path, source=None, target=target.version
             )
+            if ours is not None and theirs is not None:
+                if ours != theirs:
+                    return False
+                continue  # both sides are known: nothing read, nothing to note
             if ours is None and theirs is None and (source.blob_id or target.blob_id):
                 # One side lists git's id (the Hub): read the other side only.
                 listed_id, other, store = (
@@ -304,7 +310,7 @@ class DatasetTransfer:
                 for future in futures:
                     future.result()
         finally:
-            if moving or record.files:
+            if record.changed:  # an in-sync rerun writes nothing, not even the record
                 record.save(self.target)
         warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
         return sorted(written)
