@@ -251,6 +251,7 @@ def test_a_namespace_inside_a_dataset_folder_on_the_hub_does_not_exist(
 ) -> None:
     hub.put_file(repo_id("T"), MARKER, b"{}")
     hub.put_file(repo_id("T"), "door-v0/data/main_data.hdf5", b"\x89HDF")
+    hub.put_file(repo_id("T"), "door-v0/data/metadata.json", b"{}")  # a whole dataset
     hub.put_file(repo_id("T"), f"door-v0/inner/{MARKER}", b"{}")
     service = service_on(hub, tmp_path)
     assert not service.exists("T/door-v0/inner", remote=True)
