@@ -188,6 +188,19 @@ def test_download_tree_brings_every_file_back_and_a_rerun_reads_none(
     assert counts["resolve"] <= 2  # the two namespaces' metadata; no dataset file
 
 
+def test_a_throttled_download_is_waited_out(
+    hub: HubStandIn, service: NamespaceService, local: Path, tmp_path: Path
+) -> None:
+    files = write_tree(local)
+    service.upload_tree("D4RL", datasets=True)
+    elsewhere = NamespaceService.from_urls(tmp_path / "elsewhere", f"hf://{HUB_ORG}")
+    hub.throttle_next("resolve", retry_after="0", times=4)  # namespaces, then files
+
+    elsewhere.download_tree("D4RL", datasets=True)
+
+    assert stored(files_in(tmp_path / "elsewhere")) == stored(files)
+
+
 def test_download_dataset_without_a_version_brings_the_latest_only(
     hub: HubStandIn, service: NamespaceService, local: Path, tmp_path: Path
 ) -> None:

@@ -45,7 +45,7 @@ from minari_namespaces.stores.base import DATASET_MARKER
 from minari_namespaces.stores.drivers.hub.commits import REPO_TYPE, Plan, Snapshot, Staged
 from minari_namespaces.stores.drivers.hub.urls import hub_repo_name_problem
 from minari_namespaces.stores.drivers.retry import RetryPolicy
-from minari_namespaces.stores.drivers.status import NOT_FOUND
+from minari_namespaces.stores.drivers.status import NOT_FOUND, is_throttled
 
 __all__ = ["COMMIT_BYTES", "COMMIT_FILES", "HubDatasetFiles"]
 
@@ -187,12 +187,14 @@ class HubDatasetFiles:
 
     @contextmanager
     def open_file(self, path: str) -> Iterator[BinaryIO]:
-        """Stream the file at ``path`` from the head of its repository.
+        """Stream the file at ``path`` from the head of its repository; a 429 (or a
+        503 with a time) is waited out within ``retry_deadline``.
 
         Raises:
             FileNotFoundError: If it (or its repository) is missing.
         """
         from huggingface_hub import get_session, hf_raise_for_status
+        from huggingface_hub.errors import HfHubHTTPError
         from huggingface_hub.utils import build_hf_headers
 
         repo, inner = self._split(path)
@@ -202,14 +204,25 @@ class HubDatasetFiles:
             raise FileNotFoundError(path)
         url = f"{self.api.endpoint}/datasets/{repo}/resolve/main/{quote(inner)}"
         headers = build_hf_headers(token=self._token)
-        # httpx drops the token on the redirect of an LFS file to another origin.
-        with get_session().stream("GET", url, headers=headers, follow_redirects=True) as answer:
-            if answer.status_code == NOT_FOUND:
-                raise FileNotFoundError(path)
-            if answer.status_code >= 400:
-                answer.read()
-                hf_raise_for_status(answer)
-            yield io.BufferedReader(_ResponseReader(answer.iter_bytes(CHUNK_BYTES)), CHUNK_BYTES)
+        budget = self.retry.budget()
+        while True:
+            # httpx drops the token on the redirect of an LFS file to another origin.
+            with get_session().stream("GET", url, headers=headers, follow_redirects=True) as got:
+                if got.status_code == NOT_FOUND:
+                    raise FileNotFoundError(path)
+                if got.status_code < 400:
+                    yield io.BufferedReader(
+                        _ResponseReader(got.iter_bytes(CHUNK_BYTES)), CHUNK_BYTES
+                    )
+                    return
+                got.read()
+                try:
+                    hf_raise_for_status(got)
+                except HfHubHTTPError as error:
+                    if not is_throttled(error):
+                        raise
+                    throttled = error
+            budget.wait(throttled, throttled=True)
 
     def put(self, path: str, payload: bytes) -> None:
         """Keep no transfer record: the Hub's listing carries every file's hash, which
