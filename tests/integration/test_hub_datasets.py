@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from minari_namespaces import DatasetId, NamespaceService
+from minari_namespaces.errors import KeptDatasetsWarning
 from minari_namespaces.stores.drivers.hub import datasets as hub_datasets
 from minari_namespaces.testing.hub.server import HubStandIn
 from tests.conftest import HUB_ORG
@@ -124,6 +125,45 @@ def test_an_added_dataset_is_one_more_commit_and_joins_the_registry(
     assert report.datasets_copied == [DatasetId("D4RL/door/human-v3")]
     assert hub.commits(REPO) == 3
     assert root_of(hub)["datasets"] == sorted([*DATASETS, "D4RL/door/human-v3"])
+
+
+def test_content_the_hub_holds_already_is_not_sent_again(
+    hub: HubStandIn, service: NamespaceService, local: Path
+) -> None:
+    write_tree(local)
+    service.upload_tree("D4RL", datasets=True)
+    copy = local / "D4RL/door/copy-v0"
+    (copy / "data").mkdir(parents=True)
+    for name in ("main_data.hdf5", "metadata.json"):
+        (copy / "data" / name).write_bytes((local / DATASETS[0] / "data" / name).read_bytes())
+    hub.take_counts()
+
+    service.upload_dataset("D4RL/door/copy-v0")
+
+    assert hub.take_counts()["lfs_upload"] == 0  # the LFS object is the expert's
+    assert (
+        hub.files(REPO)["door/copy-v0/data/main_data.hdf5"]
+        == (local / DATASETS[0] / "data/main_data.hdf5").read_bytes()
+    )
+
+
+def test_overwrite_replaces_a_dataset_whole_in_one_commit(
+    hub: HubStandIn, service: NamespaceService, local: Path
+) -> None:
+    write_tree(local)
+    service.upload_tree("D4RL", datasets=True)
+    data = local / DATASETS[1] / "data"
+    (data / "main_data.hdf5").unlink()
+    (data / "main_data_v2.hdf5").write_bytes(b"\x89HDF\r\n\x1a\n\0 new")
+
+    with pytest.warns(KeptDatasetsWarning, match="human-v1"):
+        kept = service.upload_tree("D4RL", datasets=True)
+    replaced = service.upload_tree("D4RL", datasets=True, overwrite=True)
+
+    assert (kept.datasets_skipped, replaced.datasets_copied) == ([DatasetId(DATASETS[1])],) * 2
+    assert hub.commits(REPO) == 3
+    inside = sorted(path for path in hub.files(REPO) if path.startswith("door/human-v1/"))
+    assert inside == ["door/human-v1/data/main_data_v2.hdf5", "door/human-v1/data/metadata.json"]
 
 
 @pytest.mark.parametrize("status", [500, None], ids=["answered-500", "connection-dropped"])
