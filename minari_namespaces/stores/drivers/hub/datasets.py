@@ -26,6 +26,7 @@ import tempfile
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -57,6 +58,8 @@ COMMIT_FILES: Final = 1000
 #: LFS limit) per commit at most; LFS content is uploaded before the commit.
 COMMIT_BYTES: Final = 256 * 1024 * 1024
 _LFS_LIMIT: Final = 10 * 1024 * 1024
+#: Repositories listed at once.
+_LISTERS: Final = 16
 _MARK: Final = f"{DATASET_MARKER}/metadata.json"
 #: Files the Hub keeps at the root of every repository; never dataset content.
 _HUB_FILES: Final = frozenset({".gitattributes"})
@@ -165,10 +168,12 @@ class HubDatasetFiles:
         if len(parts) == 1:
             found: list[DatasetFile] = []
             unsafe: list[str] = []
-            for name in self._repos():
-                files, bad = self.stat_files(f"{parts[0]}/{name}")
-                found += [replace(file, path=f"{name}/{file.path}") for file in files]
-                unsafe += [f"{name}/{path}" for path in bad]
+            names = self._repos()
+            with ThreadPoolExecutor(max_workers=_LISTERS) as pool:
+                listed = pool.map(lambda name: self.stat_files(f"{parts[0]}/{name}"), names)
+                for name, (files, bad) in zip(names, listed, strict=True):
+                    found += [replace(file, path=f"{name}/{file.path}") for file in files]
+                    unsafe += [f"{name}/{path}" for path in bad]
             return found, unsafe
         repo, inner = self._split(folder)
         entries = self._patiently(self._entries, repo, inner, True, None)

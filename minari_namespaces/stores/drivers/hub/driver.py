@@ -29,7 +29,9 @@ bytes is treated as a conflict (read again, and the retry is a true no-op).
 Requests: a read is one ``resolve`` GET (capped with ``Range``) that also returns the
 commit it read (``X-Repo-Commit``); a listing is one ``list_datasets`` plus one tree
 listing per repository; a commit costs a tree listing, a root read, the client's
-``preupload`` and the commit itself.
+``preupload`` and the commit itself. Datasets (listed with the Hub's content hashes,
+streamed, published in few commits through LFS) live in
+:mod:`~minari_namespaces.stores.drivers.hub.datasets`.
 """
 
 from __future__ import annotations
