@@ -212,7 +212,7 @@ class DatasetTransfer:
         wanted = sorted(set(ids))
         self._files = self.source.dataset_files(wanted)
         held = self.target.dataset_files(wanted, strict=False) if wanted else {}
-        self._record = record = CopyRecord.load(self.target, self.source.url)
+        self._record = record = CopyRecord.load(self._record_home, self._record_key)
         present = [dataset for dataset in wanted if dataset in self._files]
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
             same = dict(
@@ -234,6 +234,16 @@ class DatasetTransfer:
                 action = "replace" if self.overwrite else "kept"
             plans.append(DatasetPlan(dataset, action, len(files), size))
         return plans
+
+    @property
+    def _record_home(self) -> NamespaceRepository:
+        """Where the record lives: the target, unless it keeps none (the Hub, whose
+        every record would be a commit); then the source, under the target's name."""
+        return self.target if self.target.keeps_records else self.source
+
+    @property
+    def _record_key(self) -> str:
+        return self.source.url if self.target.keeps_records else f"to {self.target.url}"
 
     def _same(self, dataset: DatasetId, held: list[DatasetFile] | None, record: CopyRecord) -> bool:
         """Whether the target's files of ``dataset`` are the source's (size and content)."""
@@ -293,7 +303,7 @@ class DatasetTransfer:
             CopyVerificationError: If a copy differs from its source.
             RemoteError: If a remote store fails.
         """
-        record = self._record if self._record is not None else CopyRecord(self.source.url)
+        record = self._record if self._record is not None else CopyRecord(self._record_key)
         moving = [plan for plan in plans if plan.moves]
         written: list[DatasetId] = []
         try:
@@ -311,7 +321,7 @@ class DatasetTransfer:
                     future.result()
         finally:
             if record.changed:  # an in-sync rerun writes nothing, not even the record
-                record.save(self.target)
+                record.save(self._record_home)
         warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
         return sorted(written)
 

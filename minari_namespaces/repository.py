@@ -234,6 +234,12 @@ class NamespaceRepository(Protocol):
         """
         ...
 
+    @property
+    def keeps_records(self) -> bool:
+        """Whether the store keeps a transfer's bookkeeping files (not the Hub: a
+        transfer to it keeps its record in the source)."""
+        ...
+
     def write_batch(self) -> AbstractContextManager[None]:
         """A block whose writes the store may commit together at its end (the Hub:
         one commit per repository); other stores write each at once.

@@ -188,7 +188,7 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
         write_marker,
         ascii_top_level=True,
         write_dataset_metadata=write_dataset_metadata,
-        copies_datasets=False,
+        copies_datasets=True,
     )
 
 

@@ -548,6 +548,12 @@ class NamespaceStoreBase(ABC):
             dataset, files, source, replace=replace, run=run, on_bytes=on_bytes
         )
 
+    @property
+    def keeps_records(self) -> bool:
+        """Whether the store keeps a transfer's bookkeeping files (every store but
+        the Hub)."""
+        return True
+
     @contextmanager
     def write_batch(self) -> Iterator[None]:
         """Writes made inside the block may be committed together at its end, where

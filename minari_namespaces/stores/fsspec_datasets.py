@@ -139,6 +139,11 @@ class FsspecDatasetFiles:
             except FileExistsError:
                 raise self.texts.dataset_appeared(dataset) from None
 
+    @property
+    def keeps_records(self) -> bool:
+        """Whether the store keeps a transfer's bookkeeping files (not the Hub)."""
+        return self.driver.keeps_records
+
     @contextmanager
     def write_batch(self) -> Iterator[None]:
         """Writes made inside the block are committed together at its end where the

@@ -87,6 +87,9 @@ class Driver(ABC):
     #: (``file://``), so that a ``data`` folder marks a whole dataset; if not, its
     #: ``data/metadata.json`` does, written last (object stores).
     staged_datasets: ClassVar[bool] = False
+    #: Whether the store keeps a transfer's bookkeeping files (the Hub does not:
+    #: each would be a commit; its listing carries every file's hash instead).
+    keeps_records: ClassVar[bool] = True
 
     def __init__(self, root: str, *, retry: RetryPolicy | None = None) -> None:
         #: The store's root path: every path the driver is given lies under it.

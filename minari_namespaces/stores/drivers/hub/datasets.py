@@ -310,8 +310,9 @@ class HubDatasetFiles:
                     path_in_repo=f"{in_repo}{file.path}", path_or_fileobj=local
                 )
                 operation.upload_info.sha256 = bytes.fromhex(digest.sha256)
+                # The version the record keeps: git's id, as the Hub lists a plain file.
                 listed = DatasetFile(
-                    file.path, digest.size, None, None, digest.sha256, digest.blob_id
+                    file.path, digest.size, digest.blob_id, None, digest.sha256, digest.blob_id
                 )
                 staged = Staged(operation, digest.size, digest.sha256, digest.blob_id)
                 return staged, CopiedFile(listed, digest.sha256)

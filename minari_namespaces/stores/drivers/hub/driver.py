@@ -91,6 +91,7 @@ class HubDriver(HubDatasetFiles, Driver):
     compare_and_swap = True
     atomic_batches = True
     registry_keys = frozenset({REGISTRY, DATASETS})
+    keeps_records = False
 
     def __init__(
         self, api: Any, org: str, token: str | None = None, *, retry: RetryPolicy | None = None
