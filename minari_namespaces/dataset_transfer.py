@@ -39,12 +39,11 @@ __all__ = [
     "CopyRecord",
     "DatasetPlan",
     "DatasetTransfer",
-    "TransferProgress",
 ]
 
 _log = logging.getLogger(__name__)
 
-#: Files copied at once when ``jobs`` is not given (measured: docs/decisions.md).
+#: Files copied at once when ``jobs`` is not given, as measured in docs/decisions.md.
 DEFAULT_JOBS: Final = 4
 
 #: What happens to one dataset: ``copy`` (the target lacks it), ``unchanged`` (the
