@@ -78,6 +78,20 @@ def service(hub: HubStandIn, local: Path) -> NamespaceService:
     return NamespaceService.from_urls(local, f"hf://{HUB_ORG}")
 
 
+@pytest.fixture
+def published(service: NamespaceService, local: Path) -> dict[str, bytes]:
+    """The tree, written locally and published; its files by path."""
+    files = write_tree(local)
+    service.upload_tree("D4RL", datasets=True)
+    return files
+
+
+@pytest.fixture
+def elsewhere(hub: HubStandIn, tmp_path: Path) -> NamespaceService:
+    """A second local store on the same Hub."""
+    return NamespaceService.from_urls(tmp_path / "elsewhere", f"hf://{HUB_ORG}")
+
+
 def test_publishing_a_namespace_with_its_datasets_is_one_commit_with_an_exact_registry(
     hub: HubStandIn, service: NamespaceService, local: Path
 ) -> None:
@@ -97,11 +111,10 @@ def test_publishing_a_namespace_with_its_datasets_is_one_commit_with_an_exact_re
     assert hdf5 <= hub.lfs_paths(REPO)
 
 
+@pytest.mark.usefixtures("published")
 def test_a_rerun_commits_nothing_uploads_nothing_and_reads_no_dataset_file(
-    hub: HubStandIn, service: NamespaceService, local: Path
+    hub: HubStandIn, service: NamespaceService
 ) -> None:
-    write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
     hub.take_counts()
 
     report = service.upload_tree("D4RL", datasets=True)
@@ -112,11 +125,10 @@ def test_a_rerun_commits_nothing_uploads_nothing_and_reads_no_dataset_file(
     assert hub.commits(REPO) == 2
 
 
+@pytest.mark.usefixtures("published")
 def test_an_added_dataset_is_one_more_commit_and_joins_the_registry(
     hub: HubStandIn, service: NamespaceService, local: Path
 ) -> None:
-    write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
     write_tree(local / "more", ["D4RL/door/human-v3"])
     (local / "more/D4RL/door/human-v3").rename(local / "D4RL/door/human-v3")
 
@@ -127,11 +139,10 @@ def test_an_added_dataset_is_one_more_commit_and_joins_the_registry(
     assert root_of(hub)["datasets"] == sorted([*DATASETS, "D4RL/door/human-v3"])
 
 
+@pytest.mark.usefixtures("published")
 def test_content_the_hub_holds_already_is_not_sent_again(
     hub: HubStandIn, service: NamespaceService, local: Path
 ) -> None:
-    write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
     copy = local / "D4RL/door/copy-v0"
     (copy / "data").mkdir(parents=True)
     for name in ("main_data.hdf5", "metadata.json"):
@@ -147,11 +158,10 @@ def test_content_the_hub_holds_already_is_not_sent_again(
     )
 
 
+@pytest.mark.usefixtures("published")
 def test_overwrite_replaces_a_dataset_whole_in_one_commit(
     hub: HubStandIn, service: NamespaceService, local: Path
 ) -> None:
-    write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
     data = local / DATASETS[1] / "data"
     (data / "main_data.hdf5").unlink()
     (data / "main_data_v2.hdf5").write_bytes(b"\x89HDF\r\n\x1a\n\0 new")
@@ -208,18 +218,15 @@ def test_a_publication_past_the_files_per_commit_goes_in_few_commits_each_datase
 
 
 def test_download_tree_brings_every_file_back_and_a_rerun_reads_none(
-    hub: HubStandIn, service: NamespaceService, local: Path, tmp_path: Path
+    hub: HubStandIn, published: dict[str, bytes], elsewhere: NamespaceService, tmp_path: Path
 ) -> None:
-    files = write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
-    elsewhere = NamespaceService.from_urls(tmp_path / "elsewhere", f"hf://{HUB_ORG}")
     hub.take_counts()
 
     report = elsewhere.download_tree("D4RL", datasets=True)
 
     first = hub.take_counts()
     assert report.datasets_copied == [DatasetId(one) for one in DATASETS]
-    assert stored(files_in(tmp_path / "elsewhere")) == stored(files)
+    assert stored(files_in(tmp_path / "elsewhere")) == stored(published)
     assert first["cdn"] == len(DATASETS)  # each LFS file once, from the object store
     again = elsewhere.download_tree("D4RL", datasets=True)
     counts = hub.take_counts()
@@ -229,25 +236,19 @@ def test_download_tree_brings_every_file_back_and_a_rerun_reads_none(
 
 
 def test_a_throttled_download_is_waited_out(
-    hub: HubStandIn, service: NamespaceService, local: Path, tmp_path: Path
+    hub: HubStandIn, published: dict[str, bytes], elsewhere: NamespaceService, tmp_path: Path
 ) -> None:
-    files = write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
-    elsewhere = NamespaceService.from_urls(tmp_path / "elsewhere", f"hf://{HUB_ORG}")
     hub.throttle_next("resolve", retry_after="0", times=4)  # namespaces, then files
 
     elsewhere.download_tree("D4RL", datasets=True)
 
-    assert stored(files_in(tmp_path / "elsewhere")) == stored(files)
+    assert stored(files_in(tmp_path / "elsewhere")) == stored(published)
 
 
+@pytest.mark.usefixtures("published")
 def test_download_dataset_without_a_version_brings_the_latest_only(
-    hub: HubStandIn, service: NamespaceService, local: Path, tmp_path: Path
+    elsewhere: NamespaceService,
 ) -> None:
-    write_tree(local)
-    service.upload_tree("D4RL", datasets=True)
-    elsewhere = NamespaceService.from_urls(tmp_path / "elsewhere", f"hf://{HUB_ORG}")
-
     report = elsewhere.download_dataset("D4RL/door/human")
 
     assert report.datasets_copied == [DatasetId("D4RL/door/human-v2")]
