@@ -1,8 +1,9 @@
 """The only part of the Hub driver that leans on what ``huggingface_hub`` does not
 publish; ``tests/unit/test_hub_client.py`` fails loudly when the client changes it.
 
-- Which transport the client's session raises a dropped connection from: ``httpx``
-  under huggingface_hub 1.x, ``httpx2`` under 2.x (the client re-exports neither).
+- Which HTTP library the client's session raises a dropped connection from: the one
+  it publishes as ``huggingface_hub.utils.httpx`` (since 1.31; ``httpx2`` under 2.x),
+  or, before 1.31, ``httpx``, which it then depends on directly.
 - Whether the client sent a file in its last commit: it drops the files whose bytes
   the head already holds, and skips a commit left with none, returning the head's
   commit as if it had committed; only the operation's ``_is_committed`` tells.
@@ -15,20 +16,16 @@ from typing import Any
 
 __all__ = ["transport_errors", "was_committed"]
 
-#: The HTTP libraries huggingface_hub's session may talk through, newest first.
-_TRANSPORTS = ("httpx2", "httpx")
-
 
 def transport_errors() -> tuple[type[BaseException], ...]:
     """The exception classes of a failed connection, a timeout or a dropped answer,
-    of whichever HTTP library the installed client talks through."""
-    found: list[type[BaseException]] = []
-    for name in _TRANSPORTS:
-        try:
-            found.append(importlib.import_module(name).TransportError)
-        except ImportError:
-            continue
-    return tuple(found)
+    of the HTTP library the installed client talks through."""
+    utils = importlib.import_module("huggingface_hub.utils")
+    try:
+        http = utils.httpx
+    except AttributeError:
+        http = importlib.import_module("httpx")
+    return (http.TransportError,)
 
 
 def was_committed(add: Any) -> bool:
