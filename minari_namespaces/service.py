@@ -161,7 +161,15 @@ class NamespaceService:
         """
         target = _id(ns)
         data = NamespaceMetadata.with_description(description, metadata)
-        _create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
+        for ancestor in target.ancestors():
+            if not self._local.exists(ancestor):
+                with contextlib.suppress(NamespaceExistsError):
+                    self._local.create(ancestor, NamespaceMetadata())
+        try:
+            self._local.create(target, data)
+        except NamespaceExistsError:
+            if not exist_ok:
+                raise
         return target
 
     def get(self, ns: NamespaceLike, *, remote: bool = False) -> NamespaceMetadata:
@@ -424,6 +432,7 @@ class NamespaceService:
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(_id(ns), ancestors=ancestors)
@@ -459,6 +468,7 @@ class NamespaceService:
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(_id(ns), ancestors=ancestors)
@@ -494,6 +504,7 @@ class NamespaceService:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
@@ -526,6 +537,7 @@ class NamespaceService:
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
@@ -545,8 +557,9 @@ class NamespaceService:
         Raises:
             InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
             DatasetNotFoundError: If the local store lacks it.
-            UnsafeDatasetFileError: If it holds a link, a FIFO or a device.
-            CopyVerificationError: If a copy differs from its source.
+            UnsafeDatasetFileError: If a dataset holds a link, a FIFO, a device or
+                a key outside its folder (nothing is written).
+            CopyVerificationError: If a copy differs from its source (not kept).
             RemoteNotConfiguredError, RemoteError: As :meth:`upload`.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, True, jobs)
@@ -567,8 +580,7 @@ class NamespaceService:
         Raises:
             InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
             DatasetNotFoundError: If the remote lacks it.
-            UnsafeDatasetFileError: If a remote key would land outside the dataset.
-            CopyVerificationError: If a copy differs from its source.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
             RemoteNotConfiguredError, RemoteError: As :meth:`download`.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, True, jobs)
@@ -585,18 +597,3 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         return compare(self._local, self.remote, _optional_id(prefix), datasets=datasets)
-
-
-def _create_with_ancestors(
-    store: NamespaceRepository, ns: NamespaceId, metadata: NamespaceMetadata, *, exist_ok: bool
-) -> None:
-    empty = NamespaceMetadata()
-    for ancestor in ns.ancestors():
-        if not store.exists(ancestor):
-            with contextlib.suppress(NamespaceExistsError):
-                store.create(ancestor, empty)
-    try:
-        store.create(ns, metadata)
-    except NamespaceExistsError:
-        if not exist_ok:
-            raise
