@@ -61,9 +61,9 @@ API_SECTIONS = {
     "Datasets and the catalog": (
         "minari_namespaces.datasets",
         "minari_namespaces.catalog",
-        "minari_namespaces.catalog_pages",
+        "minari_namespaces.catalog.pages",
     ),
-    "Moving datasets": ("minari_namespaces.dataset_transfer",),
+    "Moving datasets": ("minari_namespaces.transfer.datasets",),
     "Repositories and backends": (
         "minari_namespaces.repository",
         "minari_namespaces.stores.local",
@@ -75,7 +75,7 @@ API_SECTIONS = {
         "minari_namespaces.testing.memory",
         "minari_namespaces.testing.strategies",
         "minari_namespaces.testing.contract",
-        "minari_namespaces.testing.hubserver",
+        "minari_namespaces.testing.hub.server",
     ),
 }
 #: Internals that once showed on the API page.
