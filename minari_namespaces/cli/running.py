@@ -35,7 +35,7 @@ from minari_namespaces.cli.output import (
     warn,
 )
 from minari_namespaces.errors import KeptNamespacesWarning, NamespaceError, RemoteNotConfiguredError
-from minari_namespaces.service import TransferProgress
+from minari_namespaces.transfer import TransferProgress
 
 __all__: list[str] = []
 

@@ -15,12 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from minari_namespaces.dataset_transfer import (
-    DEFAULT_JOBS,
-    DatasetPlan,
-    DatasetTransfer,
-    TransferProgress,
-)
 from minari_namespaces.datasets import DatasetId, DatasetName
 from minari_namespaces.errors import (
     DatasetNotFoundError,
@@ -31,6 +25,12 @@ from minari_namespaces.errors import (
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
+from minari_namespaces.transfer.datasets import (
+    DEFAULT_JOBS,
+    DatasetPlan,
+    DatasetTransfer,
+    TransferProgress,
+)
 
 __all__ = ["DatasetPlan", "ProgressCallback", "Transfer", "TransferProgress", "TransferReport"]
 

@@ -41,7 +41,7 @@ __all__ = [
     "DatasetTransfer",
 ]
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("minari_namespaces.transfer")
 
 #: Files copied at once when ``jobs`` is not given, as measured in docs/decisions.md.
 DEFAULT_JOBS: Final = 4
