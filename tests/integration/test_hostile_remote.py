@@ -44,8 +44,8 @@ from minari_namespaces import (
     RemoteError,
     SkippedEntryWarning,
 )
-from tests.emulators import AzureServer, GcsServer
-from tests.servers import S3Server
+from tests.support.emulators import AzureServer, GcsServer
+from tests.support.servers import S3Server
 
 MARKER = "namespace_metadata.json"
 MiB = 1024 * 1024
