@@ -32,7 +32,7 @@ from typing import IO, Any, Final
 
 from tests.support.servers import FreshBuckets, RequestCounter, stop_group
 
-ROOT: Final = Path(__file__).resolve().parent.parent
+ROOT: Final = Path(__file__).resolve().parents[2]
 #: Where ``make test`` installs Azurite, and how.
 AZURITE_HOME: Final = ROOT / ".tools" / "azurite"
 AZURITE_INSTALL: Final = "npm install --prefix .tools/azurite --no-audit --no-fund azurite@3.35.0"
