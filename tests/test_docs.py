@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from tests.terminal import run_in_terminal
+from tests.support.terminal import run_in_terminal
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

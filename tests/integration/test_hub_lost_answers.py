@@ -24,7 +24,7 @@ from minari_namespaces import (
     RemoteError,
 )
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
 pytestmark = pytest.mark.hub
 

@@ -18,8 +18,8 @@ from markdown_it import MarkdownIt
 from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
 from minari_namespaces.catalog.markdown import first_sentence, plain_text
 from minari_namespaces.catalog.pages import write_catalog
-from tests.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
-from tests.conftest import local_dataset, local_marker
+from tests.support.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
+from tests.support.harnesses import local_harness_at
 
 #: ``HOSTILE`` as the pages spell it: every character of markup escaped.
 ESCAPED_HOSTILE = (
@@ -141,7 +141,9 @@ def test_paragraphs_of_a_description_stay_paragraphs(store: Path, tmp_path: Path
 
 
 def test_corrupt_metadata_is_a_short_note_never_a_crash(store: Path, tmp_path: Path) -> None:
-    local_marker(store)(NamespaceId("D4RL/door-x"), b"\xff not json")
+    harness = local_harness_at(store)
+    assert harness.write_marker is not None
+    harness.write_marker(NamespaceId("D4RL/door-x"), b"\xff not json")
     write_catalog(catalog_of(store), tmp_path / "pages")
     door_x = (tmp_path / "pages/D4RL/door-x/index.md").read_text()
     assert door_x.startswith("# Door-x\n\n**Metadata unreadable:** ")
@@ -336,7 +338,7 @@ def test_a_catalog_under_a_prefix_starts_its_pages_at_the_prefix(
 
 
 def test_a_top_level_dataset_gets_its_page_at_the_top(store: Path, tmp_path: Path) -> None:
-    local_dataset(store)(None, "cartpole-v0")
+    local_harness_at(store).add_dataset(None, "cartpole-v0")
     out = tmp_path / "pages"
     write_catalog(catalog_of(store), out)
     assert "| [cartpole-v0](cartpole-v0.md) |  |  |  |\n" in (out / "index.md").read_text()
