@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from minari_namespaces.atomic import is_stale_temp_name
-from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId
+from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId, UnreadableFile
 from minari_namespaces.errors import NamespaceError, RemoteError, warn_skipped
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import METADATA_FILENAME, MetadataChange, NamespaceMetadata
@@ -60,6 +60,21 @@ DRIVERS: Final[dict[str, str]] = {
     "hf": "minari_namespaces.stores.hub:HubDriver",
 }
 _CAS_ATTEMPTS: Final = 50
+#: What a read of one object raises when that object (not the store) is the problem,
+#: and how a listing says it.
+_ENTRY_ERRORS_SAID: Final = (
+    (
+        FileExistsError,
+        f"an object or a file named {DATASET_MARKER} stands where its folder belongs",
+    ),
+    (
+        NotADirectoryError,
+        f"a file or an object named {DATASET_MARKER} stands where its folder belongs",
+    ),
+    (IsADirectoryError, "it is a folder, not a file"),
+    (PermissionError, "permission denied"),
+)
+_ENTRY_ERRORS: Final = tuple(kind for kind, _ in _ENTRY_ERRORS_SAID)
 #: Up to this many leaves, conflicts are checked level by level, not by a listing.
 _SHALLOW_CHECKS: Final = 4
 #: Up to this many folders, the dataset rule is checked by probes, not a listing.
@@ -460,22 +475,38 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         _, datasets = self._scan(ns)
         return any(len(folder) == ns.depth + 1 for folder in datasets)
 
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
-        """Each dataset's ``data/metadata.json``, in one concurrent batch."""
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
+        """Each dataset's ``data/metadata.json``, in one concurrent batch; if an
+        entry spoils the batch (an object named ``data`` where its folder belongs, a
+        file the store may not read), one read each, so that it spoils only its own."""
         paths = [
             f"{self._folder(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
             for dataset in ids
         ]
-        with self._backend(f"read the metadata of {len(ids)} dataset(s)"):
-            found = (
-                self._driver.read_many(paths)
-                if len(paths) > 1
-                else {paths[0]: self._driver.read(paths[0])}
-            )
+        found: dict[str, bytes | Missing | UnreadableFile]
+        try:
+            with self._backend(f"read the metadata of {len(ids)} dataset(s)"):
+                found = dict(self._driver.read_many(paths))
+        except (RemoteError, *_ENTRY_ERRORS) as error:
+            cause = error.__cause__ if isinstance(error, RemoteError) else error
+            if not isinstance(cause, _ENTRY_ERRORS):
+                raise
+            found = {path: self._read_entry(path) for path in paths}
         return {
             dataset: None if isinstance(data := found[path], Missing) else data
             for dataset, path in zip(ids, paths, strict=True)
         }
+
+    def _read_entry(self, path: str) -> bytes | Missing | UnreadableFile:
+        """One dataset metadata file; what stands in its way is that entry's."""
+        with self._backend("read the metadata of 1 dataset(s)"):
+            try:
+                return self._driver.read(path)
+            except _ENTRY_ERRORS as error:
+                why = next(text for kind, text in _ENTRY_ERRORS_SAID if isinstance(error, kind))
+                return UnreadableFile(f"cannot be read: {why}")
 
     # -- writing -------------------------------------------------------------
 
