@@ -187,7 +187,10 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             self._driver, where = driver_class.connect(url, dict(storage_options))
         except (ImportError, ValueError) as error:
             detail = self._scrub(str(error))
-            hint = _install_hint(driver_class, protocol, detail)
+            # A package to install helps only when one is missing (no driver, or an
+            # import failed); a URL its driver refused (``hf://`` alone) is said as it is.
+            missing = driver_class is None or isinstance(error, ImportError)
+            hint = _install_hint(driver_class, protocol, detail) if missing else ""
             raise RemoteError(f"Cannot open the store at {shown}: {detail}.{hint}") from None
         super().__init__(self._scrub(_redact(where)))
 
@@ -432,7 +435,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return {ns for (ns, _), was in zip(items, flags, strict=True) if was}
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
-        with self._backend(f"create {_namespaces(len(items))}", None, [ns for ns, _ in items]):
+        ids = [ns for ns, _ in items]
+        with self._backend(_creating(ids), None, ids):
             return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
 
     # -- listing -------------------------------------------------------------
@@ -578,6 +582,18 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
 def _namespaces(count: int) -> str:
     return "namespace" if count == 1 else f"{count} namespaces"
+
+
+def _creating(ids: Sequence[NamespaceId]) -> str:
+    """What a batch of creates does, by the namespaces asked for: the ancestors that
+    come with them may exist already (an upload of one new namespace sends its
+    parents too), so they are not counted as namespaces to create."""
+    above = {parent for ns in ids for parent in ns.ancestors()}
+    asked = [ns for ns in ids if ns not in above]
+    with_parents = " (and the parents it lacks)" if len(ids) > len(asked) else ""
+    if len(asked) == 1:
+        return f"create namespace '{asked[0]}'{with_parents}"
+    return f"create {len(asked):,} namespaces{with_parents.replace('it lacks', 'they lack')}"
 
 
 def _is_temp(name: str) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 __all__ = [
     "DEFAULT_RETRY_DEADLINE",
+    "LONGEST_ASKED_WAIT",
     "RateLimitedError",
     "RetryBudget",
     "RetryPolicy",
@@ -39,7 +40,13 @@ _FIRST_BACKOFF: Final = 0.5
 # A server that asks for no wait at all still gets a pause, never a busy loop.
 _SHORTEST_WAIT: Final = 0.1
 _MAX_BACKOFF: Final = 8.0
-_RATELIMIT: Final = re.compile(r";\s*t\s*=\s*(\d+)")
+# ASCII digits only: ``str.isdigit`` and ``\d`` take ``²`` and other scripts' digits.
+_SECONDS: Final = re.compile(r"[0-9]+")
+_RATELIMIT: Final = re.compile(r";\s*t\s*=\s*([0-9]+)")
+#: The longest wait a server's answer is read as (a larger or later one is this):
+#: past the deadline either way, and still a date the message can name.
+LONGEST_ASKED_WAIT: Final = 30 * 24 * 3600.0
+_DAY: Final = 24 * 3600.0
 
 
 class RateLimitedError(OSError):
@@ -92,19 +99,28 @@ def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> floa
     date) or the ``t`` of a ``RateLimit`` header; ``None`` if it says nothing."""
     lowered = {str(name).lower(): str(value) for name, value in headers.items()}
     value = lowered.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
+    if _SECONDS.fullmatch(value):
+        return _bounded(value)
     if value:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             when = None
         if when is not None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+            seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+            return min(LONGEST_ASKED_WAIT, max(0.0, seconds))
     match = _RATELIMIT.search(lowered.get("ratelimit", ""))
-    return float(match.group(1)) if match else None
+    return _bounded(match.group(1)) if match else None
+
+
+def _bounded(digits: str) -> float:
+    """Seconds spelled by ``digits``, at most :data:`LONGEST_ASKED_WAIT` (however
+    many digits: no float overflows and no date goes past the calendar)."""
+    if len(digits.lstrip("0")) > len(str(int(LONGEST_ASKED_WAIT))):
+        return LONGEST_ASKED_WAIT
+    return min(LONGEST_ASKED_WAIT, float(digits))
 
 
 class RetryPolicy:
@@ -176,7 +192,8 @@ class RetryBudget:
             if not throttled:
                 raise error
             retry_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
-            when = retry_at.strftime("%H:%M:%S UTC")
+            # The time of day alone would be wrong for a wait of a day or more.
+            when = retry_at.strftime("%Y-%m-%d %H:%M:%S UTC" if delay >= _DAY else "%H:%M:%S UTC")
             raise RateLimitedError(
                 f"rate limited: the server answered {status_of(error) or 'busy'} for "
                 f"{self._policy.deadline:g} s (retry_deadline); try again after {when}",

@@ -23,6 +23,7 @@ from minari_namespaces import (
     NamespaceId,
     NamespaceMetadata,
     NamespaceService,
+    RemoteError,
     SkippedEntryWarning,
     compat,
 )
@@ -262,3 +263,54 @@ def test_an_object_named_data_where_a_dataset_folder_belongs_is_that_entrys_erro
         assert errors["ns/fine-v0"] is None
         assert isinstance(errors["ns/blocked-v0"], CorruptMetadataError)
         assert "ns/blocked-v0/data/metadata.json" in str(errors["ns/blocked-v0"])
+
+
+# -- low: words that mislead ---------------------------------------------------------------------
+
+
+def test_a_fifo_folder_or_link_where_the_metadata_belongs_is_said_as_what_it_is(
+    tmp_path: Path,
+) -> None:
+    """Issue 25, low: each was reported as "missing"."""
+    root = tmp_path / "datasets"
+    NamespaceService.from_urls(root).create("ns")
+    for name in ("fifo-v0", "folder-v0", "link-v0"):
+        (root / "ns" / name / "data").mkdir(parents=True)
+    os.mkfifo(root / "ns/fifo-v0/data/metadata.json")
+    (root / "ns/folder-v0/data/metadata.json").mkdir()
+    (root / "ns/link-v0/data/metadata.json").symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_text("{}")
+    said = {
+        str(entry.id): str(entry.error)
+        for entry in NamespaceService.from_urls(root).list_datasets(metadata=True)
+    }
+    assert said == {
+        f"ns/{name}": f"Dataset metadata {root}/ns/{name}/data/metadata.json is {kind}, "
+        "not a regular file."
+        for name, kind in (
+            ("fifo-v0", "a FIFO"),
+            ("folder-v0", "a folder"),
+            ("link-v0", "a symbolic link"),
+        )
+    }
+
+
+def test_a_skipped_name_of_ten_thousand_characters_is_shown_cut(tmp_path: Path) -> None:
+    """Issue 25, low: the skipped-dataset warning printed a 10,000-character name whole."""
+    store = FsspecNamespaceRepository(f"memory://long/{tmp_path.name}")
+    store.create(NamespaceId("ns"), NamespaceMetadata())
+    store.fs.pipe_file(
+        f"{store.fs._strip_protocol(store.url)}/ns/{'x' * 10_000}/data/metadata.json", b"{}"
+    )
+    with pytest.warns(SkippedEntryWarning) as caught:
+        assert store.list_datasets() == []
+    (warning,) = caught
+    assert len(str(warning.message)) < 1000
+    assert "(10," in str(warning.message)
+
+
+def test_a_hub_url_without_an_organisation_is_not_told_to_install_the_hub_extra() -> None:
+    """Issue 25, low: ``--remote hf://`` suggested installing the installed ``hf`` extra."""
+    with pytest.raises(RemoteError, match="hf://ORG") as caught:
+        FsspecNamespaceRepository("hf://")
+    assert "pip install" not in str(caught.value)
