@@ -39,12 +39,12 @@ METADATA_FILENAME: Final = "namespace_metadata.json"
 MAX_METADATA_BYTES: Final = 1024 * 1024
 #: The deepest nesting of lists and objects accepted on write.
 MAX_NESTING: Final = 64
-#: The deepest nesting of lists and objects read from a store (the top object is level
-#: one): deeper than we write, as Minari may, yet shallow enough for every later step
-#: (copies, JSON output, pages) to walk it on Python's stack.
+#: The deepest nesting of lists and objects read from a store, the top object being
+#: level one. Deeper than we write, as Minari may, yet shallow enough for every later
+#: step (copies, JSON output, pages) to walk it on Python's stack.
 MAX_READ_NESTING: Final = 128
-#: The most digits of an integer, on write and on read: any sum of a listing's counts
-#: stays printable (Python prints no integer of more than 4,300 digits).
+#: The most digits of an integer, on write and on read. Any sum of a listing's counts
+#: then stays printable (Python prints no integer of more than 4,300 digits).
 MAX_INT_DIGITS: Final = 1000
 
 _SCALARS: Final = (str, int, bool, type(None))
