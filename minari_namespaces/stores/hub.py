@@ -47,8 +47,10 @@ from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MAX_METADATA_BYTES, METADATA_FILENAME
 from minari_namespaces.stores.base import datasets_in, inside_dataset
 from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
+from minari_namespaces.stores.hub_client import LostAnswerError, install, within
 from minari_namespaces.stores.retry import (
     THROTTLED,
+    RetryBudget,
     RetryPolicy,
     headers_of,
     retry_after,
@@ -183,6 +185,7 @@ class HubDriver(Driver):
         retry = RetryPolicy.from_options(options)
         if options:
             raise ValueError(f"unknown storage options for hf:// {sorted(options)}")
+        install()
         return cls(HfApi(endpoint=endpoint, token=token), rest, token, retry=retry), f"hf://{rest}"
 
     def _patiently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -191,13 +194,14 @@ class HubDriver(Driver):
         from huggingface_hub.errors import HfHubHTTPError
 
         budget = self.retry.budget()
-        while True:
-            try:
-                return call(*args, **kwargs)
-            except HfHubHTTPError as error:
-                if not _throttled(error):
-                    raise
-                budget.wait(error, throttled=True)
+        with within(budget.left()):
+            while True:
+                try:
+                    return call(*args, **kwargs)
+                except HfHubHTTPError as error:
+                    if not _throttled(error):
+                        raise
+                    budget.wait(error, throttled=True)
 
     def _idempotently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`_patiently`, and sent again after a 5xx or a lost connection,
@@ -206,14 +210,15 @@ class HubDriver(Driver):
         from huggingface_hub.errors import HfHubHTTPError
 
         budget = self.retry.budget()
-        while True:
-            try:
-                return self._patiently(call, *args, **kwargs)
-            except (HfHubHTTPError, TransportError) as error:
-                status = status_of(error)
-                if isinstance(error, HfHubHTTPError) and (status or 0) < _SERVER_ERROR:
-                    raise
-                budget.wait(error, throttled=False)
+        with within(budget.left()):
+            while True:
+                try:
+                    return self._patiently(call, *args, **kwargs)
+                except (HfHubHTTPError, TransportError, LostAnswerError) as error:
+                    status = status_of(error)
+                    if isinstance(error, HfHubHTTPError) and (status or 0) < _SERVER_ERROR:
+                        raise
+                    budget.wait(error, throttled=False)
 
     # -- paths ---------------------------------------------------------------
 
@@ -280,7 +285,7 @@ class HubDriver(Driver):
         self, repo: str, inner: str = "", *, recursive: bool, revision: str | None = None
     ) -> list[tuple[str, bool]]:
         """``(path, is_file)`` under ``inner`` in ``repo``; ``[]`` if either is missing."""
-        entries = self._patiently(self._entries, repo, inner, recursive, revision)
+        entries = self._idempotently(self._entries, repo, inner, recursive, revision)
         return [(str(entry.path), type(entry).__name__ == "RepoFile") for entry in entries]
 
     def _entries(self, repo: str, inner: str, recursive: bool, revision: str | None) -> list[Any]:
@@ -301,7 +306,7 @@ class HubDriver(Driver):
             return []
 
     def _repos(self) -> list[str]:
-        listed = self._patiently(lambda: list(self.api.list_datasets(author=self.org)))
+        listed = self._idempotently(lambda: list(self.api.list_datasets(author=self.org)))
         return sorted(
             str(info.id).split("/", 1)[1]
             for info in listed
@@ -409,6 +414,18 @@ class HubDriver(Driver):
         commit that landed is never made twice. Both within ``retry_deadline``.
         """
         budget = self.retry.budget()
+        with within(budget.left()):
+            self._commit_within(repo, make_plan, budget, parent=parent, summary=summary)
+
+    def _commit_within(
+        self,
+        repo: str,
+        make_plan: Callable[[_Snapshot], _Plan | None],
+        budget: RetryBudget,
+        *,
+        parent: str | None,
+        summary: str,
+    ) -> None:
         conflicts = 0
         while conflicts < _COMMIT_ATTEMPTS:
             snapshot = self._snapshot(repo, parent)
@@ -478,7 +495,7 @@ class HubDriver(Driver):
             if status is not None and status >= _SERVER_ERROR:
                 return error
             raise
-        except TransportError as error:
+        except (TransportError, LostAnswerError) as error:
             return error
         if removals or any(add._is_committed for add in adds):
             return _LANDED

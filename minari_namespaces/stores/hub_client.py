@@ -1,60 +1,59 @@
-"""Every request the Hub driver makes, bounded by the store's ``retry_deadline``.
+"""Every request of the Hub driver, bounded by the store's ``retry_deadline``.
 
 ``huggingface_hub`` retries a 429, a 5xx and a failed connection by itself
 (``http_backoff``: ``Retry-After`` plus a second, or 1 to 8 s of backoff, five times)
-before its caller sees anything, and its shared HTTP client never times out. Its one
-public seam for that is the client factory (:func:`huggingface_hub.set_client_factory`).
-The client installed here acts only on requests made inside :func:`within` (a context
-variable says so; any other user of ``huggingface_hub`` in the process is served as
-before):
+before its caller sees anything, and its shared HTTP client never times out. Its
+public seam for both is the client factory (``huggingface_hub.set_client_factory``).
+The client installed here acts only on requests made inside :func:`within` (a
+context variable says so: any other user of ``huggingface_hub`` in the process is
+served as before):
 
 - its transport cuts each request's timeouts to the time left (at least
-  :data:`SHORTEST_REQUEST`), and a transport failure (a timeout, a dropped
-  connection), whether before the answer or while reading it, is raised as
-  :class:`LostAnswer`, which the client's retry loop does not catch;
-- its response hook raises an answer the client would retry (408, 429, 5xx) at once,
-  as the client's own ``HfHubHTTPError``.
+  :data:`SHORTEST_REQUEST`), reads the answer whole, and raises a failure to send
+  the request or to read its answer (a timeout, a refused or dropped connection) as
+  :class:`LostAnswerError`, which the client's retry loop does not catch;
+- its response hook raises an answer the client would retry by itself (408, 429,
+  5xx) at once, as the client's own ``HfHubHTTPError``.
 
-So the driver's own loops (:mod:`minari_namespaces.stores.retry`) decide every wait,
-and none passes the deadline.
+So the driver's own loops (:class:`~minari_namespaces.stores.retry.RetryBudget`)
+decide every wait, and none passes the deadline.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Final
+from typing import Any, Final
 
-import httpx2
-from huggingface_hub import get_session, hf_raise_for_status, set_client_factory
+__all__ = ["SHORTEST_REQUEST", "LostAnswerError", "install", "within"]
 
-__all__ = ["SHORTEST_REQUEST", "LostAnswer", "within"]
-
-#: The least time a request is given to answer, even past the deadline: the first
-#: attempt of a call is always made.
+#: The least time a request is given, even at the deadline: each call's first
+#: attempt is always made.
 SHORTEST_REQUEST: Final = 1.0
 #: The answers ``huggingface_hub`` would retry by itself.
 _RETRIED_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 
-# When the current call of the driver must end (``time.monotonic``); None outside one.
+# When the driver's current call must end (``time.monotonic``); None outside one.
 _DEADLINE: ContextVar[float | None] = ContextVar("minari_namespaces_hub_deadline", default=None)
-_INSTALL: Final = threading.Lock()
+_INSTALLING: Final = threading.Lock()
 
 
-class LostAnswer(httpx2.TransportError):
-    """A request inside :func:`within` failed in transport (it timed out, or the
-    connection failed or dropped): its answer, if any, is lost. A ``TransportError``,
-    but none of the kinds ``huggingface_hub`` retries by itself."""
+class LostAnswerError(ConnectionError):
+    """A request inside :func:`within` could not be sent or its answer could not be
+    read in time (a timeout, a refused or dropped connection): if it was a write, it
+    may have landed."""
 
 
 @contextmanager
-def within(ends: float) -> Iterator[None]:
-    """Bound the requests made inside by ``ends`` (``time.monotonic`` seconds; an
-    enclosing bound that ends earlier stays)."""
-    _install()
+def within(seconds: float) -> Iterator[None]:
+    """Bound the requests made inside by ``seconds`` from now (an enclosing bound
+    that ends earlier stays)."""
+    install()
+    ends = time.monotonic() + seconds
     current = _DEADLINE.get()
     token = _DEADLINE.set(ends if current is None else min(current, ends))
     try:
@@ -63,76 +62,81 @@ def within(ends: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
-def _timeout() -> float | None:
-    ends = _DEADLINE.get()
-    if ends is None:
-        return None
-    return max(SHORTEST_REQUEST, ends - time.monotonic())
+def _http() -> Any:
+    """The HTTP library the client talks through: the one it publishes as
+    ``huggingface_hub.utils.httpx`` (since 1.31), else ``httpx``."""
+    utils = importlib.import_module("huggingface_hub.utils")
+    try:
+        return utils.httpx
+    except AttributeError:
+        return importlib.import_module("httpx")
 
 
-class _GuardedStream(httpx2.SyncByteStream):
-    """An answer's body whose transport failures are :class:`LostAnswer`."""
+class _BoundedTransport:
+    """The library's default transport, with the bound applied to the requests
+    made inside :func:`within`."""
 
-    def __init__(self, inner: httpx2.SyncByteStream) -> None:
-        self._inner = inner
+    def __init__(self, http: Any) -> None:
+        self._inner = http.HTTPTransport()
+        self._failures: tuple[type[BaseException], ...] = (http.TransportError,)
 
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from self._inner
-        except httpx2.TransportError as error:
-            raise LostAnswer(f"{type(error).__name__}: {error}") from error
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _BoundedTransport(httpx2.BaseTransport):
-    """The default transport, with the bound applied to the requests inside
-    :func:`within`."""
-
-    def __init__(self) -> None:
-        self._inner = httpx2.HTTPTransport()
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        seconds = _timeout()
-        if seconds is None:
+    def handle_request(self, request: Any) -> Any:
+        ends = _DEADLINE.get()
+        if ends is None:
             return self._inner.handle_request(request)
+        seconds = max(SHORTEST_REQUEST, ends - time.monotonic())
         request.extensions = {
             **request.extensions,
             "timeout": dict.fromkeys(("connect", "read", "write", "pool"), seconds),
         }
         try:
             answer = self._inner.handle_request(request)
-        except httpx2.TransportError as error:
-            raise LostAnswer(f"{type(error).__name__}: {error}") from error
-        assert isinstance(answer.stream, httpx2.SyncByteStream)
-        answer.stream = _GuardedStream(answer.stream)
+            try:
+                answer.read()  # within the bound too; the answers are small
+            except BaseException:
+                answer.close()
+                raise
+        except self._failures as error:
+            raise LostAnswerError(f"{type(error).__name__}: {error}") from error
         return answer
 
     def close(self) -> None:
         self._inner.close()
 
+    def __enter__(self) -> _BoundedTransport:
+        return self
 
-def _raise_retried_answer(answer: httpx2.Response) -> None:
-    """After an answer inside :func:`within`: one the client would retry by itself
-    is its error now, for the driver to wait out or report."""
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _raise_retried_answer(answer: Any) -> None:
+    """An answer inside :func:`within` that the client would retry by itself is
+    its error at once, for the driver to wait out or report."""
     if _DEADLINE.get() is not None and answer.status_code in _RETRIED_STATUSES:
+        from huggingface_hub import hf_raise_for_status
+
         answer.read()
         hf_raise_for_status(answer)
 
 
-def _install() -> None:
-    """Make the client ``huggingface_hub`` shares one of ours, unless it is: the
-    request hooks of its current client (its request ids and debug log) are kept."""
-    with _INSTALL:
+def install() -> None:
+    """Make the client ``huggingface_hub`` shares one of ours, unless it is. The
+    request hooks of its current client (request ids, the debug log) are kept."""
+    from huggingface_hub import get_session, set_client_factory
+
+    if _raise_retried_answer in get_session().event_hooks["response"]:
+        return
+    with _INSTALLING:
         session = get_session()
         if _raise_retried_answer in session.event_hooks["response"]:
             return
         request_hooks = list(session.event_hooks["request"])
+        http = _http()
 
-        def bounded_client() -> httpx2.Client:
-            return httpx2.Client(
-                transport=_BoundedTransport(),
+        def bounded_client() -> Any:
+            return http.Client(
+                transport=_BoundedTransport(http),
                 event_hooks={"request": request_hooks, "response": [_raise_retried_answer]},
                 follow_redirects=True,
                 timeout=None,

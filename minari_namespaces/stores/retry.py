@@ -176,6 +176,10 @@ class RetryBudget:
         #: How many times this budget has waited.
         self.waits = 0
 
+    def left(self) -> float:
+        """Seconds left until the deadline (0 once it has passed)."""
+        return max(0.0, self._ends - self._policy.clock())
+
     def wait(self, error: BaseException, *, throttled: bool) -> None:
         """Wait before the next attempt after ``error``, as long as the server
         asked (or an exponential backoff), or raise if that would pass the deadline.

@@ -88,3 +88,16 @@ def test_an_answer_slower_than_the_deadline_is_our_error_not_a_wait(
         call()
     # One request, given up on; none sent again past the deadline.
     assert hub.take_counts()[route] == 1
+
+
+def test_a_failed_batch_names_the_namespace_asked_for_not_a_count_of_its_parents(
+    hub: HubStandIn, tmp_path: Path
+) -> None:
+    """Issue 25, low: uploading one new namespace failed with "Could not create 3
+    namespaces" (its parents travel in the same commit)."""
+    service = NamespaceService.from_urls(tmp_path / "local", f"hf://{HUB_ORG}", retry_deadline=0)
+    service.create("T/a/b")
+    hub.fail_next("commit", 500)
+    with pytest.raises(RemoteError) as caught:
+        service.upload("T/a/b")
+    assert "Could not create namespace 'T/a/b' (and the parents it lacks)" in str(caught.value)
