@@ -76,11 +76,12 @@ def test_an_answer_slower_than_the_deadline_is_our_error_not_a_wait(
     hub: HubStandIn, tmp_path: Path, route: str
 ) -> None:
     service = uploaded(tmp_path, 2)
-    call = {
+    calls: dict[str, Callable[[], object]] = {
         "resolve": lambda: service.get("T/a", remote=True),
         "tree": service.list_remote,
         "list_repos": service.list_remote,
-    }[route]
+    }
+    call = calls[route]
     hub.slow_next(route, 25.0)
     hub.take_counts()
     # Longer than the answer takes: a call that waits it out fails by not raising.
