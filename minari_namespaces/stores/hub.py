@@ -47,7 +47,7 @@ from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MAX_METADATA_BYTES, METADATA_FILENAME
 from minari_namespaces.stores.base import datasets_in, inside_dataset
 from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
-from minari_namespaces.stores.hub_client import LostAnswerError, install, within
+from minari_namespaces.stores.hub_client import LostAnswerError, install, time_left, within
 from minari_namespaces.stores.retry import (
     THROTTLED,
     RetryBudget,
@@ -193,7 +193,7 @@ class HubDriver(Driver):
         or 503 with a time), within the store's ``retry_deadline``."""
         from huggingface_hub.errors import HfHubHTTPError
 
-        budget = self.retry.budget()
+        budget = self.retry.budget(at_most=time_left())
         with within(budget.left()):
             while True:
                 try:
@@ -209,7 +209,7 @@ class HubDriver(Driver):
         from httpx2 import TransportError
         from huggingface_hub.errors import HfHubHTTPError
 
-        budget = self.retry.budget()
+        budget = self.retry.budget(at_most=time_left())
         with within(budget.left()):
             while True:
                 try:
@@ -413,7 +413,7 @@ class HubDriver(Driver):
         timeout) is looked for at the head before anything is sent again, so a
         commit that landed is never made twice. Both within ``retry_deadline``.
         """
-        budget = self.retry.budget()
+        budget = self.retry.budget(at_most=time_left())
         with within(budget.left()):
             self._commit_within(repo, make_plan, budget, parent=parent, summary=summary)
 

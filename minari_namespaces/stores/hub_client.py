@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final
 
-__all__ = ["SHORTEST_REQUEST", "LostAnswerError", "install", "within"]
+__all__ = ["SHORTEST_REQUEST", "LostAnswerError", "install", "time_left", "within"]
 
 #: The least time a request is given, even at the deadline: each call's first
 #: attempt is always made.
@@ -60,6 +60,13 @@ def within(seconds: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left to the enclosing :func:`within` (0 once past); ``None`` outside
+    one. A call inside another gets no more time than the outer one has left."""
+    ends = _DEADLINE.get()
+    return None if ends is None else max(0.0, ends - time.monotonic())
 
 
 def _http() -> Any:

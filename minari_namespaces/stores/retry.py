@@ -161,17 +161,19 @@ class RetryPolicy:
         """
         return cls(options.pop("retry_deadline", DEFAULT_RETRY_DEADLINE))
 
-    def budget(self) -> RetryBudget:
-        """A fresh budget for one operation, starting now."""
-        return RetryBudget(self)
+    def budget(self, at_most: float | None = None) -> RetryBudget:
+        """A fresh budget for one operation, starting now; ``at_most`` seconds if
+        that is shorter (what is left to an enclosing operation)."""
+        return RetryBudget(self, at_most)
 
 
 class RetryBudget:
     """The waits left to one operation under a :class:`RetryPolicy`."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, at_most: float | None = None) -> None:
         self._policy = policy
-        self._ends = policy.clock() + policy.deadline
+        seconds = policy.deadline if at_most is None else min(policy.deadline, at_most)
+        self._ends = policy.clock() + seconds
         self._backoff = _FIRST_BACKOFF
         #: How many times this budget has waited.
         self.waits = 0
