@@ -498,10 +498,19 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             if not isinstance(cause, _ENTRY_ERRORS):
                 raise
             found = {path: self._read_entry(path) for path in paths}
+        for path in paths:
+            # Something that is no object to read (a FIFO, a folder, a link on
+            # file://) is said as such, not as missing: one probe per missing file.
+            if isinstance(found[path], Missing) and self._occupied(path):
+                found[path] = UnreadableFile("is not a regular file")
         return {
             dataset: None if isinstance(data := found[path], Missing) else data
             for dataset, path in zip(ids, paths, strict=True)
         }
+
+    def _occupied(self, path: str) -> bool:
+        with self._backend("check the metadata of 1 dataset(s)"):
+            return self._driver.any_under(path)
 
     def _read_entry(self, path: str) -> bytes | Missing | UnreadableFile:
         """One dataset metadata file; what stands in its way is that entry's."""

@@ -314,3 +314,22 @@ def test_a_hub_url_without_an_organisation_is_not_told_to_install_the_hub_extra(
     with pytest.raises(RemoteError, match="hf://ORG") as caught:
         FsspecNamespaceRepository("hf://")
     assert "pip install" not in str(caught.value)
+
+
+def test_a_fifo_or_folder_where_the_metadata_belongs_on_file_is_not_called_missing(
+    tmp_path: Path,
+) -> None:
+    """Issue 25, low: on a file:// remote too, a FIFO or folder in the file's place
+    was reported as "missing"."""
+    root = tmp_path / "remote"
+    NamespaceService.from_urls(root).create("ns")
+    for name in ("fifo-v0", "folder-v0", "missing-v0"):
+        (root / "ns" / name / "data").mkdir(parents=True)
+    os.mkfifo(root / "ns/fifo-v0/data/metadata.json")
+    (root / "ns/folder-v0/data/metadata.json").mkdir()
+    (root / "ns/missing-v0/data/main_data.hdf5").write_bytes(b"\x89HDF")
+    store = FsspecNamespaceRepository(root.as_uri())
+    said = {str(entry.id): str(entry.error) for entry in store.read_datasets(store.list_datasets())}
+    assert said["ns/fifo-v0"].endswith("/ns/fifo-v0/data/metadata.json is not a regular file.")
+    assert said["ns/folder-v0"].endswith("is not a regular file.")
+    assert said["ns/missing-v0"].endswith("/ns/missing-v0/data/metadata.json is missing.")
