@@ -9,27 +9,27 @@ happens in :meth:`NamespaceService.from_urls` through
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from minari_namespaces.catalog import Catalog, read_catalog
 from minari_namespaces.datasets import DatasetEntry, TreeListing, latest_versions
-from minari_namespaces.errors import (
-    InvalidMetadataError,
-    NamespaceExistsError,
-    RemoteNotConfiguredError,
-)
+from minari_namespaces.errors import RemoteNotConfiguredError
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.metadata import NamespaceMetadata
+from minari_namespaces.metadata import (
+    NamespaceMetadata,
+    PropertiesUpdate,
+    PropertiesUpdateSummary,
+    described,
+)
 from minari_namespaces.repository import (
     NamespaceRepository,
-    open_repository,
-    remote_from_environment,
+    create_with_ancestors,
+    open_repositories,
 )
 from minari_namespaces.transfer import ProgressCallback, Transfer, TransferReport
+from minari_namespaces.transfer.diff import NamespaceDiff, compare
 
 __all__ = [
     "NamespaceDiff",
@@ -41,64 +41,8 @@ __all__ = [
 NamespaceLike = str | NamespaceId
 
 
-@dataclass(frozen=True)
-class PropertiesUpdateSummary:
-    """What :meth:`NamespaceService.update_properties` did.
-
-    Attributes:
-        updated: Keys that were set, sorted.
-        removed: Keys that were removed, sorted.
-        missing: Keys asked to be removed that were not there, sorted.
-    """
-
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class NamespaceDiff:
-    """A dry-run comparison of the local and the remote store.
-
-    Attributes:
-        only_local: Namespaces only the local store holds.
-        only_remote: Namespaces only the remote store holds.
-        different: Namespaces both hold with different metadata.
-        same: Namespaces both hold with equal metadata.
-    """
-
-    only_local: list[NamespaceId] = field(default_factory=list)
-    only_remote: list[NamespaceId] = field(default_factory=list)
-    different: list[NamespaceId] = field(default_factory=list)
-    same: list[NamespaceId] = field(default_factory=list)
-
-    @property
-    def in_sync(self) -> bool:
-        """Whether both sides hold the same namespaces with the same metadata."""
-        return not (self.only_local or self.only_remote or self.different)
-
-
-def _id(ns: NamespaceLike) -> NamespaceId:
-    return NamespaceId.parse(ns)
-
-
 def _optional_id(ns: NamespaceLike | None) -> NamespaceId | None:
     return None if ns is None else NamespaceId.parse(ns)
-
-
-def _metadata(
-    description: str | None, extra: NamespaceMetadata | Mapping[str, Any] | None
-) -> NamespaceMetadata:
-    """``extra`` with ``description`` set, validated; the key given twice is refused."""
-    data = dict(extra or {})
-    if description is not None:
-        if data.get("description", description) != description:
-            raise InvalidMetadataError(
-                "'description' is given twice (as an argument and in metadata) with "
-                "different values; give it once."
-            )
-        data["description"] = description
-    return NamespaceMetadata.from_dict(data)
 
 
 class NamespaceService:
@@ -135,16 +79,7 @@ class NamespaceService:
             ValueError: If ``storage_options`` are given without a remote.
             RemoteError: If the remote's backend cannot be loaded.
         """
-        remote_url = remote if remote is not None else remote_from_environment()
-        if remote_url is None and storage_options:
-            raise ValueError(
-                f"storage options {sorted(storage_options)} were given but there is no "
-                "remote: pass remote=... or set MINARI_REMOTE."
-            )
-        remote_repository = (
-            open_repository(remote_url, **storage_options) if remote_url is not None else None
-        )
-        return cls(open_repository(local), remote_repository)
+        return cls(*open_repositories(local, remote, storage_options))
 
     @property
     def local(self) -> NamespaceRepository:
@@ -203,9 +138,9 @@ class NamespaceService:
             NamespaceConflictError: If a dataset, a file or a case-only twin
                 holds its path.
         """
-        target = _id(ns)
-        data = _metadata(description, metadata)
-        _create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
+        target = NamespaceId.parse(ns)
+        data = described(description, metadata)
+        create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
         return target
 
     def get(self, ns: NamespaceLike, *, remote: bool = False) -> NamespaceMetadata:
@@ -218,7 +153,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).get(_id(ns))
+        return self._store(remote).get(NamespaceId.parse(ns))
 
     def exists(self, ns: NamespaceLike, *, remote: bool = False) -> bool:
         """Whether ``ns`` exists locally (or on the remote store if ``remote``).
@@ -228,7 +163,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).exists(_id(ns))
+        return self._store(remote).exists(NamespaceId.parse(ns))
 
     def has_datasets(self, ns: NamespaceLike, *, remote: bool = False) -> bool:
         """Whether a dataset lies directly inside ``ns`` (locally, or on the remote
@@ -239,7 +174,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).has_datasets(_id(ns))
+        return self._store(remote).has_datasets(NamespaceId.parse(ns))
 
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
@@ -259,7 +194,7 @@ class NamespaceService:
             InvalidMetadataError: If ``metadata`` is not strict JSON or over 1 MiB.
             NamespaceNotFoundError: If ``ns`` does not exist locally.
         """
-        target = _id(ns)
+        target = NamespaceId.parse(ns)
         self._local.replace(target, NamespaceMetadata.from_dict(metadata))
 
     def update_properties(
@@ -290,31 +225,9 @@ class NamespaceService:
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             CorruptMetadataError: If its file is corrupt.
         """
-        target = _id(ns)
-        to_set = dict(updates or {})
-        to_remove = list(dict.fromkeys(removals or ()))
-        overlap = sorted(set(to_set) & set(to_remove))
-        if overlap:
-            raise InvalidMetadataError(
-                f"Keys {overlap} are both updated and removed for namespace '{target}'; "
-                "ask for one or the other."
-            )
-        NamespaceMetadata.from_dict(to_set)
-        outcome: list[PropertiesUpdateSummary] = []
-
-        def change(current: NamespaceMetadata) -> NamespaceMetadata:
-            present = [key for key in to_remove if key in current]
-            outcome.append(
-                PropertiesUpdateSummary(
-                    updated=sorted(to_set),
-                    removed=sorted(present),
-                    missing=sorted(key for key in to_remove if key not in current),
-                )
-            )
-            return current.merged(to_set, present)
-
-        self._local.modify(target, change)
-        return outcome[-1]
+        update = PropertiesUpdate(NamespaceId.parse(ns), updates, removals)
+        self._local.modify(update.namespace, update.apply)
+        return update.summary
 
     def delete(self, ns: NamespaceLike) -> None:
         """Delete the empty local namespace ``ns``.
@@ -324,7 +237,7 @@ class NamespaceService:
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             NamespaceNotEmptyError: If it holds child namespaces or datasets.
         """
-        self._local.delete(_id(ns))
+        self._local.delete(NamespaceId.parse(ns))
 
     def list_local(self, prefix: NamespaceLike | None = None) -> list[NamespaceId]:
         """Local namespaces under ``prefix`` (included), in tree order.
@@ -462,7 +375,7 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress)
-        return plan.one(_id(ns), ancestors=ancestors)
+        return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
 
     def download(
         self,
@@ -494,7 +407,7 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress)
-        return plan.one(_id(ns), ancestors=ancestors)
+        return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
 
     def upload_tree(
         self,
@@ -566,32 +479,4 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        start = _optional_id(prefix)
-        remote = self.remote
-        local_ids = set(self._local.list_namespaces(start))
-        remote_ids = set(remote.list_namespaces(start))
-        common = sorted(local_ids & remote_ids)
-        local_data = self._local.get_many(common)
-        remote_data = remote.get_many(common)
-        different = [ns for ns in common if local_data.get(ns) != remote_data.get(ns)]
-        return NamespaceDiff(
-            only_local=sorted(local_ids - remote_ids),
-            only_remote=sorted(remote_ids - local_ids),
-            different=different,
-            same=[ns for ns in common if ns not in set(different)],
-        )
-
-
-def _create_with_ancestors(
-    store: NamespaceRepository, ns: NamespaceId, metadata: NamespaceMetadata, *, exist_ok: bool
-) -> None:
-    empty = NamespaceMetadata()
-    for ancestor in ns.ancestors():
-        if not store.exists(ancestor):
-            with contextlib.suppress(NamespaceExistsError):
-                store.create(ancestor, empty)
-    try:
-        store.create(ns, metadata)
-    except NamespaceExistsError:
-        if not exist_ok:
-            raise
+        return compare(self._local, self.remote, _optional_id(prefix))

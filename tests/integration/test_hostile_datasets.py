@@ -27,7 +27,7 @@ from minari_namespaces import (
     SkippedEntryWarning,
     compat,
 )
-from minari_namespaces.catalog_pages import write_catalog
+from minari_namespaces.catalog.pages import write_catalog
 from minari_namespaces.cli import app
 
 MARKER = "namespace_metadata.json"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from minari_namespaces import NamespaceService, RemoteError
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.conftest import HUB_ORG
 from tests.deadline import within
 

@@ -31,7 +31,7 @@ from minari_namespaces import (
     NamespaceService,
     NamespaceWarning,
 )
-from minari_namespaces.catalog_pages import write_catalog
+from minari_namespaces.catalog.pages import write_catalog
 from minari_namespaces.cli import app
 from tests.deadline import within
 

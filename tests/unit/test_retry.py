@@ -12,15 +12,13 @@ from email.utils import format_datetime
 
 import pytest
 
-from minari_namespaces.stores.retry import (
+from minari_namespaces.stores.drivers.retry import (
     DEFAULT_RETRY_DEADLINE,
-    LONGEST_ASKED_WAIT,
     RateLimitedError,
     RetryBudget,
     RetryPolicy,
-    retry_after,
-    status_of,
 )
+from minari_namespaces.stores.drivers.status import LONGEST_ASKED_WAIT, retry_after, status_of
 
 NOW = datetime(2026, 12, 6, 8, 0, 0, tzinfo=timezone.utc)
 

@@ -11,17 +11,17 @@ served as before):
 - its transport cuts each request's timeouts to the time left (at least
   :data:`SHORTEST_REQUEST`), reads the answer whole, and raises a failure to send
   the request or to read its answer (a timeout, a refused or dropped connection) as
-  :class:`LostAnswerError`, which the client's retry loop does not catch;
+  :class:`~minari_namespaces.stores.drivers.hub.client.LostAnswerError`, which the
+  client's retry loop does not catch;
 - its response hook raises an answer the client would retry by itself (408, 429,
   5xx) at once, as the client's own ``HfHubHTTPError``.
 
-So the driver's own loops (:class:`~minari_namespaces.stores.retry.RetryBudget`)
+So the driver's own loops (:class:`~minari_namespaces.stores.drivers.retry.RetryBudget`)
 decide every wait, and none passes the deadline.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +29,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final
 
-__all__ = ["SHORTEST_REQUEST", "LostAnswerError", "install", "time_left", "within"]
+from minari_namespaces.stores.drivers.hub.client import LostAnswerError, http_library
+
+__all__ = ["SHORTEST_REQUEST", "install", "time_left", "within"]
 
 #: The least time a request is given, even at the deadline: each call's first
 #: attempt is always made.
@@ -40,12 +42,6 @@ _RETRIED_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 # When the driver's current call must end (``time.monotonic``); None outside one.
 _DEADLINE: ContextVar[float | None] = ContextVar("minari_namespaces_hub_deadline", default=None)
 _INSTALLING: Final = threading.Lock()
-
-
-class LostAnswerError(ConnectionError):
-    """A request inside :func:`within` could not be sent or its answer could not be
-    read in time (a timeout, a refused or dropped connection): if it was a write, it
-    may have landed."""
 
 
 @contextmanager
@@ -67,16 +63,6 @@ def time_left() -> float | None:
     one. A call inside another gets no more time than the outer one has left."""
     ends = _DEADLINE.get()
     return None if ends is None else max(0.0, ends - time.monotonic())
-
-
-def _http() -> Any:
-    """The HTTP library the client talks through: the one it publishes as
-    ``huggingface_hub.utils.httpx`` (since 1.31), else ``httpx``."""
-    utils = importlib.import_module("huggingface_hub.utils")
-    try:
-        return utils.httpx
-    except AttributeError:
-        return importlib.import_module("httpx")
 
 
 class _BoundedTransport:
@@ -139,7 +125,7 @@ def install() -> None:
         if _raise_retried_answer in session.event_hooks["response"]:
             return
         request_hooks = list(session.event_hooks["request"])
-        http = _http()
+        http = http_library()
 
         def bounded_client() -> Any:
             return http.Client(

@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Final, TypeVar
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
-from minari_namespaces.stores.retry import RetryPolicy
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Missing, Read
+from minari_namespaces.stores.drivers.retry import RetryPolicy
 
 __all__ = [
     "WRITE_ID_KEY",

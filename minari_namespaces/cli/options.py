@@ -4,7 +4,7 @@ and PREFIX arguments (with shell completion), the metadata that ``--description`
 ``--set`` and ``--from-json`` give, the usage errors they raise in the
 command line's own words, and the :class:`~minari_namespaces.service.NamespaceService`
 they open. A module of commands builds on this one and on
-:mod:`~minari_namespaces.terminal`; :mod:`~minari_namespaces.cli` registers them all.
+:mod:`~minari_namespaces.cli.output`; :mod:`~minari_namespaces.cli` registers them all.
 Not part of the library's API.
 """
 
@@ -17,11 +17,12 @@ from typing import Annotated, Any
 
 import typer
 
+from minari_namespaces.cli.output import printable
 from minari_namespaces.errors import InvalidNamespaceError, NamespaceError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.repository import remote_from_environment
 from minari_namespaces.service import NamespaceService
-from minari_namespaces.terminal import printable
+from minari_namespaces.stores.credentials import carries_credentials
 
 __all__: list[str] = []
 
@@ -48,22 +49,6 @@ def open_service(root: Path | None, remote: str | None = None) -> NamespaceServi
     service = NamespaceService.from_urls(local=root, remote=url)
     _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
     return service
-
-
-def carries_credentials(url: str) -> bool:
-    """Whether ``url`` holds a user or a password before an ``@``, whatever their
-    characters: ``s3://KEY:SECRET@bucket``, ``s3://user@bucket``, and a secret with
-    ``/``, ``@``, ``:`` or percent-escapes in it (``hf://user:tok/en@org``).
-
-    A secret may hold any character, so a ``:`` anywhere before the last ``@`` is
-    taken for a password; a ``file:///path`` has no user part, and an ``@`` further
-    down a path without a ``:`` before it (``s3://bucket/v@2``) is a key's name.
-    """
-    _, separator, rest = url.partition("://")
-    before, at, _ = rest.rpartition("@")
-    if not (separator and at) or rest.startswith("/"):
-        return False
-    return "@" in rest.split("/", 1)[0] or ":" in before
 
 
 def refuse_unused(flag: str, value: object, reason: str) -> None:

@@ -24,7 +24,8 @@ __all__ = ["ProgressCallback", "Transfer", "TransferReport"]
 #: Called by transfers with (namespaces done, namespaces in all).
 ProgressCallback = Callable[[int, int], None]
 
-_log = logging.getLogger(__name__)
+# The package's name for transfer logs, whichever module of it logs.
+_log = logging.getLogger("minari_namespaces.transfer")
 
 
 @dataclass(frozen=True)

@@ -1,68 +1,46 @@
-"""How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
---quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
-package's log on stderr, text made safe for a terminal, the progress bar, the tree of
-namespaces (and their datasets), the rows of datasets, the transfer reports, the
-question before --overwrite replaces anything, and the diff: every line a command
-prints is printed here. Not part of the library's API."""
+"""What a command of :mod:`minari_namespaces.cli` prints: report lines by
+--quiet/--verbose, errors and warnings as one line each, text made safe for a terminal,
+the tree of namespaces (and their datasets), the rows of datasets, the transfer reports,
+the question before --overwrite replaces anything, and the diff: every line a command
+prints is printed here; how a command runs is :mod:`~minari_namespaces.cli.running`.
+Not part of the library's API."""
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import math
-import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 from rich.tree import Tree
 
 from minari_namespaces.catalog import Catalog
 from minari_namespaces.datasets import DatasetEntry, DatasetId
-from minari_namespaces.errors import (
-    InvalidDatasetIdError,
-    KeptNamespacesWarning,
-    NamespaceError,
-    RemoteNotConfiguredError,
-    first_few,
-)
+from minari_namespaces.errors import InvalidDatasetIdError, first_few
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.service import NamespaceDiff, TransferReport
 
 __all__: list[str] = []
 
-# -- how a command runs: verbosity, errors, Ctrl-C, log, progress --------------------
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-#: The package's logger; ``--verbose`` shows its records (and its children's).
-LOGGER = logging.getLogger("minari_namespaces")
-
-#: The exit status of an interrupted command, as shells report a SIGINT.
-INTERRUPTED = 130
+# -- by --quiet/--verbose ---------------------------------------------------------------
 
 #: -1 with --quiet, 0 by default, 1 with --verbose; set for each command.
 _verbosity: ContextVar[int] = ContextVar("verbosity", default=0)
-#: (done, total) of the transfer under way, for the line printed on Ctrl-C.
-_transferred: ContextVar[tuple[int, int] | None] = ContextVar("transferred", default=None)
+
+
+def set_verbosity(*, quiet: bool, verbose: bool) -> None:
+    """Print by --quiet/--verbose for the rest of the command."""
+    _verbosity.set(-1 if quiet else int(verbose))
+
+
+def is_quiet() -> bool:
+    """Whether the command runs with --quiet."""
+    return _verbosity.get() < 0
 
 
 def say(text: str) -> None:
@@ -85,98 +63,6 @@ def print_error(text: str) -> None:
 def print_version(version: str) -> None:
     """The line of ``--version`` on stdout."""
     typer.echo(f"minari-namespaces {version}")
-
-
-def _error_text(error: Exception) -> str:
-    """The message of ``error`` in the command line's words."""
-    if isinstance(error, RemoteNotConfiguredError):
-        return (
-            "no remote store: give --remote URL or set MINARI_REMOTE (hf://ORG, "
-            "s3://bucket/prefix, gs://bucket, file:///path, ...)."
-        )
-    return str(error)
-
-
-def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run a command with its --quiet/--verbose settings; show library errors as one
-    line (exit ``error_status``), warnings as one line each, Ctrl-C as exit 130."""
-
-    def decorate(command: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(command)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            quiet, verbose = bool(kwargs.get("quiet")), bool(kwargs.get("verbose"))
-            if quiet and verbose:
-                raise typer.BadParameter("not with --verbose", param_hint="--quiet")
-            _verbosity.set(-1 if quiet else int(verbose))
-            _transferred.set(None)
-            with (
-                _logging(quiet=quiet, verbose=verbose),
-                warnings.catch_warnings(record=True) as caught,
-            ):
-                warnings.simplefilter("always")
-                # A transfer's report says what it kept, in the command line's words.
-                warnings.simplefilter("ignore", KeptNamespacesWarning)
-                try:
-                    return command(*args, **kwargs)
-                except (NamespaceError, ValueError, OSError) as error:
-                    print_error(_error_text(error))
-                    raise typer.Exit(error_status) from None
-                except RecursionError:
-                    print_error("a value is nested too deeply to be read.")
-                    raise typer.Exit(error_status) from None
-                except (KeyboardInterrupt, typer.Abort):
-                    stderr_console().print(_interrupted_text(), markup=False)
-                    raise typer.Exit(INTERRUPTED) from None
-                finally:
-                    for warning in caught:
-                        warn(str(warning.message))
-
-        return wrapper
-
-    return decorate
-
-
-def _interrupted_text() -> str:
-    progress = _transferred.get()
-    if progress is None:
-        return "Interrupted."
-    done, total = progress
-    return (
-        f"Interrupted after {done:,} of {total:,} namespace(s). What was written is "
-        "complete, parents first: run the same command again to finish."
-    )
-
-
-@contextmanager
-def _logging(*, quiet: bool, verbose: bool) -> Iterator[None]:
-    """--verbose: the package's log records from DEBUG on stderr; --quiet: errors only."""
-    if not (quiet or verbose):
-        yield
-        return
-    with log_to_stderr(LOGGER, logging.DEBUG if verbose else logging.ERROR):
-        yield
-
-
-@contextmanager
-def transfer_progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A callback for the service's transfers: it keeps how far the transfer got (for
-    Ctrl-C) and, when stderr is a terminal and not --quiet, moves a progress bar.
-    Nothing is drawn when stderr is piped."""
-
-    def record(done: int, total: int) -> None:
-        _transferred.set((done, total))
-
-    console = stderr_console()
-    if not console.is_terminal or _verbosity.get() < 0:
-        yield record
-        return
-    with progress_bar(console, label) as move:
-
-        def record_and_move(done: int, total: int) -> None:
-            record(done, total)
-            move(done, total)
-
-        yield record_and_move
 
 
 def print_json(value: object) -> None:
@@ -224,7 +110,7 @@ def confirm_replacing(plan: TransferReport) -> bool:
 def print_diff(result: NamespaceDiff, *, as_json: bool) -> None:
     """What ``diff`` prints, unless --quiet: a JSON object of the three groups, one
     ``In sync`` line, or one line per namespace that differs, by group."""
-    if _verbosity.get() < 0:
+    if is_quiet():
         return
     groups = {
         "only_local": result.only_local,
@@ -281,65 +167,6 @@ def printable(text: str, *, json_escapes: bool = False) -> str:
 def shown(text: str) -> str:
     """``text`` made printable and safe inside Rich markup."""
     return escape(printable(text))
-
-
-class _PrintableFormatter(logging.Formatter):
-    """Log lines with control characters escaped, like every other output."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record))
-
-
-@contextmanager
-def log_to_stderr(logger: logging.Logger, level: int) -> Iterator[None]:
-    """Show ``logger``'s records (and its children's) from ``level`` up on stderr, as
-    ``LEVEL name: message``, for the duration of the block."""
-    previous = logger.level
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    logger.setLevel(level)
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
-class _CountColumn(ProgressColumn):
-    """Namespaces done out of the total, once the total is known."""
-
-    def render(self, task: Task) -> Text:
-        if task.total is None:
-            return Text("")
-        return Text(
-            f"{task.completed:,.0f}/{task.total:,.0f} namespaces", style="progress.download"
-        )
-
-
-class _RateColumn(ProgressColumn):
-    """Namespaces per second since the start (a count, not bytes)."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.finished_time or task.elapsed
-        if not (elapsed and task.completed):
-            return Text("")
-        return Text(f"{task.completed / elapsed:,.0f}/s", style="progress.data.speed")
-
-
-@contextmanager
-def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar on ``console`` with namespaces done/total, rate and time elapsed; yields
-    the function that moves it to (done, total). It stays on screen when done."""
-    columns = (TextColumn("{task.description}"), BarColumn(), _CountColumn(), _RateColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task(label, total=None)
-
-        def move(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield move
 
 
 def namespace_tree(

@@ -25,9 +25,9 @@ from minari_namespaces.atomic import (
 from minari_namespaces.identifier import MAX_DEPTH
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.base import DATASET_MARKER
-from minari_namespaces.stores.driver import MISSING, Missing
+from minari_namespaces.stores.drivers.driver import MISSING, Missing
+from minari_namespaces.stores.drivers.fsspec_driver import FsspecDriver
 from minari_namespaces.stores.folders import FolderWalk
-from minari_namespaces.stores.fsspec_driver import FsspecDriver
 
 __all__ = ["FileDriver"]
 
