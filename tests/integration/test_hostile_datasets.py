@@ -268,30 +268,36 @@ def test_an_object_named_data_where_a_dataset_folder_belongs_is_that_entrys_erro
 # -- low: words that mislead ---------------------------------------------------------------------
 
 
+#: What a listing says of each thing in the metadata file's place, locally and on file://.
+IN_ITS_PLACE = {
+    "fifo-v0": ("is a FIFO, not a regular file", "is not a regular file"),
+    "folder-v0": ("is a folder, not a regular file", "is not a regular file"),
+    "link-v0": ("is a symbolic link, not a regular file", "is not a regular file"),
+    "missing-v0": ("is missing", "is missing"),
+}
+
+
+@pytest.mark.parametrize("protocol", ["local", "file"])
 def test_a_fifo_folder_or_link_where_the_metadata_belongs_is_said_as_what_it_is(
-    tmp_path: Path,
+    tmp_path: Path, protocol: str
 ) -> None:
     """Issue 25, low: each was reported as "missing"."""
     root = tmp_path / "datasets"
     NamespaceService.from_urls(root).create("ns")
-    for name in ("fifo-v0", "folder-v0", "link-v0"):
+    for name in IN_ITS_PLACE:
         (root / "ns" / name / "data").mkdir(parents=True)
     os.mkfifo(root / "ns/fifo-v0/data/metadata.json")
     (root / "ns/folder-v0/data/metadata.json").mkdir()
     (root / "ns/link-v0/data/metadata.json").symlink_to(tmp_path / "elsewhere.json")
     (tmp_path / "elsewhere.json").write_text("{}")
-    said = {
-        str(entry.id): str(entry.error)
-        for entry in NamespaceService.from_urls(root).list_datasets(metadata=True)
-    }
+    (root / "ns/missing-v0/data/main_data.hdf5").write_bytes(b"\x89HDF")
+    store = NamespaceService.from_urls(root if protocol == "local" else root.as_uri()).local
+    said = {str(entry.id): str(entry.error) for entry in store.read_datasets(store.list_datasets())}
+    shown = f"{root}" if protocol == "local" else root.as_uri()
+    remote = protocol == "file"
     assert said == {
-        f"ns/{name}": f"Dataset metadata {root}/ns/{name}/data/metadata.json is {kind}, "
-        "not a regular file."
-        for name, kind in (
-            ("fifo-v0", "a FIFO"),
-            ("folder-v0", "a folder"),
-            ("link-v0", "a symbolic link"),
-        )
+        f"ns/{name}": f"Dataset metadata {shown}/ns/{name}/data/metadata.json {words[remote]}."
+        for name, words in IN_ITS_PLACE.items()
     }
 
 
@@ -314,22 +320,3 @@ def test_a_hub_url_without_an_organisation_is_not_told_to_install_the_hub_extra(
     with pytest.raises(RemoteError, match="hf://ORG") as caught:
         FsspecNamespaceRepository("hf://")
     assert "pip install" not in str(caught.value)
-
-
-def test_a_fifo_or_folder_where_the_metadata_belongs_on_file_is_not_called_missing(
-    tmp_path: Path,
-) -> None:
-    """Issue 25, low: on a file:// remote too, a FIFO or folder in the file's place
-    was reported as "missing"."""
-    root = tmp_path / "remote"
-    NamespaceService.from_urls(root).create("ns")
-    for name in ("fifo-v0", "folder-v0", "missing-v0"):
-        (root / "ns" / name / "data").mkdir(parents=True)
-    os.mkfifo(root / "ns/fifo-v0/data/metadata.json")
-    (root / "ns/folder-v0/data/metadata.json").mkdir()
-    (root / "ns/missing-v0/data/main_data.hdf5").write_bytes(b"\x89HDF")
-    store = FsspecNamespaceRepository(root.as_uri())
-    said = {str(entry.id): str(entry.error) for entry in store.read_datasets(store.list_datasets())}
-    assert said["ns/fifo-v0"].endswith("/ns/fifo-v0/data/metadata.json is not a regular file.")
-    assert said["ns/folder-v0"].endswith("is not a regular file.")
-    assert said["ns/missing-v0"].endswith("/ns/missing-v0/data/metadata.json is missing.")
