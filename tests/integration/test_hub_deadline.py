@@ -102,3 +102,17 @@ def test_a_failed_batch_names_the_namespace_asked_for_not_a_count_of_its_parents
     with pytest.raises(RemoteError) as caught:
         service.upload("T/a/b")
     assert "Could not create namespace 'T/a/b' (and the parents it lacks)" in str(caught.value)
+
+
+def test_requests_of_others_in_the_process_keep_the_clients_own_retries(
+    hub: HubStandIn, tmp_path: Path
+) -> None:
+    """The bound acts on this library's requests only: code that calls
+    ``huggingface_hub`` itself (Minari) still gets the client's own retry of a 429."""
+    from huggingface_hub import HfApi
+
+    uploaded(tmp_path, 2)
+    hub.throttle_next("list_repos", retry_after="0")
+    hub.take_counts()
+    assert [info.id for info in HfApi(endpoint=hub.endpoint).list_datasets()] == [f"{HUB_ORG}/T"]
+    assert hub.take_counts()["list_repos"] == 2
