@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from minari_namespaces.datasets import DatasetId
+from minari_namespaces.datasets import DatasetId, UnreadableFile
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 from minari_namespaces.stores.base import NamespaceStoreBase
@@ -157,7 +157,9 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
             )
             return namespaces, datasets
 
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
         with self._lock:
             return {dataset: self._dataset_files.get(dataset.parts) for dataset in ids}
 
