@@ -20,8 +20,8 @@ import pytest
 
 from minari_namespaces import NamespaceService, RemoteError
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
-from tests.deadline import within
+from tests.support.deadline import within
+from tests.support.harnesses import HUB_ORG
 
 pytestmark = pytest.mark.hub
 

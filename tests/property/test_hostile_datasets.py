@@ -33,7 +33,7 @@ from minari_namespaces import (
 )
 from minari_namespaces.catalog.pages import write_catalog
 from minari_namespaces.cli import app
-from tests.deadline import within
+from tests.support.deadline import within
 
 #: Folder names: dataset ids (one of them composed, NFC) and names no id spells
 #: exactly (its decomposed twin, no version, a dot).
