@@ -19,6 +19,7 @@ from typing import BinaryIO, Final, TypeVar
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
+    DatasetWrite,
     FileSource,
     Runner,
     run_in_turn,
@@ -30,6 +31,7 @@ from minari_namespaces.datasets import (
     DatasetEntry,
     DatasetId,
     TreeListing,
+    UnreadableFile,
     dataset_ids_of,
     decode_dataset_metadata,
 )
@@ -259,9 +261,12 @@ class NamespaceStoreBase(ABC):
         empty when ``prefix`` lies in or on a dataset."""
 
     @abstractmethod
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
         """The raw ``data/metadata.json`` of each dataset (at most
-        ``MAX_METADATA_BYTES + 1`` bytes of it), or ``None`` where it is missing."""
+        ``MAX_METADATA_BYTES + 1`` bytes of it), ``None`` where it is missing, and
+        why where it cannot be read (the entry's error, never the listing's)."""
 
     @abstractmethod
     def has_datasets(self, ns: NamespaceId) -> bool:
@@ -288,16 +293,7 @@ class NamespaceStoreBase(ABC):
         """
 
     @abstractmethod
-    def _write_dataset(
-        self,
-        dataset: DatasetId,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-    ) -> list[CopiedFile]:
+    def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         """Write ``dataset`` whole or not at all (see :meth:`write_dataset`)."""
 
     @abstractmethod
@@ -544,9 +540,7 @@ class NamespaceStoreBase(ABC):
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
         if unsafe:
             raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
-        return self._write_dataset(
-            dataset, files, source, replace=replace, run=run, on_bytes=on_bytes
-        )
+        return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
 
     @property
     def keeps_records(self) -> bool:

@@ -194,10 +194,10 @@ class DatasetTransfer:
     overwrite: bool
     jobs: int = DEFAULT_JOBS
     progress: Callable[[int, int], None] | None = None
-    _files: dict[DatasetId, list[DatasetFile]] = field(default_factory=dict)
-    _record: CopyRecord | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _done: list[int] = field(default_factory=lambda: [0, 0])
+    _files: dict[DatasetId, list[DatasetFile]] = field(default_factory=dict, init=False)
+    _record: CopyRecord | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file

@@ -250,6 +250,7 @@ class Transfer:
                 copied = engine.copy(plans)
         if outcome.skipped and not self.dry_run:
             _warn_kept(outcome.skipped, self.target)
+        done = set(copied)
         return _logged(
             TransferReport(
                 self.source.url,
@@ -262,8 +263,8 @@ class Transfer:
                 datasets_copied=copied,
                 datasets_unchanged=[p.id for p in plans if p.action == "unchanged"],
                 datasets_skipped=[p.id for p in plans if p.action == "kept"],
-                files_copied=sum(p.files for p in moving if p.id in set(copied)),
-                bytes_copied=sum(p.bytes for p in moving if p.id in set(copied)),
+                files_copied=sum(p.files for p in moving if p.id in done),
+                bytes_copied=sum(p.bytes for p in moving if p.id in done),
                 datasets_planned=plans,
             )
         )

@@ -17,9 +17,9 @@ from minari_namespaces import DatasetId, NamespaceService
 from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 from tests.compat.hub_datasets import minari_at, minari_metadata
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.compat, pytest.mark.hub]
 
 #: One dataset per storage format Minari writes.
 FORMATS = {"D4RL/door/human-v0": "hdf5", "D4RL/door/arrow-v0": "arrow"}

@@ -17,9 +17,9 @@ import pytest
 from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 from tests.compat.hub_datasets import minari_at
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.compat, pytest.mark.hub]
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

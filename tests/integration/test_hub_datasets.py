@@ -19,7 +19,7 @@ from minari_namespaces import DatasetId, NamespaceService
 from minari_namespaces.errors import KeptDatasetsWarning
 from minari_namespaces.stores.drivers.hub import datasets as hub_datasets
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
 pytestmark = pytest.mark.hub
 

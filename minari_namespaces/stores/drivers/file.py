@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, BinaryIO
 
@@ -22,7 +22,8 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, DatasetWrite
+from minari_namespaces.identifier import MAX_DEPTH
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores import dataset_folders
 from minari_namespaces.stores.base import DATASET_MARKER
@@ -102,14 +103,20 @@ class FileDriver(FsspecDriver):
             return walk is not None and lexists(name, walk.fd)
 
     def find(self, path: str) -> list[str]:
+        """The files under ``path``, down to the depth where a key can still be a
+        namespace's marker or a dataset's entry (one level past the deepest id, so
+        that a marker one level too deep is reported): a chain of folders of any
+        depth costs no more, and never exhausts the stack."""
+        relative = path[len(self.root) :].strip("/")
+        levels = MAX_DEPTH + 1 - (len(relative.split("/")) if relative else 0)
         with self._folder(path, make=False) as walk:
             if walk is None:
                 return []
             files: list[str] = []
-            self._walk(walk.fd, path.rstrip("/"), files)
+            self._walk(walk.fd, path.rstrip("/"), files, levels)
         return files
 
-    def _walk(self, fd: int, path: str, files: list[str]) -> None:
+    def _walk(self, fd: int, path: str, files: list[str], levels: int) -> None:
         with os.scandir(fd) as entries:
             listed = [
                 (
@@ -124,13 +131,13 @@ class FileDriver(FsspecDriver):
                 # A ``data`` folder makes a dataset even when it is empty, as locally;
                 # it is reported as an entry and not entered.
                 files.append(f"{path}/{name}")
-            elif is_dir:
+            elif is_dir and levels > 0:
                 try:
                     child = os.open(name, DIR_FLAGS, dir_fd=fd)
                 except OSError:
                     continue
                 try:
-                    self._walk(child, f"{path}/{name}", files)
+                    self._walk(child, f"{path}/{name}", files, levels - 1)
                 finally:
                     os.close(child)
 
@@ -163,30 +170,11 @@ class FileDriver(FsspecDriver):
         with handle:
             yield handle
 
-    def write_dataset(
-        self,
-        folder: str,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-        where: str,
-    ) -> list[CopiedFile]:
+    def write_dataset(self, folder: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
         parent, name = folder.rsplit("/", 1)
         with self._folder(parent, make=True) as walk:
             assert walk is not None
-            return dataset_folders.write_folder(
-                walk.fd,
-                name,
-                files,
-                source,
-                replace=replace,
-                run=run,
-                on_bytes=on_bytes,
-                where=where,
-            )
+            return dataset_folders.write_folder(walk.fd, name, write, where)
 
     def put(self, path: str, payload: bytes) -> None:
         self.write_if(path, payload, None)
