@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import threading
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -37,13 +37,12 @@ from minari_namespaces.dataset_files import (
     CHUNK_BYTES,
     CopiedFile,
     DatasetFile,
-    FileSource,
-    Runner,
-    copy_verified,
+    DatasetWrite,
     unsafe_reason,
 )
 from minari_namespaces.stores.base import DATASET_MARKER
 from minari_namespaces.stores.drivers.hub.commits import REPO_TYPE, Plan, Snapshot, Staged
+from minari_namespaces.stores.drivers.hub.deadline import streaming, time_left, within
 from minari_namespaces.stores.drivers.hub.urls import hub_repo_name_problem
 from minari_namespaces.stores.drivers.retry import RetryPolicy
 from minari_namespaces.stores.drivers.status import NOT_FOUND, is_throttled
@@ -209,25 +208,30 @@ class HubDatasetFiles:
             raise FileNotFoundError(path)
         url = f"{self.api.endpoint}/datasets/{repo}/resolve/main/{quote(inner)}"
         headers = build_hf_headers(token=self._token)
-        budget = self.retry.budget()
+        session = get_session()
+        budget = self.retry.budget(at_most=time_left())
         while True:
-            # httpx drops the token on the redirect of an LFS file to another origin.
-            with get_session().stream("GET", url, headers=headers, follow_redirects=True) as got:
+            # Each hop (the Hub, then the object store an LFS file redirects to) is
+            # bounded; httpx drops the token on a redirect to another origin.
+            request = session.build_request("GET", url, headers=headers)
+            try:
+                with within(budget.left()), streaming():
+                    got = session.send(request, stream=True, follow_redirects=True)
+            except HfHubHTTPError as error:
+                if not is_throttled(error):
+                    raise
+                budget.wait(error, throttled=True)
+                continue
+            try:
                 if got.status_code == NOT_FOUND:
                     raise FileNotFoundError(path)
-                if got.status_code < 400:
-                    yield io.BufferedReader(
-                        _ResponseReader(got.iter_bytes(CHUNK_BYTES)), CHUNK_BYTES
-                    )
-                    return
-                got.read()
-                try:
+                if got.status_code >= 400:
+                    got.read()
                     hf_raise_for_status(got)
-                except HfHubHTTPError as error:
-                    if not is_throttled(error):
-                        raise
-                    throttled = error
-            budget.wait(throttled, throttled=True)
+                yield io.BufferedReader(_ResponseReader(got.iter_bytes(CHUNK_BYTES)), CHUNK_BYTES)
+                return
+            finally:
+                got.close()
 
     def put(self, path: str, payload: bytes) -> None:
         """Keep no transfer record: the Hub's listing carries every file's hash, which
@@ -273,18 +277,8 @@ class HubDatasetFiles:
             self._gathered.setdefault(repo, _Gathered()).namespaces.append(plan)
             return True
 
-    def write_dataset(
-        self,
-        folder: str,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-        where: str,
-    ) -> list[CopiedFile]:
-        """Stage ``files`` (each checked), send their LFS content, and commit them with
+    def write_dataset(self, folder: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
+        """Stage ``write.files`` (each checked), send their LFS content, and commit them with
         the dataset's registry entry: at the end of the open batch, or now.
 
         Raises:
@@ -302,10 +296,8 @@ class HubDatasetFiles:
 
             def stage(file: DatasetFile) -> tuple[Staged, CopiedFile]:
                 local = os.path.join(staging, os.urandom(12).hex())
-                with source(file) as reader, open(local, "wb") as out:
-                    digest = copy_verified(
-                        reader, out.write, file, f"{where}/{file.path}", on_bytes
-                    )
+                with open(local, "wb") as out:
+                    digest = write.copy(file, out.write, f"{where}/{file.path}")
                 operation = CommitOperationAdd(
                     path_in_repo=f"{in_repo}{file.path}", path_or_fileobj=local
                 )
@@ -317,7 +309,9 @@ class HubDatasetFiles:
                 staged = Staged(operation, digest.size, digest.sha256, digest.blob_id)
                 return staged, CopiedFile(listed, digest.sha256)
 
-            done: list[tuple[Staged, CopiedFile]] = run([partial(stage, file) for file in files])
+            done: list[tuple[Staged, CopiedFile]] = write.run(
+                [partial(stage, file) for file in write.files]
+            )
             self._ensure_repo(repo)
             self._idempotently(
                 self.api.preupload_lfs_files,
@@ -325,15 +319,15 @@ class HubDatasetFiles:
                 additions=[staged.operation for staged, _ in done],
                 repo_type=REPO_TYPE,
             )
-            write = _DatasetWrite(
+            pending = _DatasetWrite(
                 inner,
                 f"{repo.split('/', 1)[1]}/{inner}" if inner else None,
                 {staged.operation.path_in_repo: staged for staged, _ in done},
-                replace,
+                write.replace,
             )
             with self._gather_lock:
                 assert self._gathered is not None
-                self._gathered.setdefault(repo, _Gathered()).datasets.append(write)
+                self._gathered.setdefault(repo, _Gathered()).datasets.append(pending)
         except BaseException:
             if own_batch:
                 self.end_batch(commit=False)
