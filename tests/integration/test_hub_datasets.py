@@ -202,6 +202,19 @@ def test_a_throttled_commit_is_waited_out_and_still_one_commit(
     assert root_of(hub)["datasets"] == DATASETS
 
 
+@pytest.mark.parametrize("route", ["lfs_batch", "lfs_upload"])
+def test_a_throttled_lfs_upload_is_waited_out_and_every_file_lands(
+    hub: HubStandIn, service: NamespaceService, local: Path, route: str
+) -> None:
+    files = write_tree(local)
+    hub.throttle_next(route, retry_after="0")
+
+    service.upload_tree("D4RL", datasets=True)
+
+    assert stored(held(hub)) == stored(files)
+    assert root_of(hub)["datasets"] == DATASETS
+
+
 def test_a_publication_past_the_files_per_commit_goes_in_few_commits_each_dataset_whole(
     hub: HubStandIn, service: NamespaceService, local: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -313,12 +313,7 @@ class HubDatasetFiles:
                 [partial(stage, file) for file in write.files]
             )
             self._ensure_repo(repo)
-            self._idempotently(
-                self.api.preupload_lfs_files,
-                repo,
-                additions=[staged.operation for staged, _ in done],
-                repo_type=REPO_TYPE,
-            )
+            self._idempotently(self._preupload, repo, [staged.operation for staged, _ in done])
             pending = _DatasetWrite(
                 inner,
                 f"{repo.split('/', 1)[1]}/{inner}" if inner else None,
@@ -335,6 +330,23 @@ class HubDatasetFiles:
         if own_batch:
             self.end_batch(commit=True)
         return [copied for _, copied in done]
+
+    def _preupload(self, repo: str, additions: list[Any]) -> None:
+        """Send the LFS content of ``additions`` the Hub lacks.
+
+        Raises:
+            HfHubHTTPError: The Hub's answer to a failed object upload, which
+                ``huggingface_hub`` wraps in a ``RuntimeError``: unwrapped, so that the
+                retry loops judge it (a 429 is waited out, a 5xx sent again).
+        """
+        from huggingface_hub.errors import HfHubHTTPError
+
+        try:
+            self.api.preupload_lfs_files(repo, additions=additions, repo_type=REPO_TYPE)
+        except RuntimeError as error:
+            if isinstance(error.__cause__, HfHubHTTPError):
+                raise error.__cause__ from error
+            raise
 
     def _commit_gathered(self, repo: str, held: _Gathered) -> None:
         """Commit a repository's gathered writes in as few commits as the limits allow."""
