@@ -36,9 +36,9 @@ def dataset_ids() -> list[str]:
 def write_namespace(root: Path) -> None:
     """``D4RL``, ``D4RL/door`` and its datasets, written by Minari's own
     ``DataCollector`` (random CartPole episodes), so that Minari uploads them."""
-    import gymnasium as gym
-    import minari
     import minari.namespace as minari_namespace
+
+    from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
     with dataset_path(root), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # no eval_env: not under test
@@ -46,24 +46,9 @@ def write_namespace(root: Path) -> None:
         minari_namespace.create_namespace(NAMESPACE, "Door opening")
         for seed, dataset_id in enumerate(dataset_ids()):
             arrow = dataset_id.endswith("arrow-v0")
-            env = minari.DataCollector(
-                gym.make("CartPole-v1"), data_format="arrow" if arrow else "hdf5"
-            )
-            env.reset(seed=seed)
-            for _ in range(EPISODES if arrow else HDF5_EPISODES):
-                done = False
-                while not done:
-                    _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-                    done = terminated or truncated
-                env.reset()
-            env.create_dataset(
-                dataset_id=dataset_id,
-                algorithm_name="random",
-                author="benchmarks",
-                author_email="benchmarks@example.com",
-                code_permalink="https://example.com/benchmarks",
-                description="Random CartPole episodes",
-            )
+            env = cartpole_collector("arrow" if arrow else "hdf5")
+            episodes = EPISODES if arrow else HDF5_EPISODES
+            collect_cartpole(env, dataset_id, episodes=episodes, seed=seed)
             env.close()
 
 
