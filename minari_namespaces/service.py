@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace as with_fields
 from typing import Any
 
 from minari_namespaces.catalog import Catalog, read_catalog
-from minari_namespaces.datasets import DatasetEntry, TreeListing, latest_versions
+from minari_namespaces.datasets import (
+    DatasetEntry,
+    DatasetId,
+    DatasetName,
+    TreeListing,
+    latest_versions,
+)
 from minari_namespaces.errors import RemoteNotConfiguredError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import (
@@ -28,13 +35,14 @@ from minari_namespaces.repository import (
     create_with_ancestors,
     open_repositories,
 )
-from minari_namespaces.transfer import ProgressCallback, Transfer, TransferReport
+from minari_namespaces.transfer import ProgressCallback, Transfer, TransferProgress, TransferReport
 from minari_namespaces.transfer.diff import NamespaceDiff, compare
 
 __all__ = [
     "NamespaceDiff",
     "NamespaceService",
     "PropertiesUpdateSummary",
+    "TransferProgress",
     "TransferReport",
 ]
 
@@ -281,6 +289,7 @@ class NamespaceService:
         remote: bool = False,
         latest: bool = False,
         metadata: bool = False,
+        sizes: bool = False,
     ) -> list[DatasetEntry]:
         """The datasets in ``prefix`` or below it, locally (or on the remote store
         if ``remote``), sorted by namespace in tree order, name and version.
@@ -297,6 +306,8 @@ class NamespaceService:
             latest: Keep only the highest version of each name in each namespace.
             metadata: Read each dataset's ``data/metadata.json``; a missing or
                 corrupt one is that entry's ``error``, the others are unaffected.
+            sizes: Fill each entry's ``size`` (its files' total bytes) from one more
+                listing of the files.
 
         Returns:
             One :class:`~minari_namespaces.datasets.DatasetEntry` per dataset.
@@ -310,9 +321,12 @@ class NamespaceService:
         ids = store.list_datasets(_optional_id(prefix))
         if latest:
             ids = latest_versions(ids)
-        if metadata:
-            return store.read_datasets(ids)
-        return [DatasetEntry(dataset) for dataset in ids]
+        entries = store.read_datasets(ids) if metadata else [DatasetEntry(d) for d in ids]
+        held = store.dataset_files(ids, strict=False) if sizes else {}
+        return [
+            with_fields(e, size=sum(max(f.size, 0) for f in held[e.id])) if e.id in held else e
+            for e in entries
+        ]
 
     def list_tree(
         self, prefix: NamespaceLike | None = None, *, remote: bool = False
@@ -352,6 +366,8 @@ class NamespaceService:
         ancestors: bool = True,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Copy ``ns`` and every ancestor the remote lacks to the remote, parents first.
 
@@ -365,16 +381,19 @@ class NamespaceService:
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone,
                 as Minari's ``download_namespace_metadata`` does).
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch of writes.
+            progress: Called with a :class:`TransferProgress` as the transfer goes.
+            datasets: Move the datasets directly inside ``ns`` too, whole (see
+                :doc:`moving-datasets`).
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
-        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress)
+        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
 
     def download(
@@ -385,6 +404,8 @@ class NamespaceService:
         ancestors: bool = True,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Copy ``ns`` and every ancestor the local store lacks from the remote.
 
@@ -396,8 +417,10 @@ class NamespaceService:
                 kept, with a :class:`KeptNamespacesWarning`.
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone).
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch of writes.
+            progress: Called with a :class:`TransferProgress` as the transfer goes.
+            datasets: Move the datasets directly inside ``ns`` too, whole (see
+                :doc:`moving-datasets`).
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -405,8 +428,9 @@ class NamespaceService:
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
-        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress)
+        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
 
     def upload_tree(
@@ -416,6 +440,8 @@ class NamespaceService:
         overwrite: bool = False,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Upload every local namespace under ``prefix`` (all for ``None``).
 
@@ -429,16 +455,18 @@ class NamespaceService:
             prefix: The subtree to upload; ``None`` for everything.
             overwrite: Replace remote namespaces whose metadata differs.
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch; with it, writes go in batches of
-                at least 1,000 namespaces so that there is progress to report.
+            progress: Called with a :class:`TransferProgress` as the transfer goes;
+                with it, writes go in batches of at least 1,000 namespaces.
+            datasets: Move every dataset in the subtree too, whole.
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
-        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress)
+        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
 
     def download_tree(
@@ -448,6 +476,8 @@ class NamespaceService:
         overwrite: bool = False,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Download every remote namespace under ``prefix`` (all for ``None``).
 
@@ -458,20 +488,67 @@ class NamespaceService:
             prefix: The subtree to download; ``None`` for everything.
             overwrite: Replace local namespaces whose metadata differs.
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch of writes.
+            progress: Called with a :class:`TransferProgress` as the transfer goes.
+            datasets: Move every dataset in the subtree too, whole.
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
-        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress)
+        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
 
-    def diff(self, prefix: NamespaceLike | None = None) -> NamespaceDiff:
-        """Compare the local and remote subtrees under ``prefix``; writes nothing.
+    def upload_dataset(
+        self,
+        dataset_id: str | DatasetId,
+        *,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        jobs: int | None = None,
+    ) -> TransferReport:
+        """Upload one dataset whole and the namespaces above it the remote lacks;
+        no version (``D4RL/door/human``) means the latest. As :meth:`upload_tree`.
+
+        Raises:
+            InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
+            DatasetNotFoundError: If the local store lacks it.
+            UnsafeDatasetFileError: If a dataset holds a link, a FIFO, a device or
+                a key outside its folder (nothing is written).
+            CopyVerificationError: If a copy differs from its source (not kept).
+            RemoteNotConfiguredError, RemoteError: As :meth:`upload`.
+        """
+        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, True, jobs)
+        return plan.dataset(DatasetName.parse(dataset_id))
+
+    def download_dataset(
+        self,
+        dataset_id: str | DatasetId,
+        *,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        jobs: int | None = None,
+    ) -> TransferReport:
+        """Download one dataset whole and the namespaces above it the local store
+        lacks; no version means the latest. As :meth:`download_tree`.
+
+        Raises:
+            InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
+            DatasetNotFoundError: If the remote lacks it.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
+            RemoteNotConfiguredError, RemoteError: As :meth:`download`.
+        """
+        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, True, jobs)
+        return plan.dataset(DatasetName.parse(dataset_id))
+
+    def diff(self, prefix: NamespaceLike | None = None, *, datasets: bool = False) -> NamespaceDiff:
+        """Compare the local and remote subtrees under ``prefix`` (and, with
+        ``datasets``, their datasets' files by size and content); writes nothing.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
@@ -479,4 +556,4 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        return compare(self._local, self.remote, _optional_id(prefix))
+        return compare(self._local, self.remote, _optional_id(prefix), datasets=datasets)

@@ -37,6 +37,7 @@ from minari_namespaces.stores.base import (
 from minari_namespaces.stores.credentials import carries_password, redact, secrets_of
 from minari_namespaces.stores.drivers.driver import ConflictError, Driver, Missing
 from minari_namespaces.stores.drivers.fsspec_driver import AsyncDriver, FsspecDriver, protocols_of
+from minari_namespaces.stores.fsspec_datasets import FsspecDatasetFiles
 
 __all__ = ["DRIVERS", "FsspecNamespaceRepository"]
 
@@ -116,7 +117,7 @@ def _driver_class(protocol: str) -> type[Driver]:
     return AsyncDriver if getattr(fs_class, "async_impl", False) else FsspecDriver
 
 
-class FsspecNamespaceRepository(NamespaceStoreBase):
+class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
     """Namespaces under any fsspec URL: ``s3://bucket/prefix``, ``gs://bucket``,
     ``file:///path``, ``memory://name``, ...
 
@@ -169,6 +170,11 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return self._driver.client
 
     @property
+    def driver(self) -> Driver:
+        """The driver that does this store's object I/O."""
+        return self._driver
+
+    @property
     def registry_keys(self) -> frozenset[str]:
         """Keys this store maintains itself in top-level metadata (on the Hub,
         Minari's ``namespaces`` registry): :meth:`get` leaves them out, so a
@@ -204,7 +210,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     # -- naming --------------------------------------------------------------
 
-    def _folder(self, parts: Parts) -> str:
+    def path_of(self, parts: Parts) -> str:
+        """The backend path of the folder at ``parts`` below the root."""
         root = self._driver.root
         if not parts:
             return root
@@ -212,7 +219,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return f"{root}/{joined}" if root else joined
 
     def _marker(self, ns: NamespaceId) -> str:
-        return f"{self._folder(ns.parts)}/{METADATA_FILENAME}"
+        return f"{self.path_of(ns.parts)}/{METADATA_FILENAME}"
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -220,7 +227,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return text
 
     @contextmanager
-    def _backend(
+    def backend(
         self,
         action: str,
         ns: NamespaceId | None = None,
@@ -268,11 +275,11 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             tops = {ns.parts[0] for ns in ids}
             scope = (next(iter(tops)),) if len(tops) == 1 else ()
             return datasets_in(self._keys(scope)) & folders
-        with self._backend("check namespaces"):
+        with self.backend("check namespaces"):
             return {
                 folder
                 for folder in sorted(folders)
-                if self._driver.any_under(f"{self._folder(folder)}/{DATASET_MARKER}")
+                if self._driver.any_under(f"{self.path_of(folder)}/{DATASET_MARKER}")
             }
 
     # -- primitives ----------------------------------------------------------
@@ -285,7 +292,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if not wanted:
             return {}
         paths = [self._marker(ns) for ns in wanted]
-        with self._backend(
+        with self.backend(
             f"read {_namespaces(len(wanted))}",
             wanted[0] if len(wanted) == 1 else None,
         ):
@@ -317,8 +324,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     def _keys(self, scope: Parts) -> list[Parts]:
         """Every object under ``scope`` as path segments relative to the root."""
-        with self._backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
-            paths = self._driver.find(self._folder(scope))
+        with self.backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
+            paths = self._driver.find(self.path_of(scope))
         base = f"{self._driver.root}/" if self._driver.root else ""
         return [tuple(path[len(base) :].split("/")) for path in paths if path.startswith(base)]
 
@@ -338,7 +345,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         tops = {ns.parts[0] for ns in batch}
         scope = (next(iter(tops)),) if len(tops) == 1 else ()
         keys = self._keys(scope)
-        with self._backend("list namespaces"):
+        with self.backend("list namespaces"):
             top_names = self._driver.names(self._driver.root) if scope else []
         folded: dict[tuple[Parts, str], set[str]] = {}
         for folder in {key[:i] for key in keys for i in range(1, len(key))} | {
@@ -353,7 +360,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             for depth in range(1, ns.depth + 1):
                 above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
                 for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
-                    with self._backend("check namespace", ns):
+                    with self.backend("check namespace", ns):
                         held = self._holds((*above, twin))
                     if held:
                         raise self.texts.twin_conflict(ns, (*above, twin))
@@ -363,10 +370,10 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _check_free(self, ns: NamespaceId) -> None:
         """Refuse a path held by a dataset or a case-only twin: one shallow
         listing per level (``ns`` and every ancestor)."""
-        with self._backend("check namespace", ns):
+        with self.backend("check namespace", ns):
             for depth in range(ns.depth + 1):
                 here = ns.parts[:depth]
-                names = self._driver.names(self._folder(here))
+                names = self._driver.names(self.path_of(here))
                 if depth and DATASET_MARKER in names and self._holds((*here, DATASET_MARKER)):
                     raise self.texts.dataset_conflict(ns, here)
                 if depth == ns.depth:
@@ -385,13 +392,13 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _holds(self, parts: Parts) -> bool:
         """Whether an object lies at or under ``parts``: some stores (such as
         SeaweedFS) keep listing a folder after its last key is gone."""
-        path = self._folder(parts)
+        path = self.path_of(parts)
         if self._driver.find(path):
             return True
         return not isinstance(self._driver.read(path), Missing)
 
     def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
-        with self._backend("create namespace", ns, [ns]):
+        with self.backend("create namespace", ns, [ns]):
             self._driver.create(self._marker(ns), payload)
 
     def _create_levels(self, items: Sequence[tuple[NamespaceId, bytes]]) -> set[NamespaceId]:
@@ -402,7 +409,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
         ids = [ns for ns, _ in items]
-        with self._backend(_creating(ids), None, ids):
+        with self.backend(_creating(ids), None, ids):
             return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
 
     # -- listing -------------------------------------------------------------
@@ -410,7 +417,14 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
         """Namespaces and dataset folders under ``prefix``: one recursive listing.
         Invalid or unsafe keys are skipped with a warning, never returned."""
-        keys = self._keys(() if prefix is None else prefix.parts)
+        # Hidden folders hold tool bookkeeping (ours: ``.minari-namespaces``), never
+        # a namespace or a dataset, as locally and for Minari; ``.`` and ``..`` are
+        # not hidden folders but unsafe keys, which are warned about below.
+        keys = [
+            key
+            for key in self._keys(() if prefix is None else prefix.parts)
+            if not any(part.startswith(".") and part.strip(".") for part in key[:-1])
+        ]
         datasets = datasets_in(keys)
         if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:
             return [], []
@@ -434,7 +448,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if skipped:
             warn_skipped(skipped, f"key(s) in {self.url}", "")
         found.sort()
-        return found, outermost_datasets(datasets)
+        return found, self.whole_datasets(outermost_datasets(datasets), keys)
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset folder lies directly inside ``ns``.
@@ -442,8 +456,11 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         Raises:
             RemoteError: If the backend fails.
         """
-        _, datasets = self._scan(ns)
-        return any(len(folder) == ns.depth + 1 for folder in datasets)
+        # Any dataset folder counts, a partial one too: it still holds files.
+        keys = self._keys(ns.parts)
+        if inside_dataset(ns.parts, datasets_in(keys)) is not None:
+            return False
+        return any(len(folder) == ns.depth + 1 for folder in outermost_datasets(datasets_in(keys)))
 
     def _read_dataset_files(
         self, ids: Sequence[DatasetId]
@@ -452,12 +469,12 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         entry spoils the batch (an object named ``data`` where its folder belongs, a
         file the store may not read), one read each, so that it spoils only its own."""
         paths = [
-            f"{self._folder(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
+            f"{self.path_of(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
             for dataset in ids
         ]
         found: dict[str, bytes | Missing | UnreadableFile]
         try:
-            with self._backend(f"read the metadata of {len(ids)} dataset(s)"):
+            with self.backend(f"read the metadata of {len(ids)} dataset(s)"):
                 found = dict(self._driver.read_many(paths))
         except (RemoteError, *_ENTRY_ERRORS) as error:
             cause = error.__cause__ if isinstance(error, RemoteError) else error
@@ -475,12 +492,12 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         }
 
     def _occupied(self, path: str) -> bool:
-        with self._backend("check the metadata of 1 dataset(s)"):
+        with self.backend("check the metadata of 1 dataset(s)"):
             return self._driver.any_under(path)
 
     def _read_entry(self, path: str) -> bytes | Missing | UnreadableFile:
         """One dataset metadata file; what stands in its way is that entry's."""
-        with self._backend("read the metadata of 1 dataset(s)"):
+        with self.backend("read the metadata of 1 dataset(s)"):
             try:
                 return self._driver.read(path)
             except _ENTRY_ERRORS as error:
@@ -506,7 +523,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if self._datasets_above([ns]):
             raise self.texts.not_found(ns)
         for attempt in range(_CAS_ATTEMPTS):
-            with self._backend("update namespace", ns, [ns]), self._driver.exclusive(path):
+            with self.backend("update namespace", ns, [ns]), self._driver.exclusive(path):
                 data, version = self._driver.read_versioned(path)
                 if isinstance(data, Missing):
                     raise self.texts.not_found(ns)
@@ -549,9 +566,9 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         )
         if others:
             raise self.texts.not_empty(ns, others)
-        base = self._folder(ns.parts)
+        base = self.path_of(ns.parts)
         paths = [f"{base}/{key[-1]}" for key in keys if len(key) == ns.depth + 1]
-        with self._backend("delete namespace", ns):
+        with self.backend("delete namespace", ns):
             self._driver.remove(sorted(paths, key=lambda p: p.endswith(METADATA_FILENAME)), base)
 
 

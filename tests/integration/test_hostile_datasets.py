@@ -261,6 +261,10 @@ def test_an_object_named_data_where_a_dataset_folder_belongs_is_that_entrys_erro
     for entries in (service.list_datasets(metadata=True), service.catalog().datasets):
         errors = {str(entry.id): entry.error for entry in entries}
         assert errors["ns/fine-v0"] is None
+        if protocol == "memory":
+            # An object store lists a dataset once its data/metadata.json is there.
+            assert "ns/blocked-v0" not in errors
+            continue
         assert isinstance(errors["ns/blocked-v0"], CorruptMetadataError)
         assert "ns/blocked-v0/data/metadata.json" in str(errors["ns/blocked-v0"])
 

@@ -21,7 +21,8 @@ HUB_ORG = "farama-minari"
 
 def local_harness_at(root: Path) -> RepositoryHarness:
     """A harness for a ``LocalNamespaceRepository`` at ``root``."""
-    return layout_harness(LocalNamespaceRepository(root), *local_files(root))
+    repository = LocalNamespaceRepository(root)
+    return layout_harness(repository, *local_files(root), lists_datasets_by_folder=True)
 
 
 def fsspec_harness(url: str, **storage_options: object) -> RepositoryHarness:
@@ -45,7 +46,8 @@ def fsspec_harness_for(repository: FsspecNamespaceRepository) -> RepositoryHarne
     def remove(parts: tuple[str, ...]) -> None:
         fs.rm_file("/".join([root, *parts]))
 
-    return layout_harness(repository, put, remove)
+    staged = repository.driver.staged_datasets
+    return layout_harness(repository, put, remove, lists_datasets_by_folder=staged)
 
 
 def hub_harness(hub: HubStandIn) -> RepositoryHarness:
@@ -59,7 +61,8 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
         hub.delete_file(f"{HUB_ORG}/{parts[0]}", "/".join(parts[1:]))
 
     repository = FsspecNamespaceRepository(f"hf://{HUB_ORG}")
-    return layout_harness(repository, put, remove, ascii_top_level=True)
+    # Copying dataset files to and from the Hub is issue 24's.
+    return layout_harness(repository, put, remove, ascii_top_level=True, copies_datasets=False)
 
 
 def memory_harness(tmp_path: Path) -> RepositoryHarness:
@@ -70,6 +73,7 @@ def memory_harness(tmp_path: Path) -> RepositoryHarness:
         add_dataset=repository.add_dataset,
         write_marker=repository.write_marker,
         write_dataset_metadata=repository.write_dataset_metadata,
+        lists_datasets_by_folder=True,
     )
 
 

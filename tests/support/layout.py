@@ -41,10 +41,17 @@ def put_dataset(put: Put, folder: tuple[str, ...]) -> None:
 
 
 def layout_harness(
-    repository: NamespaceRepository, put: Put, remove: Remove, *, ascii_top_level: bool = False
+    repository: NamespaceRepository,
+    put: Put,
+    remove: Remove,
+    *,
+    ascii_top_level: bool = False,
+    copies_datasets: bool = True,
+    lists_datasets_by_folder: bool = False,
 ) -> RepositoryHarness:
     """A harness that plants datasets and markers in ``repository``'s store through
-    ``put`` and ``remove``, bypassing the repository."""
+    ``put`` and ``remove``, bypassing the repository (the flags as
+    :class:`RepositoryHarness` has them)."""
 
     def add_dataset(ns: NamespaceId | None, name: str) -> None:
         put_dataset(put, _dataset(ns, name))
@@ -65,6 +72,8 @@ def layout_harness(
         write_marker,
         ascii_top_level=ascii_top_level,
         write_dataset_metadata=write_dataset_metadata,
+        copies_datasets=copies_datasets,
+        lists_datasets_by_folder=lists_datasets_by_folder,
     )
 
 

@@ -30,16 +30,18 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     ("minari_namespaces.stores.drivers",),
     # What every store and driver shares: the rules of a store's layout, the walk
-    # of a folder tree, and credentials in URLs.
+    # of a folder tree, dataset folders written whole, and credentials in URLs.
     (
         "minari_namespaces.stores.base",
         "minari_namespaces.stores.folders",
+        "minari_namespaces.stores.dataset_folders",
         "minari_namespaces.stores.credentials",
     ),
     (
         "minari_namespaces.identifier",
         "minari_namespaces.metadata",
         "minari_namespaces.datasets",
+        "minari_namespaces.dataset_files",
         "minari_namespaces.errors",
         "minari_namespaces.values",
         "minari_namespaces.atomic",
