@@ -39,6 +39,7 @@ from minari_namespaces.service import (
     NamespaceDiff,
     NamespaceService,
     PropertiesUpdateSummary,
+    TransferProgress,
     TransferReport,
 )
 from minari_namespaces.stores.local import LocalNamespaceRepository
@@ -73,6 +74,7 @@ __all__ = [
     "RemoteError",
     "RemoteNotConfiguredError",
     "SkippedEntryWarning",
+    "TransferProgress",
     "TransferReport",
     "open_repository",
 ]

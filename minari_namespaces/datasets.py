@@ -43,6 +43,7 @@ __all__ = [
     "DATASET_METADATA_FILENAME",
     "DatasetEntry",
     "DatasetId",
+    "DatasetName",
     "TreeListing",
     "latest_versions",
 ]
@@ -209,6 +210,44 @@ class DatasetId(TextValue):
         }
 
 
+@dataclass(frozen=True)
+class DatasetName:
+    """A dataset named without its version (``D4RL/door/human``): whichever version
+    is the latest where it is looked up.
+
+    Attributes:
+        namespace: The namespace it lies in; ``None`` at the top level.
+        name: The name without ``-vN``.
+    """
+
+    namespace: NamespaceId | None
+    name: str
+
+    @classmethod
+    def parse(cls, value: str | DatasetId) -> DatasetId | DatasetName:
+        """``value`` as a dataset id when it has a version, else as a name.
+
+        Raises:
+            InvalidDatasetIdError: If it is neither ``[NAMESPACE/]NAME-vN`` nor
+                ``[NAMESPACE/]NAME`` with a valid namespace and name.
+        """
+        if isinstance(value, DatasetId):
+            return value
+        try:
+            return DatasetId(value)
+        except InvalidDatasetIdError:
+            versioned = DatasetId.parse(f"{value}-v0")  # the same checks, with a version
+        return cls(versioned.namespace, versioned.name)
+
+    def latest(self, ids: Iterable[DatasetId]) -> DatasetId | None:
+        """The highest version of this name among ``ids``; ``None`` if none has it."""
+        matching = [d for d in ids if d.namespace == self.namespace and d.name == self.name]
+        return max(matching, key=lambda dataset: dataset.version, default=None)
+
+    def __str__(self) -> str:
+        return self.name if self.namespace is None else f"{self.namespace}/{self.name}"
+
+
 def _whole_number(value: object) -> int | None:
     """``value`` if it is a non-negative integer (not a bool), else ``None``."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -227,11 +266,14 @@ class DatasetEntry:
         error: Why ``metadata`` could not be read (the file is missing, not JSON,
             not an object, or over 1 MiB), naming the file; ``None`` if it was read
             or not asked for.
+        size: The total size of its files in bytes, when it was asked for (from
+            the store's listing); ``None`` otherwise.
     """
 
     id: DatasetId
     metadata: Mapping[str, Any] | None = None
     error: CorruptMetadataError | None = None
+    size: int | None = None
 
     def _field(self, key: str) -> Any:
         return None if self.metadata is None else self.metadata.get(key)
@@ -267,6 +309,8 @@ class DatasetEntry:
             data["metadata"] = dict(self.metadata)
         if self.error is not None:
             data["error"] = str(self.error)
+        if self.size is not None:
+            data["size"] = self.size
         return data
 
 

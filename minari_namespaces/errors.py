@@ -13,15 +13,20 @@ written against Minari (``except ValueError``) keeps catching it::
     │                                             metadata.json) cannot be read
     ├── NamespaceExistsError       (ValueError)   create of an existing namespace
     ├── NamespaceNotFoundError     (LookupError, ValueError)
+    ├── DatasetNotFoundError       (LookupError, ValueError)
     ├── NamespaceNotEmptyError     (ValueError)   delete of a non-empty namespace
     ├── NamespaceConflictError     (ValueError)   a dataset, file, link or twin is in the way
     ├── RemoteNotConfiguredError   (ValueError)   a remote call on a service without one
+    ├── UnsafeDatasetFileError     (ValueError)   a dataset holds a link, a FIFO, a
+    │                                             device or a path outside its folder
+    ├── CopyVerificationError      (OSError)      a copied file is not what was read
     └── RemoteError                (OSError)      a storage backend failed
 
     UserWarning
     └── NamespaceWarning
         ├── SkippedEntryWarning                   a listing skipped invalid entries
-        └── KeptNamespacesWarning                 a transfer kept namespaces that differ
+        ├── KeptNamespacesWarning                 a transfer kept namespaces that differ
+        └── KeptDatasetsWarning                   a transfer kept datasets that differ
 
 This module is a leaf: it imports nothing from the package.
 """
@@ -35,11 +40,14 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 __all__ = [
+    "CopyVerificationError",
     "CorruptMetadataError",
+    "DatasetNotFoundError",
     "InvalidDatasetIdError",
     "InvalidIdError",
     "InvalidMetadataError",
     "InvalidNamespaceError",
+    "KeptDatasetsWarning",
     "KeptNamespacesWarning",
     "NamespaceConflictError",
     "NamespaceError",
@@ -50,6 +58,7 @@ __all__ = [
     "RemoteError",
     "RemoteNotConfiguredError",
     "SkippedEntryWarning",
+    "UnsafeDatasetFileError",
 ]
 
 
@@ -109,6 +118,11 @@ class NamespaceNotFoundError(NamespaceError, LookupError, ValueError):
     """The namespace does not exist."""
 
 
+class DatasetNotFoundError(NamespaceError, LookupError, ValueError):
+    """The dataset (or, for a name without version, any version of it) does not
+    exist in the store it was to be copied from."""
+
+
 class NamespaceNotEmptyError(NamespaceError, ValueError):
     """The namespace still holds child namespaces, datasets or other files."""
 
@@ -123,6 +137,24 @@ class NamespaceConflictError(NamespaceError, ValueError):
 
 class RemoteNotConfiguredError(NamespaceError, ValueError):
     """A remote operation was asked of a service that has no remote."""
+
+
+class UnsafeDatasetFileError(NamespaceError, ValueError):
+    """A dataset holds an entry that is never copied: a symbolic link, a FIFO, a
+    device, or a key that would land outside the dataset's folder (``..``, an
+    absolute path, a backslash, an empty segment).
+
+    Raised while planning a transfer, before anything of it is written; the
+    message names every such entry (the first few of them).
+    """
+
+
+class CopyVerificationError(NamespaceError, OSError):
+    """A copied file's size or hash differs from the source's.
+
+    The message names the file; the bad copy has been removed (the dataset is
+    not left on the target).
+    """
 
 
 class RemoteError(NamespaceError, OSError):
@@ -144,6 +176,12 @@ class SkippedEntryWarning(NamespaceWarning):
 class KeptNamespacesWarning(NamespaceWarning):
     """A transfer kept namespaces whose metadata on the target differs from the
     source's, because it was not asked to overwrite them."""
+
+
+class KeptDatasetsWarning(NamespaceWarning):
+    """A transfer kept datasets whose files on the target differ from the
+    source's (a dataset version is immutable), because it was not asked to
+    overwrite them."""
 
 
 T = TypeVar("T")

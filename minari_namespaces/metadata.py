@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from minari_namespaces.errors import CorruptMetadataError, InvalidMetadataError
@@ -166,6 +167,26 @@ class NamespaceMetadata(Mapping[str, Any]):
             )
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_payload", payload)
+
+    @classmethod
+    def with_description(
+        cls, description: str | None, extra: NamespaceMetadata | Mapping[str, Any] | None
+    ) -> NamespaceMetadata:
+        """``extra`` with ``description`` set, validated.
+
+        Raises:
+            InvalidMetadataError: If ``description`` is given twice with different
+                values, or the result is not strict JSON or over 1 MiB.
+        """
+        data = dict(extra or {})
+        if description is not None:
+            if data.get("description", description) != description:
+                raise InvalidMetadataError(
+                    "'description' is given twice (as an argument and in metadata) with "
+                    "different values; give it once."
+                )
+            data["description"] = description
+        return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NamespaceMetadata:
@@ -339,3 +360,18 @@ def _frozen(value: object) -> object:
 
 #: A pure function from the current metadata to the new one (``modify``).
 MetadataChange = Callable[[NamespaceMetadata], NamespaceMetadata]
+
+
+@dataclass(frozen=True)
+class PropertiesUpdateSummary:
+    """What :meth:`NamespaceService.update_properties` did.
+
+    Attributes:
+        updated: Keys that were set, sorted.
+        removed: Keys that were removed, sorted.
+        missing: Keys asked to be removed that were not there, sorted.
+    """
+
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)

@@ -9,9 +9,11 @@ implementation passes the same contract suite
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Any, Final, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, BinaryIO, Final, Protocol, runtime_checkable
 
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
@@ -179,6 +181,70 @@ class NamespaceRepository(Protocol):
     def read_datasets(self, ids: Iterable[DatasetId]) -> list[DatasetEntry]:
         """The ``data/metadata.json`` of each dataset, in one batch; a missing or
         corrupt file is that entry's ``error``, never an exception.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    # -- dataset files, for transfers ----------------------------------------
+
+    def dataset_files(
+        self, ids: Iterable[DatasetId], *, strict: bool = True
+    ) -> dict[DatasetId, list[DatasetFile]]:
+        """The files of each (whole) dataset of ``ids`` the store holds, from one
+        listing; with ``strict``, links, FIFOs, devices and keys outside a dataset
+        folder are refused (else listed with size ``-1``).
+
+        Raises:
+            UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def open_dataset_file(
+        self, dataset: DatasetId, file: DatasetFile
+    ) -> AbstractContextManager[BinaryIO]:
+        """Open one file of ``dataset`` for streaming reads, following no link.
+
+        Raises:
+            FileNotFoundError: If it is gone.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def write_dataset(
+        self,
+        dataset: DatasetId,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool = False,
+        run: Runner = ...,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> list[CopiedFile]:
+        """Write ``dataset`` with exactly ``files`` (read through ``source``), whole
+        or not at all for every listing, each file checked before it appears.
+
+        Raises:
+            UnsafeDatasetFileError: If a path would land outside the dataset folder.
+            CopyVerificationError: If a copy differs from its source (not kept).
+            NamespaceConflictError: If it appeared meanwhile and not ``replace``.
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def read_record(self, name: str) -> bytes | None:
+        """A transfer's bookkeeping file from the store's hidden
+        ``.minari-namespaces`` folder, or ``None``.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        """Write a bookkeeping file to the hidden ``.minari-namespaces`` folder.
 
         Raises:
             RemoteError: If the backend fails.

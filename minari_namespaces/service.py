@@ -12,70 +12,41 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace as with_fields
 from typing import Any
 
 from minari_namespaces.catalog import Catalog, read_catalog
-from minari_namespaces.datasets import DatasetEntry, TreeListing, latest_versions
+from minari_namespaces.comparison import NamespaceDiff, compare
+from minari_namespaces.datasets import (
+    DatasetEntry,
+    DatasetId,
+    DatasetName,
+    TreeListing,
+    latest_versions,
+)
 from minari_namespaces.errors import (
     InvalidMetadataError,
     NamespaceExistsError,
     RemoteNotConfiguredError,
 )
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.metadata import NamespaceMetadata
+from minari_namespaces.metadata import NamespaceMetadata, PropertiesUpdateSummary
 from minari_namespaces.repository import (
     NamespaceRepository,
     open_repository,
     remote_from_environment,
 )
-from minari_namespaces.transfer import ProgressCallback, Transfer, TransferReport
+from minari_namespaces.transfer import ProgressCallback, Transfer, TransferProgress, TransferReport
 
 __all__ = [
     "NamespaceDiff",
     "NamespaceService",
     "PropertiesUpdateSummary",
+    "TransferProgress",
     "TransferReport",
 ]
 
 NamespaceLike = str | NamespaceId
-
-
-@dataclass(frozen=True)
-class PropertiesUpdateSummary:
-    """What :meth:`NamespaceService.update_properties` did.
-
-    Attributes:
-        updated: Keys that were set, sorted.
-        removed: Keys that were removed, sorted.
-        missing: Keys asked to be removed that were not there, sorted.
-    """
-
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class NamespaceDiff:
-    """A dry-run comparison of the local and the remote store.
-
-    Attributes:
-        only_local: Namespaces only the local store holds.
-        only_remote: Namespaces only the remote store holds.
-        different: Namespaces both hold with different metadata.
-        same: Namespaces both hold with equal metadata.
-    """
-
-    only_local: list[NamespaceId] = field(default_factory=list)
-    only_remote: list[NamespaceId] = field(default_factory=list)
-    different: list[NamespaceId] = field(default_factory=list)
-    same: list[NamespaceId] = field(default_factory=list)
-
-    @property
-    def in_sync(self) -> bool:
-        """Whether both sides hold the same namespaces with the same metadata."""
-        return not (self.only_local or self.only_remote or self.different)
 
 
 def _id(ns: NamespaceLike) -> NamespaceId:
@@ -84,21 +55,6 @@ def _id(ns: NamespaceLike) -> NamespaceId:
 
 def _optional_id(ns: NamespaceLike | None) -> NamespaceId | None:
     return None if ns is None else NamespaceId.parse(ns)
-
-
-def _metadata(
-    description: str | None, extra: NamespaceMetadata | Mapping[str, Any] | None
-) -> NamespaceMetadata:
-    """``extra`` with ``description`` set, validated; the key given twice is refused."""
-    data = dict(extra or {})
-    if description is not None:
-        if data.get("description", description) != description:
-            raise InvalidMetadataError(
-                "'description' is given twice (as an argument and in metadata) with "
-                "different values; give it once."
-            )
-        data["description"] = description
-    return NamespaceMetadata.from_dict(data)
 
 
 class NamespaceService:
@@ -204,7 +160,7 @@ class NamespaceService:
                 holds its path.
         """
         target = _id(ns)
-        data = _metadata(description, metadata)
+        data = NamespaceMetadata.with_description(description, metadata)
         _create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
         return target
 
@@ -368,6 +324,7 @@ class NamespaceService:
         remote: bool = False,
         latest: bool = False,
         metadata: bool = False,
+        sizes: bool = False,
     ) -> list[DatasetEntry]:
         """The datasets in ``prefix`` or below it, locally (or on the remote store
         if ``remote``), sorted by namespace in tree order, name and version.
@@ -384,6 +341,7 @@ class NamespaceService:
             latest: Keep only the highest version of each name in each namespace.
             metadata: Read each dataset's ``data/metadata.json``; a missing or
                 corrupt one is that entry's ``error``, the others are unaffected.
+            sizes: Fill each entry's ``size`` from one more listing of the files.
 
         Returns:
             One :class:`~minari_namespaces.datasets.DatasetEntry` per dataset.
@@ -397,9 +355,12 @@ class NamespaceService:
         ids = store.list_datasets(_optional_id(prefix))
         if latest:
             ids = latest_versions(ids)
-        if metadata:
-            return store.read_datasets(ids)
-        return [DatasetEntry(dataset) for dataset in ids]
+        entries = store.read_datasets(ids) if metadata else [DatasetEntry(d) for d in ids]
+        held = store.dataset_files(ids, strict=False) if sizes else {}
+        return [
+            with_fields(e, size=sum(max(f.size, 0) for f in held[e.id])) if e.id in held else e
+            for e in entries
+        ]
 
     def list_tree(
         self, prefix: NamespaceLike | None = None, *, remote: bool = False
@@ -439,6 +400,8 @@ class NamespaceService:
         ancestors: bool = True,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Copy ``ns`` and every ancestor the remote lacks to the remote, parents first.
 
@@ -452,8 +415,9 @@ class NamespaceService:
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone,
                 as Minari's ``download_namespace_metadata`` does).
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch of writes.
+            progress: Called with a :class:`TransferProgress` as the transfer goes.
+            datasets: Move the datasets directly inside ``ns`` too, whole.
+            jobs: Dataset files copied at once (default 8).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -461,7 +425,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress)
+        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(_id(ns), ancestors=ancestors)
 
     def download(
@@ -472,6 +436,8 @@ class NamespaceService:
         ancestors: bool = True,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Copy ``ns`` and every ancestor the local store lacks from the remote.
 
@@ -483,8 +449,9 @@ class NamespaceService:
                 kept, with a :class:`KeptNamespacesWarning`.
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone).
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch of writes.
+            progress: Called with a :class:`TransferProgress` as the transfer goes.
+            datasets: Move the datasets directly inside ``ns`` too, whole.
+            jobs: Dataset files copied at once (default 8).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -493,7 +460,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress)
+        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(_id(ns), ancestors=ancestors)
 
     def upload_tree(
@@ -503,6 +470,8 @@ class NamespaceService:
         overwrite: bool = False,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Upload every local namespace under ``prefix`` (all for ``None``).
 
@@ -516,16 +485,17 @@ class NamespaceService:
             prefix: The subtree to upload; ``None`` for everything.
             overwrite: Replace remote namespaces whose metadata differs.
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch; with it, writes go in batches of
-                at least 1,000 namespaces so that there is progress to report.
+            progress: Called with a :class:`TransferProgress` as the transfer goes
+                (writes then go in batches of at least 1,000 namespaces).
+            datasets: Move every dataset in the subtree too, whole.
+            jobs: Dataset files copied at once (default 8).
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress)
+        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
 
     def download_tree(
@@ -535,6 +505,8 @@ class NamespaceService:
         overwrite: bool = False,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        datasets: bool = False,
+        jobs: int | None = None,
     ) -> TransferReport:
         """Download every remote namespace under ``prefix`` (all for ``None``).
 
@@ -545,8 +517,9 @@ class NamespaceService:
             prefix: The subtree to download; ``None`` for everything.
             overwrite: Replace local namespaces whose metadata differs.
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with (namespaces done, namespaces in all) before the
-                first write and after each batch of writes.
+            progress: Called with a :class:`TransferProgress` as the transfer goes.
+            datasets: Move every dataset in the subtree too, whole.
+            jobs: Dataset files copied at once (default 8).
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
@@ -554,11 +527,56 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress)
+        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
 
-    def diff(self, prefix: NamespaceLike | None = None) -> NamespaceDiff:
-        """Compare the local and remote subtrees under ``prefix``; writes nothing.
+    def upload_dataset(
+        self,
+        dataset_id: str | DatasetId,
+        *,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        jobs: int | None = None,
+    ) -> TransferReport:
+        """Upload one dataset whole and the namespaces above it the remote lacks;
+        no version (``D4RL/door/human``) means the latest. As :meth:`upload_tree`.
+
+        Raises:
+            InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
+            DatasetNotFoundError: If the local store lacks it.
+            UnsafeDatasetFileError: If it holds a link, a FIFO or a device.
+            CopyVerificationError: If a copy differs from its source.
+            RemoteNotConfiguredError, RemoteError: As :meth:`upload`.
+        """
+        plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, True, jobs)
+        return plan.dataset(DatasetName.parse(dataset_id))
+
+    def download_dataset(
+        self,
+        dataset_id: str | DatasetId,
+        *,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        jobs: int | None = None,
+    ) -> TransferReport:
+        """Download one dataset whole and the namespaces above it the local store
+        lacks; no version means the latest. As :meth:`download_tree`.
+
+        Raises:
+            InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
+            DatasetNotFoundError: If the remote lacks it.
+            UnsafeDatasetFileError: If a remote key would land outside the dataset.
+            CopyVerificationError: If a copy differs from its source.
+            RemoteNotConfiguredError, RemoteError: As :meth:`download`.
+        """
+        plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, True, jobs)
+        return plan.dataset(DatasetName.parse(dataset_id))
+
+    def diff(self, prefix: NamespaceLike | None = None, *, datasets: bool = False) -> NamespaceDiff:
+        """Compare the local and remote subtrees under ``prefix`` (and, with
+        ``datasets``, their datasets' files by size and content); writes nothing.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
@@ -566,20 +584,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
         """
-        start = _optional_id(prefix)
-        remote = self.remote
-        local_ids = set(self._local.list_namespaces(start))
-        remote_ids = set(remote.list_namespaces(start))
-        common = sorted(local_ids & remote_ids)
-        local_data = self._local.get_many(common)
-        remote_data = remote.get_many(common)
-        different = [ns for ns in common if local_data.get(ns) != remote_data.get(ns)]
-        return NamespaceDiff(
-            only_local=sorted(local_ids - remote_ids),
-            only_remote=sorted(remote_ids - local_ids),
-            different=different,
-            same=[ns for ns in common if ns not in set(different)],
-        )
+        return compare(self._local, self.remote, _optional_id(prefix), datasets=datasets)
 
 
 def _create_with_ancestors(

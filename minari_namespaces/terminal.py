@@ -44,7 +44,7 @@ from minari_namespaces.errors import (
 )
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.service import NamespaceDiff, TransferReport
+from minari_namespaces.service import NamespaceDiff, TransferProgress, TransferReport
 
 __all__: list[str] = []
 
@@ -158,13 +158,13 @@ def _logging(*, quiet: bool, verbose: bool) -> Iterator[None]:
 
 
 @contextmanager
-def transfer_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+def transfer_progress(label: str) -> Iterator[Callable[[TransferProgress], None]]:
     """A callback for the service's transfers: it keeps how far the transfer got (for
     Ctrl-C) and, when stderr is a terminal and not --quiet, moves a progress bar.
     Nothing is drawn when stderr is piped."""
 
-    def record(done: int, total: int) -> None:
-        _transferred.set((done, total))
+    def record(progress: TransferProgress) -> None:
+        _transferred.set((progress.namespaces_done, progress.namespaces_total))
 
     console = stderr_console()
     if not console.is_terminal or _verbosity.get() < 0:
@@ -172,9 +172,9 @@ def transfer_progress(label: str) -> Iterator[Callable[[int, int], None]]:
         return
     with progress_bar(console, label) as move:
 
-        def record_and_move(done: int, total: int) -> None:
-            record(done, total)
-            move(done, total)
+        def record_and_move(progress: TransferProgress) -> None:
+            record(progress)
+            move(progress.namespaces_done, progress.namespaces_total)
 
         yield record_and_move
 

@@ -11,18 +11,30 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from minari_namespaces.errors import KeptNamespacesWarning, NamespaceNotFoundError, first_few
+from minari_namespaces.dataset_transfer import (
+    DEFAULT_JOBS,
+    DatasetPlan,
+    DatasetTransfer,
+    TransferProgress,
+)
+from minari_namespaces.datasets import DatasetId, DatasetName
+from minari_namespaces.errors import (
+    DatasetNotFoundError,
+    KeptNamespacesWarning,
+    NamespaceNotFoundError,
+    first_few,
+)
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
 
-__all__ = ["ProgressCallback", "Transfer", "TransferReport"]
+__all__ = ["DatasetPlan", "ProgressCallback", "Transfer", "TransferProgress", "TransferReport"]
 
-#: Called by transfers with (namespaces done, namespaces in all).
-ProgressCallback = Callable[[int, int], None]
+#: Called by transfers with how far they got.
+ProgressCallback = Callable[[TransferProgress], None]
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +54,14 @@ class TransferReport:
             nothing to do.
         replaced: The namespaces of ``copied`` that replaced different metadata.
         dry_run: Whether nothing was written and the lists say what would be.
+        datasets_copied: Datasets written whole (new, or replaced with
+            ``overwrite``), sorted.
+        datasets_unchanged: Datasets the target held with the same files, sorted.
+        datasets_skipped: Datasets the target held with different files, kept
+            because ``overwrite`` was not given, sorted.
+        files_copied: Dataset files written.
+        bytes_copied: Bytes of dataset files written.
+        datasets_planned: What happened (or would) to each dataset, sorted.
     """
 
     source: str
@@ -51,11 +71,17 @@ class TransferReport:
     unchanged: list[NamespaceId] = field(default_factory=list)
     replaced: list[NamespaceId] = field(default_factory=list)
     dry_run: bool = False
+    datasets_copied: list[DatasetId] = field(default_factory=list)
+    datasets_unchanged: list[DatasetId] = field(default_factory=list)
+    datasets_skipped: list[DatasetId] = field(default_factory=list)
+    files_copied: int = 0
+    bytes_copied: int = 0
+    datasets_planned: list[DatasetPlan] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
         """Whether the target already held everything as the source does."""
-        return not (self.copied or self.skipped)
+        return not (self.copied or self.skipped or self.datasets_copied or self.datasets_skipped)
 
 
 def _warn_kept(kept: list[NamespaceId], target: NamespaceRepository) -> None:
@@ -89,10 +115,13 @@ class Transfer:
     Attributes:
         source: The store copied from.
         target: The store copied to.
-        overwrite: Replace target namespaces whose metadata differs.
+        overwrite: Replace target namespaces whose metadata differs (and
+            datasets whose files differ).
         dry_run: Write nothing; the report says what would be written.
-        progress: Called with (done, in all) before the first write and after
-            each batch of writes.
+        progress: Called before the first write and after each batch of writes
+            (and, for datasets, as files and bytes move).
+        datasets: Move the datasets in the namespaces too.
+        jobs: Dataset files copied at once (``None``: the default, 8).
     """
 
     source: NamespaceRepository
@@ -100,6 +129,10 @@ class Transfer:
     overwrite: bool
     dry_run: bool
     progress: ProgressCallback | None
+    datasets: bool = False
+    jobs: int | None = None
+    _namespaces: tuple[int, int] = (0, 0)
+    _totals: tuple[int, int] = (0, 0)
 
     def one(self, ns: NamespaceId, *, ancestors: bool) -> TransferReport:
         """Copy ``ns`` (and, with ``ancestors``, every ancestor the target lacks).
@@ -122,7 +155,30 @@ class Transfer:
             len(levels),
         )
         order = [level for level in levels if level not in present or level == ns]
-        return self._run(source_data, order, {ns}, present)
+        inside: list[DatasetId] = []
+        if self.datasets:
+            inside = [d for d in self.source.list_tree(ns).datasets if d.namespace == ns]
+        return self._run(source_data, order, {ns}, present, inside)
+
+    def dataset(self, wanted: DatasetId | DatasetName) -> TransferReport:
+        """Copy one dataset (the latest version of a name) and the namespaces above
+        it that the target lacks.
+
+        Raises:
+            DatasetNotFoundError: If the source lacks it.
+            RemoteError: If a remote store fails.
+        """
+        found = self.source.list_datasets(wanted.namespace)
+        chosen = wanted.latest(found) if isinstance(wanted, DatasetName) else wanted
+        if chosen is None or chosen not in found:
+            raise DatasetNotFoundError(
+                f"Dataset '{wanted}' does not exist in {self.source.url}. List the datasets "
+                "there to check the name and version."
+            )
+        levels = [] if chosen.namespace is None else list(chosen.namespace.hierarchy())
+        present = self.target.get_many(levels)
+        order = [level for level in levels if level not in present]
+        return self._run(self.source.get_many(order), order, set(), present, [chosen])
 
     def tree(self, prefix: NamespaceId | None) -> TransferReport:
         """Copy every namespace under ``prefix`` (all for ``None``), parents first.
@@ -131,7 +187,12 @@ class Transfer:
             CorruptMetadataError: If source metadata is corrupt.
             RemoteError: If a remote store fails.
         """
-        subtree = self.source.list_namespaces(prefix)
+        inside: list[DatasetId] = []
+        if self.datasets:
+            listing = self.source.list_tree(prefix)
+            subtree, inside = listing.namespaces, listing.datasets
+        else:
+            subtree = self.source.list_namespaces(prefix)
         _log.debug(
             "Listed %d namespace(s) under %s in %s",
             len(subtree),
@@ -141,11 +202,14 @@ class Transfer:
         members = set(subtree)
         # Every ancestor of every member, so a gap in the source (a child without its
         # parent) becomes a parent with {} on the target, never a gap.
-        order = sorted(members | {above for ns in subtree for above in ns.ancestors()})
+        holders = {d.namespace for d in inside if d.namespace is not None}
+        order = sorted(
+            members | holders | {above for ns in members | holders for above in ns.ancestors()}
+        )
         source_data = self.source.get_many(order)
         _log.debug("Read %d namespace(s) from %s", len(source_data), self.source.url)
         present = self._present(prefix, order) if self.dry_run else {}
-        return self._run(source_data, order, members, present)
+        return self._run(source_data, order, members, present, inside)
 
     def _present(
         self, prefix: NamespaceId | None, order: list[NamespaceId]
@@ -161,7 +225,15 @@ class Transfer:
         order: list[NamespaceId],
         members: set[NamespaceId],
         present: Mapping[NamespaceId, NamespaceMetadata],
+        datasets: Sequence[DatasetId] = (),
     ) -> TransferReport:
+        """Plan the datasets, write the namespaces (parents first), then the datasets."""
+        engine = DatasetTransfer(
+            self.source, self.target, self.overwrite, self.jobs or DEFAULT_JOBS, self._files_moved
+        )
+        plans = engine.plan(datasets) if datasets else []
+        moving = [plan for plan in plans if plan.moves]
+        self._totals = (sum(plan.files for plan in moving), sum(plan.bytes for plan in moving))
         outcome = _Outcome()
         if self.dry_run:
             for ns in order:
@@ -170,6 +242,7 @@ class Transfer:
             self._write(source_data, order, members, present, outcome)
         if outcome.skipped and not self.dry_run:
             _warn_kept(outcome.skipped, self.target)
+        copied = [plan.id for plan in moving] if self.dry_run else engine.copy(plans)
         return _logged(
             TransferReport(
                 self.source.url,
@@ -179,8 +252,25 @@ class Transfer:
                 outcome.unchanged,
                 outcome.replaced,
                 self.dry_run,
+                datasets_copied=copied,
+                datasets_unchanged=[p.id for p in plans if p.action == "unchanged"],
+                datasets_skipped=[p.id for p in plans if p.action == "kept"],
+                files_copied=sum(p.files for p in moving if p.id in set(copied)),
+                bytes_copied=sum(p.bytes for p in moving if p.id in set(copied)),
+                datasets_planned=plans,
             )
         )
+
+    def _report_namespaces(self, done: int, total: int) -> None:
+        self._namespaces = (done, total)
+        if self.progress is not None:
+            self.progress(TransferProgress(done, total, 0, self._totals[0], 0, self._totals[1]))
+
+    def _files_moved(self, files: int, size: int) -> None:
+        if self.progress is not None:
+            self.progress(
+                TransferProgress(*self._namespaces, files, self._totals[0], size, self._totals[1])
+            )
 
     def _write(
         self,
@@ -198,7 +288,7 @@ class Transfer:
         size = max(len(order), 1)
         if self.progress is not None:
             size = max(_PROGRESS_BATCH, -(-len(order) // 20))
-            self.progress(0, len(order))
+            self._report_namespaces(0, len(order))
         for start in range(0, len(order), size):
             batch = order[start : start + size]
             existed = set(self.target.create_many((ns, source_data.get(ns, empty)) for ns in batch))
@@ -211,7 +301,7 @@ class Transfer:
                     _log.debug("Overwriting '%s' in %s", ns, self.target.url)
                     self.target.replace(ns, source_data.get(ns, empty))
             if self.progress is not None:
-                self.progress(start + len(batch), len(order))
+                self._report_namespaces(start + len(batch), len(order))
 
     def _sort(
         self,

@@ -109,7 +109,11 @@ def fsspec_harness_for(repository: FsspecNamespaceRepository) -> RepositoryHarne
             put(key, raw)
 
     return RepositoryHarness(
-        repository, add_dataset, write_marker, write_dataset_metadata=write_dataset_metadata
+        repository,
+        add_dataset,
+        write_marker,
+        write_dataset_metadata=write_dataset_metadata,
+        lists_datasets_by_folder=repository.driver.staged_datasets,
     )
 
 
@@ -120,6 +124,7 @@ def local_harness(tmp_path: Path) -> RepositoryHarness:
         add_dataset=local_dataset(root),
         write_marker=local_marker(root),
         write_dataset_metadata=local_dataset_metadata(root),
+        lists_datasets_by_folder=True,
     )
 
 
@@ -130,6 +135,7 @@ def memory_harness(tmp_path: Path) -> RepositoryHarness:
         add_dataset=repository.add_dataset,
         write_marker=repository.write_marker,
         write_dataset_metadata=repository.write_dataset_metadata,
+        lists_datasets_by_folder=True,
     )
 
 
@@ -179,6 +185,8 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
         write_marker,
         ascii_top_level=True,
         write_dataset_metadata=write_dataset_metadata,
+        copies_datasets=False,
+        lists_datasets_by_folder=True,
     )
 
 

@@ -13,8 +13,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, TypeVar
+from contextlib import AbstractContextManager
+from typing import BinaryIO, Final, TypeVar
 
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    FileSource,
+    Runner,
+    run_in_turn,
+    unsafe_error,
+    unsafe_reason,
+)
 from minari_namespaces.datasets import (
     DATASET_METADATA_FILENAME,
     DatasetEntry,
@@ -41,6 +51,7 @@ from minari_namespaces.metadata import (
 )
 
 __all__ = [
+    "BOOKKEEPING_FOLDER",
     "DATASET_MARKER",
     "METADATA_FILENAME",
     "OS_JUNK_FILES",
@@ -54,6 +65,9 @@ __all__ = [
 
 #: The entry that makes a folder a Minari dataset (``<name>/data/...``).
 DATASET_MARKER: Final = "data"
+#: The hidden folder at a store's root where transfers keep their records: never a
+#: namespace or a dataset for our listings nor for Minari's (both skip hidden folders).
+BOOKKEEPING_FOLDER: Final = ".minari-namespaces"
 #: Files the operating system leaves behind; they do not make a namespace non-empty.
 OS_JUNK_FILES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _SHOWN: Final = 5
@@ -155,6 +169,13 @@ class StoreTexts:
         """The location of the ``data/metadata.json`` of ``dataset``."""
         return f"{self.url}/{dataset}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
 
+    def dataset_appeared(self, dataset: DatasetId) -> NamespaceConflictError:
+        """The error of a dataset write that finds the dataset already there."""
+        return NamespaceConflictError(
+            f"Dataset '{dataset}' appeared in {self.url} while it was being copied; it "
+            "was kept. Run the transfer again to compare it."
+        )
+
     def not_a_folder(self, ns: NamespaceId, blocked: Parts) -> NamespaceConflictError:
         return NamespaceConflictError(
             f"Cannot create namespace '{ns}': {self.url}/{'/'.join(blocked)} is a file or a "
@@ -181,7 +202,12 @@ class NamespaceStoreBase(ABC):
       listing (so datasets cost no request more than namespaces do);
     - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets, in
       one batch;
-    - :meth:`modify`, :meth:`delete`, :meth:`has_datasets`.
+    - :meth:`modify`, :meth:`delete`, :meth:`has_datasets`;
+    - for transfers of datasets: :meth:`_list_files` (the files of datasets from
+      one listing, and the entries never copied), :meth:`open_dataset_file`,
+      :meth:`_write_dataset` (the dataset appears whole or not at all),
+      :meth:`read_record` and :meth:`write_record` (bookkeeping in
+      :data:`BOOKKEEPING_FOLDER`).
 
     ``exists``, ``get``, ``get_many``, ``create``, ``create_many``, ``replace``,
     ``list_namespaces``, ``list_datasets``, ``list_tree``, ``read_datasets`` and
@@ -237,6 +263,56 @@ class NamespaceStoreBase(ABC):
     @abstractmethod
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset folder lies directly inside ``ns``."""
+
+    @abstractmethod
+    def _list_files(
+        self, ids: Sequence[DatasetId]
+    ) -> tuple[dict[DatasetId, list[DatasetFile]], dict[DatasetId, list[str]]]:
+        """The files of each listed (complete) dataset of ``ids`` from one listing,
+        sorted by path, and per dataset the entries that are never copied (links,
+        FIFOs, devices, keys outside the folder) by their relative path; datasets
+        the store does not hold are left out."""
+
+    @abstractmethod
+    def open_dataset_file(
+        self, dataset: DatasetId, file: DatasetFile
+    ) -> AbstractContextManager[BinaryIO]:
+        """Open one file of ``dataset`` for streaming, never following a link.
+
+        Raises:
+            FileNotFoundError: If it is gone.
+            RemoteError: If a remote backend fails.
+        """
+
+    @abstractmethod
+    def _write_dataset(
+        self,
+        dataset: DatasetId,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+    ) -> list[CopiedFile]:
+        """Write ``dataset`` whole or not at all (see :meth:`write_dataset`)."""
+
+    @abstractmethod
+    def read_record(self, name: str) -> bytes | None:
+        """The bookkeeping file ``name`` in :data:`BOOKKEEPING_FOLDER`, or ``None``.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+
+    @abstractmethod
+    def write_record(self, name: str, payload: bytes) -> None:
+        """Write the bookkeeping file ``name`` in :data:`BOOKKEEPING_FOLDER`
+        atomically (a reader sees the old or the new content).
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
 
     # -- the protocol, once ----------------------------------------------------
 
@@ -394,6 +470,80 @@ class NamespaceStoreBase(ABC):
             else:
                 entries.append(DatasetEntry(dataset, metadata=data))
         return entries
+
+    def dataset_files(
+        self, ids: Iterable[DatasetId], *, strict: bool = True
+    ) -> dict[DatasetId, list[DatasetFile]]:
+        """The files of each dataset of ``ids`` the store holds (complete ones
+        only), from one listing; datasets it lacks are left out.
+
+        Args:
+            ids: The datasets.
+            strict: Refuse entries that are never copied (links, FIFOs, devices,
+                keys outside the folder). Without it they are listed with size
+                ``-1``, so that the dataset never equals a source's.
+
+        Raises:
+            UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry.
+            RemoteError: If a remote backend fails.
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        listed, unsafe = self._list_files(wanted)
+        if unsafe and strict:
+            raise unsafe_error(
+                (f"{dataset}/{entry}" for dataset, entries in unsafe.items() for entry in entries),
+                self.url,
+            )
+        for dataset, entries in unsafe.items():
+            held = listed.setdefault(dataset, [])
+            held += [DatasetFile(entry, -1) for entry in entries]
+            held.sort()
+        return listed
+
+    def write_dataset(
+        self,
+        dataset: DatasetId,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool = False,
+        run: Runner = run_in_turn,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> list[CopiedFile]:
+        """Write ``dataset`` with exactly ``files``, read through ``source``: whole or
+        not at all, for our listings and Minari's, even if the process is killed.
+
+        Each file streams in chunks and is checked (size, and MD5 where both sides
+        know it) before the dataset appears; a bad copy is removed. Leftovers of an
+        interrupted write of the same dataset are cleaned first.
+
+        Args:
+            dataset: The dataset to write.
+            files: Its files as the source lists them.
+            source: Opens a source file for reading.
+            replace: Replace the dataset if the store holds it (no file of the old
+                version is left); otherwise a dataset already there is an error.
+            run: Runs the file copies (concurrently, if it can).
+            on_bytes: Called with the size of each chunk written.
+
+        Returns:
+            Each file as the store now lists it, with the SHA-256 of its content.
+
+        Raises:
+            UnsafeDatasetFileError: If a path would land outside the dataset folder.
+            CopyVerificationError: If a copy differs from its source.
+            NamespaceConflictError: If the dataset appeared meanwhile and
+                ``replace`` is false.
+            RemoteError: If a remote backend fails.
+        """
+        unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
+        if unsafe:
+            raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
+        return self._write_dataset(
+            dataset, files, source, replace=replace, run=run, on_bytes=on_bytes
+        )
 
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, ClassVar, Final
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, BinaryIO, ClassVar, Final
 
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.stores.base import create_each
 from minari_namespaces.stores.retry import RetryPolicy
 
@@ -82,6 +83,10 @@ class Driver(ABC):
     #: Keys the backend maintains itself in top-level metadata (the Hub's
     #: ``namespaces`` registry): the repository's ``get`` leaves them out.
     registry_keys: ClassVar[frozenset[str]] = frozenset()
+    #: Whether a dataset appears by renaming a staged folder into place
+    #: (``file://``), so that a ``data`` folder marks a whole dataset; if not, its
+    #: ``data/metadata.json`` does, written last (object stores).
+    staged_datasets: ClassVar[bool] = False
 
     def __init__(self, root: str, *, retry: RetryPolicy | None = None) -> None:
         #: The store's root path: every path the driver is given lies under it.
@@ -183,6 +188,46 @@ class Driver(ABC):
         if self.names(path):
             return True
         return not isinstance(self.read(path), Missing)
+
+    # -- dataset files (a driver that cannot copy datasets says so) -------------
+
+    def stat_files(self, folder: str) -> tuple[list[DatasetFile], list[str]]:
+        """Every file under ``folder`` with its size, version token and MD5 (where
+        the backend keeps one), relative to ``folder``, from one listing; and the
+        entries never copied (links, keys that would land outside ``folder``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list dataset files yet")
+
+    def open_file(self, path: str) -> AbstractContextManager[BinaryIO]:
+        """Open the object at ``path`` for streaming reads.
+
+        Raises:
+            FileNotFoundError: If it is missing.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot read dataset files yet")
+
+    def write_dataset(
+        self,
+        folder: str,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+        where: str,
+    ) -> list[CopiedFile]:
+        """Write the dataset ``folder`` with exactly ``files``, whole or not at all
+        for listings (a Hub driver: one commit).
+
+        Raises:
+            FileExistsError: If the dataset is there and ``replace`` is false.
+            CopyVerificationError: If a copy differs from its source (removed).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot write dataset files yet")
+
+    def put(self, path: str, payload: bytes) -> None:
+        """Write the small object ``path`` unconditionally and atomically."""
+        raise NotImplementedError(f"{type(self).__name__} cannot keep transfer records yet")
 
     def repo_name_problem(self, top: str) -> str | None:
         """Why a top-level namespace named ``top`` cannot be stored (the Hub's

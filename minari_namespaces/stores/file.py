@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, BinaryIO
 
 from minari_namespaces.atomic import (
     DIR_FLAGS,
@@ -22,7 +22,9 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores import dataset_folders
 from minari_namespaces.stores.base import DATASET_MARKER
 from minari_namespaces.stores.driver import MISSING, Missing
 from minari_namespaces.stores.folders import FolderWalk
@@ -36,7 +38,11 @@ class FileDriver(FsspecDriver):
 
     A write whose folder is blocked by a file or a symbolic link raises
     ``NotADirectoryError`` naming the blocking path; the repository words it.
+    Datasets are staged beside their folder and renamed into place, as locally
+    (:mod:`~minari_namespaces.stores.dataset_folders`).
     """
+
+    staged_datasets = True
 
     @contextmanager
     def _folder(self, folder: str, *, make: bool) -> Iterator[FolderWalk | None]:
@@ -140,3 +146,47 @@ class FileDriver(FsspecDriver):
             if walk is not None:
                 with suppress(OSError):
                     os.rmdir(name, dir_fd=walk.fd)
+
+    # -- dataset files: staged and renamed into place, as locally ----------------
+
+    def stat_files(self, folder: str) -> tuple[list[DatasetFile], list[str]]:
+        with self._folder(folder, make=False) as walk:
+            return ([], []) if walk is None else dataset_folders.list_open(walk.fd)
+
+    @contextmanager
+    def open_file(self, path: str) -> Iterator[BinaryIO]:
+        relative = path[len(self.root) :].strip("/")
+        with self._folder(self.root, make=False) as walk:
+            if walk is None:
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+            handle = dataset_folders.open_in_folder(walk.fd, relative, self.root)
+        with handle:
+            yield handle
+
+    def write_dataset(
+        self,
+        folder: str,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+        where: str,
+    ) -> list[CopiedFile]:
+        parent, name = folder.rsplit("/", 1)
+        with self._folder(parent, make=True) as walk:
+            assert walk is not None
+            return dataset_folders.write_folder(
+                walk.fd,
+                name,
+                files,
+                source,
+                replace=replace,
+                run=run,
+                on_bytes=on_bytes,
+                where=where,
+            )
+
+    def put(self, path: str, payload: bytes) -> None:
+        self.write_if(path, payload, None)

@@ -36,6 +36,7 @@ from minari_namespaces.stores.base import (
     outermost_datasets,
 )
 from minari_namespaces.stores.driver import ConflictError, Driver, Missing
+from minari_namespaces.stores.fsspec_datasets import FsspecDatasetFiles
 from minari_namespaces.stores.fsspec_driver import AsyncDriver, FsspecDriver, protocols_of
 
 __all__ = ["DRIVERS", "FsspecNamespaceRepository"]
@@ -135,7 +136,7 @@ def _driver_class(protocol: str) -> type[Driver]:
     return AsyncDriver if getattr(fs_class, "async_impl", False) else FsspecDriver
 
 
-class FsspecNamespaceRepository(NamespaceStoreBase):
+class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
     """Namespaces under any fsspec URL: ``s3://bucket/prefix``, ``gs://bucket``,
     ``file:///path``, ``memory://name``, ...
 
@@ -185,6 +186,11 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return self._driver.client
 
     @property
+    def driver(self) -> Driver:
+        """The driver that does this store's object I/O."""
+        return self._driver
+
+    @property
     def registry_keys(self) -> frozenset[str]:
         """Keys this store maintains itself in top-level metadata (on the Hub,
         Minari's ``namespaces`` registry): :meth:`get` leaves them out, so a
@@ -220,7 +226,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     # -- naming --------------------------------------------------------------
 
-    def _folder(self, parts: Parts) -> str:
+    def path_of(self, parts: Parts) -> str:
+        """The backend path of the folder at ``parts`` below the root."""
         root = self._driver.root
         if not parts:
             return root
@@ -228,7 +235,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return f"{root}/{joined}" if root else joined
 
     def _marker(self, ns: NamespaceId) -> str:
-        return f"{self._folder(ns.parts)}/{METADATA_FILENAME}"
+        return f"{self.path_of(ns.parts)}/{METADATA_FILENAME}"
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -236,7 +243,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return text
 
     @contextmanager
-    def _backend(
+    def backend(
         self,
         action: str,
         ns: NamespaceId | None = None,
@@ -284,11 +291,11 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             tops = {ns.parts[0] for ns in ids}
             scope = (next(iter(tops)),) if len(tops) == 1 else ()
             return datasets_in(self._keys(scope)) & folders
-        with self._backend("check namespaces"):
+        with self.backend("check namespaces"):
             return {
                 folder
                 for folder in sorted(folders)
-                if self._driver.any_under(f"{self._folder(folder)}/{DATASET_MARKER}")
+                if self._driver.any_under(f"{self.path_of(folder)}/{DATASET_MARKER}")
             }
 
     # -- primitives ----------------------------------------------------------
@@ -301,7 +308,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if not wanted:
             return {}
         paths = [self._marker(ns) for ns in wanted]
-        with self._backend(
+        with self.backend(
             f"read {_namespaces(len(wanted))}",
             wanted[0] if len(wanted) == 1 else None,
         ):
@@ -333,8 +340,8 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
 
     def _keys(self, scope: Parts) -> list[Parts]:
         """Every object under ``scope`` as path segments relative to the root."""
-        with self._backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
-            paths = self._driver.find(self._folder(scope))
+        with self.backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
+            paths = self._driver.find(self.path_of(scope))
         base = f"{self._driver.root}/" if self._driver.root else ""
         return [tuple(path[len(base) :].split("/")) for path in paths if path.startswith(base)]
 
@@ -354,7 +361,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         tops = {ns.parts[0] for ns in batch}
         scope = (next(iter(tops)),) if len(tops) == 1 else ()
         keys = self._keys(scope)
-        with self._backend("list namespaces"):
+        with self.backend("list namespaces"):
             top_names = self._driver.names(self._driver.root) if scope else []
         folded: dict[tuple[Parts, str], set[str]] = {}
         for folder in {key[:i] for key in keys for i in range(1, len(key))} | {
@@ -369,7 +376,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
             for depth in range(1, ns.depth + 1):
                 above, wanted = ns.parts[: depth - 1], ns.parts[depth - 1]
                 for twin in sorted(folded.get((above, portable_key(wanted)), set()) - {wanted}):
-                    with self._backend("check namespace", ns):
+                    with self.backend("check namespace", ns):
                         held = self._holds((*above, twin))
                     if held:
                         raise self.texts.twin_conflict(ns, (*above, twin))
@@ -379,10 +386,10 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _check_free(self, ns: NamespaceId) -> None:
         """Refuse a path held by a dataset or a case-only twin: one shallow
         listing per level (``ns`` and every ancestor)."""
-        with self._backend("check namespace", ns):
+        with self.backend("check namespace", ns):
             for depth in range(ns.depth + 1):
                 here = ns.parts[:depth]
-                names = self._driver.names(self._folder(here))
+                names = self._driver.names(self.path_of(here))
                 if depth and DATASET_MARKER in names and self._holds((*here, DATASET_MARKER)):
                     raise self.texts.dataset_conflict(ns, here)
                 if depth == ns.depth:
@@ -401,13 +408,13 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _holds(self, parts: Parts) -> bool:
         """Whether an object lies at or under ``parts``: some stores (such as
         SeaweedFS) keep listing a folder after its last key is gone."""
-        path = self._folder(parts)
+        path = self.path_of(parts)
         if self._driver.find(path):
             return True
         return not isinstance(self._driver.read(path), Missing)
 
     def _create_one(self, ns: NamespaceId, payload: bytes) -> None:
-        with self._backend("create namespace", ns, [ns]):
+        with self.backend("create namespace", ns, [ns]):
             self._driver.create(self._marker(ns), payload)
 
     def _create_levels(self, items: Sequence[tuple[NamespaceId, bytes]]) -> set[NamespaceId]:
@@ -417,7 +424,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         return {ns for (ns, _), was in zip(items, flags, strict=True) if was}
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
-        with self._backend(f"create {_namespaces(len(items))}", None, [ns for ns, _ in items]):
+        with self.backend(f"create {_namespaces(len(items))}", None, [ns for ns, _ in items]):
             return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
 
     # -- listing -------------------------------------------------------------
@@ -425,7 +432,13 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
         """Namespaces and dataset folders under ``prefix``: one recursive listing.
         Invalid or unsafe keys are skipped with a warning, never returned."""
-        keys = self._keys(() if prefix is None else prefix.parts)
+        # Hidden folders hold tool bookkeeping (ours: ``.minari-namespaces``), never
+        # a namespace or a dataset, as locally and for Minari.
+        keys = [
+            key
+            for key in self._keys(() if prefix is None else prefix.parts)
+            if not any(part.startswith(".") for part in key[:-1])
+        ]
         datasets = datasets_in(keys)
         if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:
             return [], []
@@ -449,7 +462,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if skipped:
             warn_skipped(skipped, f"key(s) in {self.url}", "")
         found.sort()
-        return found, outermost_datasets(datasets)
+        return found, self.whole_datasets(outermost_datasets(datasets), keys)
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset folder lies directly inside ``ns``.
@@ -463,10 +476,10 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
     def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
         """Each dataset's ``data/metadata.json``, in one concurrent batch."""
         paths = [
-            f"{self._folder(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
+            f"{self.path_of(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
             for dataset in ids
         ]
-        with self._backend(f"read the metadata of {len(ids)} dataset(s)"):
+        with self.backend(f"read the metadata of {len(ids)} dataset(s)"):
             found = (
                 self._driver.read_many(paths)
                 if len(paths) > 1
@@ -496,7 +509,7 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         if self._datasets_above([ns]):
             raise self.texts.not_found(ns)
         for attempt in range(_CAS_ATTEMPTS):
-            with self._backend("update namespace", ns, [ns]), self._driver.exclusive(path):
+            with self.backend("update namespace", ns, [ns]), self._driver.exclusive(path):
                 data, version = self._driver.read_versioned(path)
                 if isinstance(data, Missing):
                     raise self.texts.not_found(ns)
@@ -539,9 +552,9 @@ class FsspecNamespaceRepository(NamespaceStoreBase):
         )
         if others:
             raise self.texts.not_empty(ns, others)
-        base = self._folder(ns.parts)
+        base = self.path_of(ns.parts)
         paths = [f"{base}/{key[-1]}" for key in keys if len(key) == ns.depth + 1]
-        with self._backend("delete namespace", ns):
+        with self.backend("delete namespace", ns):
             self._driver.remove(sorted(paths, key=lambda p: p.endswith(METADATA_FILENAME)), base)
 
 

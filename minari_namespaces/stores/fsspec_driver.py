@@ -17,24 +17,42 @@ rule): they clear a folder's listing after writing in it and before listing it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import secrets
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, BinaryIO, ClassVar, Final, TypeVar
 
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    Digest,
+    FileSource,
+    Runner,
+    check_copy,
+    copy_verified,
+    unsafe_reason,
+)
+from minari_namespaces.datasets import DATASET_METADATA_FILENAME
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
 from minari_namespaces.stores.retry import RetryPolicy
 
 __all__ = [
+    "BLOCK_BYTES",
+    "DATASET_MARK",
     "WRITE_ID_KEY",
     "AsyncDriver",
     "FsspecDriver",
     "ObjectStoreDriver",
     "Page",
     "folder_of",
+    "md5_of",
     "protocols_of",
     "split_bucket",
+    "version_of",
 ]
 
 T = TypeVar("T")
@@ -43,6 +61,49 @@ T = TypeVar("T")
 BATCH: Final = 64
 #: One page of a listing: the object paths and (with a delimiter) the sub-folder paths.
 Page = tuple[list[str], list[str]]
+#: The part size of streamed reads and writes: S3 multipart parts, GCS resumable
+#: chunks and Azure blocks of this size; memory stays flat in file size.
+BLOCK_BYTES: Final = 8 * 1024 * 1024
+#: The listing fields that change whenever an object does, by preference.
+_VERSION_FIELDS: Final = (
+    "generation",
+    "ETag",
+    "etag",
+    "mtime",
+    "LastModified",
+    "last_modified",
+    "created",
+)
+#: The file whose presence makes a dataset whole on an object store: written last.
+DATASET_MARK: Final = f"data/{DATASET_METADATA_FILENAME}"
+
+
+def version_of(info: Mapping[str, Any]) -> str | None:
+    """The version token of an object from its listing entry."""
+    for name in _VERSION_FIELDS:
+        value = info.get(name)
+        if value is not None:
+            return f"{name}={value}:{info.get('size')}"
+    return None
+
+
+def md5_of(info: Mapping[str, Any]) -> str | None:
+    """The MD5 (hex) the store keeps of an object, from its listing entry: a
+    single-part S3 ETag, GCS's ``md5Hash``, Azure's ``content_md5``."""
+    etag = str(info.get("ETag") or "").strip('"')
+    if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag.lower()):
+        return etag.lower()
+    encoded = info.get("md5Hash")
+    settings = info.get("content_settings")
+    raw: Any = getattr(settings, "content_md5", None) or (
+        settings.get("content_md5") if isinstance(settings, Mapping) else None
+    )
+    try:
+        if isinstance(encoded, str):
+            return base64.b64decode(encoded).hex()
+    except (binascii.Error, ValueError):
+        return None
+    return bytes(raw).hex() if isinstance(raw, bytes | bytearray) and len(raw) == 16 else None
 
 
 def split_bucket(path: str) -> tuple[str, str]:
@@ -80,6 +141,9 @@ class FsspecDriver(Driver):
         root: The store's root path (without protocol).
         retry: How long a write keeps retrying a throttled or failed request.
     """
+
+    #: The part size of streamed writes (S3 multipart parts, GCS resumable chunks).
+    write_block: ClassVar[int] = BLOCK_BYTES
 
     def __init__(self, fs: Any, root: str, *, retry: RetryPolicy | None = None) -> None:
         super().__init__(root, retry=retry)
@@ -202,6 +266,107 @@ class FsspecDriver(Driver):
         except (FileNotFoundError, NotADirectoryError):
             return []
         return [str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in entries]
+
+    # -- dataset files: every file written, then ``data/metadata.json`` ----------
+
+    def stat_files(self, folder: str) -> tuple[list[DatasetFile], list[str]]:
+        folder = folder.rstrip("/")
+        self._fresh(folder)
+        try:
+            found = self.fs.find(folder, withdirs=False, detail=True)
+        except FileNotFoundError:
+            return [], []
+        base = f"{folder}/" if folder else ""
+        files: list[DatasetFile] = []
+        unsafe: list[str] = []
+        for name, info in found.items():
+            if not str(name).startswith(base):
+                continue
+            relative = str(name)[len(base) :]
+            if info.get("type") != "file" or info.get("islink") or unsafe_reason(relative):
+                unsafe.append(relative)
+                continue
+            files.append(DatasetFile(relative, int(info["size"]), version_of(info), md5_of(info)))
+        files.sort()
+        return files, sorted(unsafe)
+
+    @contextmanager
+    def open_file(self, path: str) -> Iterator[BinaryIO]:
+        with self.fs.open(path, "rb", block_size=BLOCK_BYTES) as handle:
+            yield handle
+
+    def write_file(
+        self,
+        path: str,
+        file: DatasetFile,
+        source: FileSource,
+        on_bytes: Callable[[int], None] | None,
+    ) -> Digest:
+        """Stream one source file to ``path`` in parts of :data:`BLOCK_BYTES`."""
+        with source(file) as reader, self.fs.open(path, "wb", block_size=self.write_block) as out:
+            return copy_verified(reader, out.write, file, path, on_bytes)
+
+    def put(self, path: str, payload: bytes) -> None:
+        try:
+            self.fs.pipe_file(path, payload)
+        finally:
+            self._fresh(folder_of(path))
+
+    def write_dataset(
+        self,
+        folder: str,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+        where: str,
+    ) -> list[CopiedFile]:
+        """Every file but ``data/metadata.json``, checked by a listing, then it: a
+        listing never shows the dataset before it is whole. Stale objects (an
+        interrupted write's, the replaced version's) go first, its mark first of all.
+        """
+        held = {file.path for file in self.stat_files(folder)[0]}
+        if DATASET_MARK in held:
+            if not replace:
+                raise FileExistsError(f"{folder}/{DATASET_MARK}")
+            self.remove([f"{folder}/{DATASET_MARK}"], folder)
+        wanted = {file.path for file in files}
+        stale = sorted(held - wanted - {DATASET_MARK})
+        if stale:
+            self.remove([f"{folder}/{path}" for path in stale], folder)
+        body = [file for file in files if file.path != DATASET_MARK]
+        last = [file for file in files if file.path == DATASET_MARK]
+        digests: dict[str, Digest] = {}
+        try:
+            for batch in (body, last):
+                written = run([self._writer(folder, file, source, on_bytes) for file in batch])
+                digests.update(zip((file.path for file in batch), written, strict=True))
+                listed = {file.path: file for file in self.stat_files(folder)[0]}
+                for file in batch:
+                    got = listed.get(file.path, DatasetFile(file.path, -1))
+                    check_copy(file, got.size, got.md5, f"{where}/{file.path}")
+                    check_copy(got, got.size, digests[file.path].md5, f"{where}/{file.path}")
+        except BaseException:
+            # The bad or partial copy is not kept (its mark first, if it got one).
+            present = {file.path for file in self.stat_files(folder)[0]} & wanted
+            self.remove([f"{folder}/{path}" for path in sorted(present, key=_mark_first)], folder)
+            raise
+        return [CopiedFile(listed[file.path], digests[file.path].sha256) for file in files]
+
+    def _writer(
+        self,
+        folder: str,
+        file: DatasetFile,
+        source: FileSource,
+        on_bytes: Callable[[int], None] | None,
+    ) -> Callable[[], Digest]:
+        return lambda: self.write_file(f"{folder}/{file.path}", file, source, on_bytes)
+
+
+def _mark_first(path: str) -> bool:
+    return path != DATASET_MARK
 
 
 class AsyncDriver(FsspecDriver):

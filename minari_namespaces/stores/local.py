@@ -59,6 +59,7 @@ from minari_namespaces.metadata import (
 )
 from minari_namespaces.stores.base import DATASET_MARKER, OS_JUNK_FILES, NamespaceStoreBase
 from minari_namespaces.stores.folders import FolderWalk
+from minari_namespaces.stores.local_datasets import LocalDatasetFiles
 
 __all__ = ["LocalNamespaceRepository", "default_root"]
 
@@ -113,7 +114,7 @@ class _NameIndex:
 _NAME_INDEX: Final = _NameIndex()
 
 
-class LocalNamespaceRepository(NamespaceStoreBase):
+class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
     """Namespaces in a local folder, in Minari's layout.
 
     Args:

@@ -41,6 +41,7 @@ from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
 from minari_namespaces.testing.dataset_contract import DatasetListingContract
 from minari_namespaces.testing.harness import RepositoryHarness
+from minari_namespaces.testing.transfer_contract import DatasetTransferContract
 
 __all__ = ["NamespaceRepositoryContract", "RepositoryHarness"]
 
@@ -52,7 +53,7 @@ def ns(text: str) -> NamespaceId:
 EMPTY = NamespaceMetadata()
 
 
-class NamespaceRepositoryContract(DatasetListingContract):
+class NamespaceRepositoryContract(DatasetListingContract, DatasetTransferContract):
     """The repository contract; subclass it and define the ``harness`` fixture."""
 
     @pytest.fixture

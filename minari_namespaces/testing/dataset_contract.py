@@ -130,10 +130,10 @@ class DatasetListingContract:
         write(door, "human-v1", b'{"total_steps": NaN, "total_episodes": 3}')
         write(door, "expert-v2", b"{not json")
         write(NamespaceId("D4RL/pen"), "cloned-v1", None)
-        entries = {
-            str(entry.id): entry
-            for entry in repo.read_datasets(repo.list_datasets(NamespaceId("D4RL")))
-        }
+        # By id: an object store lists no dataset whose metadata.json is missing
+        # (it is written last, so such a dataset is an interrupted upload).
+        everything = ids(*(f"{ns}/{name}" for ns, names in DOOR_TREE.items() for name in names))
+        entries = {str(entry.id): entry for entry in repo.read_datasets(everything)}
         assert entries["D4RL/door/human-v2"].metadata == good
         assert entries["D4RL/door/human-v2"].total_episodes == 25
         assert entries["D4RL/door/human-v2"].total_steps == 6729
@@ -145,6 +145,15 @@ class DatasetListingContract:
             assert isinstance(entries[broken].error, CorruptMetadataError)
             assert f"{broken}/data/metadata.json" in str(entries[broken].error)
         assert entries["D4RL/door-x/play-v0"].error is None
+
+    def test_an_object_store_lists_no_dataset_without_its_metadata(
+        self, harness: RepositoryHarness, repo: NamespaceRepository, write_metadata: PlantMetadata
+    ) -> None:
+        write_metadata(NamespaceId("D4RL/pen"), "cloned-v1", None)
+        listed = DatasetId("D4RL/pen/cloned-v1") in repo.list_datasets()
+        # A folder store shows a dataset by its data/ folder (a write renames it into
+        # place whole); an object store by data/metadata.json, written last.
+        assert listed == harness.lists_datasets_by_folder
 
     def test_oversized_dataset_metadata_is_an_error_of_that_entry(
         self, repo: NamespaceRepository, write_metadata: PlantMetadata

@@ -28,6 +28,11 @@ class RepositoryHarness:
         ascii_top_level: The store holds only top-level names of ASCII letters,
             digits, ``-``, ``_`` and ``.`` (on the Hugging Face Hub a top-level
             namespace is a repository), and refuses others before writing.
+        copies_datasets: The store can send and receive dataset files (the
+            transfer tests run); the Hugging Face Hub's cannot yet.
+        lists_datasets_by_folder: A dataset is listed by its ``data`` folder
+            (local, ``file://``, in-memory) rather than by its
+            ``data/metadata.json`` (object stores, ``memory://``).
     """
 
     repository: NamespaceRepository
@@ -35,3 +40,5 @@ class RepositoryHarness:
     write_marker: Callable[[NamespaceId, bytes], None] | None = None
     ascii_top_level: bool = False
     write_dataset_metadata: Callable[[NamespaceId | None, str, bytes | None], None] | None = None
+    copies_datasets: bool = True
+    lists_datasets_by_folder: bool = False

@@ -8,9 +8,21 @@ that use it test real behaviour.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO
 
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    FileSource,
+    Runner,
+    check_copy,
+)
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
@@ -20,7 +32,9 @@ __all__ = ["InMemoryNamespaceRepository"]
 
 
 class InMemoryNamespaceRepository(NamespaceStoreBase):
-    """Namespaces in memory, with datasets as plain names.
+    """Namespaces in memory, with datasets as plain names and their files as bytes.
+
+    A dataset is written whole under the lock: it appears all at once.
 
     Args:
         name: A label for :attr:`url` (``memory-repository://<name>``).
@@ -32,6 +46,31 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
         self._namespaces: dict[NamespaceId, bytes] = {}
         self._datasets: dict[tuple[str, ...], set[str]] = {}
         self._dataset_files: dict[tuple[str, ...], bytes] = {}
+        self._contents: dict[tuple[str, ...], dict[str, tuple[bytes, str]]] = {}
+        self._records: dict[str, bytes] = {}
+        self._versions = itertools.count()
+
+    def put_dataset_file(self, dataset: DatasetId, path: str, raw: bytes) -> None:
+        """Store ``raw`` as the file ``path`` of ``dataset`` (added first if absent)."""
+        with self._lock:
+            parts = dataset.parts
+            if dataset.folder not in self._datasets.get(parts[:-1], set()):
+                self.add_dataset(dataset.namespace, dataset.folder)
+            if path == "data/metadata.json":
+                self._dataset_files[parts] = bytes(raw)
+            else:
+                self._contents.setdefault(parts, {})[path] = (bytes(raw), self._version())
+
+    def _version(self) -> str:
+        return f"memory-{next(self._versions)}"
+
+    def _files_of(self, folder: tuple[str, ...]) -> dict[str, tuple[bytes, str]]:
+        """Every file of a dataset folder: its metadata and the others."""
+        held = dict(self._contents.get(folder, {}))
+        metadata = self._dataset_files.get(folder)
+        if metadata is not None:
+            held["data/metadata.json"] = (metadata, hashlib.md5(metadata).hexdigest())
+        return held
 
     def add_dataset(
         self, ns: NamespaceId | None, name: str, metadata: bytes | None = b"{}"
@@ -40,6 +79,8 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
         with ``metadata`` as its ``data/metadata.json`` (``None``: no such file)."""
         with self._lock:
             self._datasets.setdefault(ns.parts if ns else (), set()).add(name)
+            folder = (*(ns.parts if ns else ()), name)
+            self._contents[folder] = {"data/main_data.hdf5": (b"\x89HDF", self._version())}
             self.write_dataset_metadata(ns, name, metadata)
 
     def write_dataset_metadata(self, ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
@@ -61,6 +102,7 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
         with self._lock:
             self._datasets[ns.parts if ns else ()].remove(name)
             self._dataset_files.pop((*(ns.parts if ns else ()), name), None)
+            self._contents.pop((*(ns.parts if ns else ()), name), None)
 
     def write_marker(self, ns: NamespaceId, raw: bytes) -> None:
         """Store ``raw`` as the marker of ``ns`` unchecked (to plant corrupt data)."""
@@ -165,3 +207,75 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
         """Whether a dataset lies directly inside ``ns``."""
         with self._lock:
             return self._dataset_holding(ns.parts) is None and bool(self._datasets.get(ns.parts))
+
+    # -- dataset files ---------------------------------------------------------
+
+    def _list_files(
+        self, ids: Sequence[DatasetId]
+    ) -> tuple[dict[DatasetId, list[DatasetFile]], dict[DatasetId, list[str]]]:
+        found: dict[DatasetId, list[DatasetFile]] = {}
+        with self._lock:
+            for dataset in ids:
+                if dataset.folder in self._datasets.get(dataset.parts[:-1], set()):
+                    found[dataset] = sorted(
+                        DatasetFile(path, len(raw), version)
+                        for path, (raw, version) in self._files_of(dataset.parts).items()
+                    )
+        return found, {}
+
+    @contextmanager
+    def open_dataset_file(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+        """Open one file of ``dataset``.
+
+        Raises:
+            FileNotFoundError: If it is not there.
+        """
+        with self._lock:
+            held = self._files_of(dataset.parts).get(file.path)
+        if held is None:
+            raise FileNotFoundError(f"{self.url}/{dataset}/{file.path}")
+        yield io.BytesIO(held[0])
+
+    def _write_dataset(
+        self,
+        dataset: DatasetId,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+    ) -> list[CopiedFile]:
+        contents: dict[str, bytes] = {}
+        for file in files:
+            with source(file) as reader:
+                contents[file.path] = reader.read()
+            check_copy(file, len(contents[file.path]), None, f"{self.url}/{dataset}/{file.path}")
+            if on_bytes is not None:
+                on_bytes(file.size)
+        with self._lock:
+            held = dataset.folder in self._datasets.get(dataset.parts[:-1], set())
+            if held and not replace:
+                raise self.texts.dataset_appeared(dataset)
+            self._datasets.setdefault(dataset.parts[:-1], set()).add(dataset.folder)
+            self._dataset_files.pop(dataset.parts, None)
+            self._contents[dataset.parts] = {}
+            for path, raw in contents.items():
+                self.put_dataset_file(dataset, path, raw)
+            written = self._files_of(dataset.parts)
+        return [
+            CopiedFile(
+                DatasetFile(path, len(raw), written[path][1]), hashlib.sha256(raw).hexdigest()
+            )
+            for path, raw in contents.items()
+        ]
+
+    def read_record(self, name: str) -> bytes | None:
+        """The bookkeeping file ``name``, or ``None``."""
+        with self._lock:
+            return self._records.get(name)
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        """Write the bookkeeping file ``name``."""
+        with self._lock:
+            self._records[name] = bytes(payload)

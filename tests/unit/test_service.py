@@ -755,7 +755,9 @@ def test_progress_is_reported_from_zero_to_the_total(
     for name in names:
         put(both.local, name)
     calls: list[tuple[int, int]] = []
-    report = both.upload_tree(progress=lambda done, total: calls.append((done, total)))
+    report = both.upload_tree(
+        progress=lambda p: calls.append((p.namespaces_done, p.namespaces_total))
+    )
     assert len(report.copied) == 1_501
     assert calls[0] == (0, 1_501)
     assert calls[-1] == (1_501, 1_501)
@@ -764,7 +766,9 @@ def test_progress_is_reported_from_zero_to_the_total(
     assert both.diff().in_sync
     calls.clear()
     both.create("t/new/leaf")
-    both.upload("t/new/leaf", progress=lambda done, total: calls.append((done, total)))
+    both.upload(
+        "t/new/leaf", progress=lambda p: calls.append((p.namespaces_done, p.namespaces_total))
+    )
     assert calls == [(0, 2), (2, 2)]
 
 

@@ -1,0 +1,187 @@
+"""The files of a dataset, as stores list, read and write them for a transfer.
+
+A :class:`DatasetFile` is one file of a dataset folder: its path relative to the
+folder (``data/main_data.hdf5``), its size, the store's version token (an ETag,
+a generation, a modification stamp) and the MD5 the store keeps of it, where it
+keeps one. :func:`unsafe_reason` is the one rule for a relative path that could
+land outside the folder; :func:`copy_verified` streams one file in chunks,
+hashing it on the way, and checks what it read against the listing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Final, TypeVar
+
+from minari_namespaces.errors import CopyVerificationError, UnsafeDatasetFileError, first_few
+
+__all__ = [
+    "CHUNK_BYTES",
+    "CopiedFile",
+    "DatasetFile",
+    "Digest",
+    "FileSource",
+    "Runner",
+    "check_copy",
+    "copy_verified",
+    "run_in_turn",
+    "unsafe_error",
+    "unsafe_reason",
+]
+
+#: How much of a file is read and written at a time: memory stays flat in file size.
+CHUNK_BYTES: Final = 1024 * 1024
+
+
+@dataclass(frozen=True, order=True)
+class DatasetFile:
+    """One file of a dataset folder, as a store's listing shows it.
+
+    Attributes:
+        path: The path below the dataset's folder, ``/``-separated
+            (``data/main_data.hdf5``).
+        size: Its size in bytes.
+        version: The store's token for this content (changes whenever the file
+            does); ``None`` where the store has none.
+        md5: The MD5 hex digest the store keeps of the content, where it keeps
+            one (S3 single-part ETags, GCS, Azure when set); else ``None``.
+    """
+
+    path: str
+    size: int
+    version: str | None = None
+    md5: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What streaming a file read: its size and hashes.
+
+    Attributes:
+        size: The bytes read.
+        md5: Their MD5 hex digest.
+        sha256: Their SHA-256 hex digest.
+    """
+
+    size: int
+    md5: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    """A file a transfer wrote.
+
+    Attributes:
+        file: The file as the target store lists it after the write.
+        sha256: The SHA-256 hex digest of its content.
+    """
+
+    file: DatasetFile
+    sha256: str
+
+
+#: Opens a source file of a dataset for reading, as a context manager.
+FileSource = Callable[[DatasetFile], AbstractContextManager[BinaryIO]]
+T = TypeVar("T")
+#: Runs tasks (concurrently, where it can) and returns their results in order; the
+#: first failure is raised once every task has ended.
+Runner = Callable[[list[Callable[[], Any]]], list[Any]]
+
+
+def run_in_turn(tasks: list[Callable[[], T]]) -> list[T]:
+    """A :data:`Runner` that runs ``tasks`` one after the other."""
+    return [task() for task in tasks]
+
+
+def unsafe_reason(path: str) -> str | None:
+    """Why the relative ``path`` could land outside its dataset folder, or ``None``.
+
+    Refused: an absolute path, a backslash, an empty segment, ``.`` or ``..``,
+    a NUL character.
+    """
+    if not path:
+        return "the path is empty"
+    if path.startswith("/"):
+        return "the path is absolute"
+    if "\\" in path:
+        return "the path holds a backslash"
+    if "\0" in path:
+        return "the path holds a NUL character"
+    for segment in path.split("/"):
+        if segment in ("", ".", ".."):
+            return f"the path holds the segment {segment!r}"
+    return None
+
+
+def unsafe_error(entries: Iterable[str], where: str) -> UnsafeDatasetFileError:
+    """The error for datasets in ``where`` that hold ``entries`` never copied."""
+    listed = sorted(entries)
+    shown, more = first_few(listed, 5)
+    names = ", ".join(repr(entry) for entry in shown)
+    return UnsafeDatasetFileError(
+        f"Refused to copy from {where}: {len(listed)} dataset entr"
+        f"{'y is' if len(listed) == 1 else 'ies are'} a link, a FIFO, a device or a "
+        f"path outside its dataset folder: {names}{more}. Nothing of the transfer was "
+        "written; remove or replace these entries and try again."
+    )
+
+
+def copy_verified(
+    source: BinaryIO,
+    write: Callable[[bytes], object],
+    expected: DatasetFile,
+    where: str,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Digest:
+    """Copy ``source`` into ``write`` in chunks, hashing it on the way.
+
+    Args:
+        source: The open source file.
+        write: Writes one chunk to the target.
+        expected: The source file as listed: what was read must match its size
+            (and its MD5, where the source keeps one).
+        where: The file's location, for the error.
+        on_bytes: Called with the size of each chunk written.
+
+    Returns:
+        The size and hashes of what was copied.
+
+    Raises:
+        CopyVerificationError: If the size or the MD5 read differs from the listing.
+    """
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha256 = hashlib.sha256()
+    size = 0
+    while chunk := source.read(CHUNK_BYTES):
+        md5.update(chunk)
+        sha256.update(chunk)
+        write(chunk)
+        size += len(chunk)
+        if on_bytes is not None:
+            on_bytes(len(chunk))
+    digest = Digest(size, md5.hexdigest(), sha256.hexdigest())
+    check_copy(expected, digest.size, digest.md5, where)
+    return digest
+
+
+def check_copy(expected: DatasetFile, size: int, md5: str | None, where: str) -> None:
+    """Raise if ``size`` (or ``md5``, where both sides know one) differs from
+    ``expected``'s.
+
+    Raises:
+        CopyVerificationError: Naming ``where``, the file.
+    """
+    if size != expected.size:
+        raise CopyVerificationError(
+            f"Copy of {where} is {size} bytes, but the source listed {expected.size}: "
+            "it changed while being copied, or the transfer was cut. Run the transfer again."
+        )
+    if md5 is not None and expected.md5 is not None and md5 != expected.md5:
+        raise CopyVerificationError(
+            f"Copy of {where} has MD5 {md5}, but the source lists {expected.md5}: the "
+            "bytes were damaged on the way. Run the transfer again."
+        )

@@ -1,0 +1,333 @@
+"""Datasets travel with their namespaces: plan, then copy, whole, verified, in parallel.
+
+:class:`DatasetTransfer` moves datasets between any two stores for
+:class:`~minari_namespaces.transfer.Transfer`. It lists both sides once, decides
+per dataset (:class:`DatasetPlan`: copy, unchanged, kept or replace), then copies
+with a pool of ``jobs`` threads; each store writes a dataset whole or not at all
+(:meth:`~minari_namespaces.stores.base.NamespaceStoreBase.write_dataset`).
+
+What counts as unchanged: the same files with the same sizes and the same
+content. Content is compared by the MD5 both stores keep where they do, else by a
+:class:`CopyRecord`: what this library last copied from that source (the
+source's version token, the size, the SHA-256, the target's version token), kept
+in the target's hidden ``.minari-namespaces`` folder. A file whose tokens still
+match the record is known without reading it; any other is read and hashed
+(once), so a file changed after the last transfer is found even when its size
+did not change, and a rerun after a complete transfer reads no file at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Final, Literal
+
+from minari_namespaces.dataset_files import CHUNK_BYTES, CopiedFile, DatasetFile, Runner
+from minari_namespaces.datasets import DatasetId
+from minari_namespaces.errors import KeptDatasetsWarning, first_few
+from minari_namespaces.repository import NamespaceRepository
+
+__all__ = [
+    "DEFAULT_JOBS",
+    "CopyRecord",
+    "DatasetPlan",
+    "DatasetTransfer",
+    "TransferProgress",
+]
+
+_log = logging.getLogger(__name__)
+
+#: Files copied at once when ``jobs`` is not given (measured: docs/decisions.md).
+DEFAULT_JOBS: Final = 8
+
+#: What happens to one dataset: ``copy`` (the target lacks it), ``unchanged`` (the
+#: target holds the same files), ``kept`` (the target's differs and is kept),
+#: ``replace`` (it differs and ``overwrite`` replaces it whole).
+PlanAction = Literal["copy", "unchanged", "kept", "replace"]
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    """How far a transfer got, passed to a ``progress`` callback.
+
+    Attributes:
+        namespaces_done: Namespaces written (or found up to date) so far.
+        namespaces_total: Namespaces the transfer handles.
+        files_done: Dataset files copied so far.
+        files_total: Dataset files the transfer copies.
+        bytes_done: Bytes of dataset files copied so far.
+        bytes_total: Bytes of dataset files the transfer copies.
+    """
+
+    namespaces_done: int
+    namespaces_total: int
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    """What a transfer does (or, for a dry run, would do) with one dataset.
+
+    Attributes:
+        id: The dataset.
+        action: ``copy``, ``unchanged``, ``kept`` or ``replace``.
+        files: How many files the source's copy holds.
+        bytes: Their total size in bytes.
+    """
+
+    id: DatasetId
+    action: PlanAction
+    files: int
+    bytes: int
+
+    @property
+    def moves(self) -> bool:
+        """Whether the dataset's files are sent (``copy`` or ``replace``)."""
+        return self.action in ("copy", "replace")
+
+
+@dataclass
+class CopyRecord:
+    """What this library last copied from one source into one target, per file:
+    ``[source version, size, sha256, target version]``.
+
+    Kept as JSON at ``.minari-namespaces/copied-from-<hash of the source URL>.json``
+    in the target (outside every namespace and dataset folder).
+    """
+
+    source: str
+    files: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The record's file name in the target's bookkeeping folder."""
+        return f"copied-from-{hashlib.sha256(self.source.encode()).hexdigest()[:24]}.json"
+
+    @classmethod
+    def load(cls, target: NamespaceRepository, source: str) -> CopyRecord:
+        """The record in ``target`` of copies from ``source`` (empty if none or unreadable)."""
+        record = cls(source)
+        raw = target.read_record(record.name)
+        try:
+            data = json.loads(raw) if raw else {}
+            if data.get("source") == source and isinstance(data.get("datasets"), dict):
+                record.files = data["datasets"]
+        except (ValueError, AttributeError):
+            _log.debug("Ignoring an unreadable transfer record in %s", target.url)
+        return record
+
+    def save(self, target: NamespaceRepository) -> None:
+        """Write the record back, merged with what another transfer wrote meanwhile."""
+        merged = {**CopyRecord.load(target, self.source).files, **self.files}
+        payload = {"source": self.source, "datasets": merged}
+        target.write_record(self.name, json.dumps(payload, sort_keys=True).encode())
+
+    def known(
+        self, dataset: DatasetId, path: str, *, source: str | None, target: str | None
+    ) -> str | None:
+        """The SHA-256 of a file whose source (or target) version still matches the
+        record; ``None`` if neither does."""
+        entry = self.files.get(str(dataset), {}).get(path)
+        if not entry:
+            return None
+        if source is not None and entry[0] == source:
+            return str(entry[2])
+        if target is not None and entry[3] == target:
+            return str(entry[2])
+        return None
+
+    def note(
+        self, dataset: DatasetId, source: DatasetFile, target: DatasetFile, sha256: str
+    ) -> None:
+        """Record that ``target`` holds ``source``'s content, whose SHA-256 is ``sha256``."""
+        held = self.files.setdefault(str(dataset), {})
+        held[source.path] = [source.version, source.size, sha256, target.version]
+
+
+def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> str:
+    digest = hashlib.sha256()
+    with store.open_dataset_file(dataset, file) as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _runner(pool: Executor) -> Runner:
+    """Run tasks on ``pool``; the first failure is raised once all have ended."""
+
+    def run(tasks: list[Callable[[], Any]]) -> list[Any]:
+        futures = [pool.submit(task) for task in tasks]
+        wait(futures)
+        return [future.result() for future in futures]
+
+    return run
+
+
+@dataclass
+class DatasetTransfer:
+    """Datasets from ``source`` to ``target``: :meth:`plan`, then :meth:`copy`.
+
+    Attributes:
+        source: The store copied from.
+        target: The store copied to.
+        overwrite: Replace datasets that differ on the target.
+        jobs: Files copied (or hashed) at once.
+        progress: Called with (files done, bytes done) as files complete.
+    """
+
+    source: NamespaceRepository
+    target: NamespaceRepository
+    overwrite: bool
+    jobs: int = DEFAULT_JOBS
+    progress: Callable[[int, int], None] | None = None
+    _files: dict[DatasetId, list[DatasetFile]] = field(default_factory=dict)
+    _record: CopyRecord | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _done: list[int] = field(default_factory=lambda: [0, 0])
+
+    def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
+        """Decide what happens to each of ``ids`` (sorted); reads only file
+        contents whose tokens match no record.
+
+        Raises:
+            UnsafeDatasetFileError: If a source dataset holds a link, a FIFO, a
+                device or a key outside its folder (nothing is written).
+            RemoteError: If a remote store fails.
+        """
+        wanted = sorted(set(ids))
+        self._files = self.source.dataset_files(wanted)
+        held = self.target.dataset_files(wanted, strict=False) if wanted else {}
+        self._record = record = CopyRecord.load(self.target, self.source.url)
+        present = [dataset for dataset in wanted if dataset in self._files]
+        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+            same = dict(
+                zip(
+                    present,
+                    pool.map(lambda d: self._same(d, held.get(d), record), present),
+                    strict=True,
+                )
+            )
+        plans: list[DatasetPlan] = []
+        for dataset in present:
+            files = self._files[dataset]
+            size = sum(file.size for file in files)
+            if dataset not in held:
+                action: PlanAction = "copy"
+            elif same[dataset]:
+                action = "unchanged"
+            else:
+                action = "replace" if self.overwrite else "kept"
+            plans.append(DatasetPlan(dataset, action, len(files), size))
+        return plans
+
+    def _same(self, dataset: DatasetId, held: list[DatasetFile] | None, record: CopyRecord) -> bool:
+        """Whether the target's files of ``dataset`` are the source's (size and content)."""
+        mine = self._files[dataset]
+        if held is None or [(f.path, f.size) for f in mine] != [(f.path, f.size) for f in held]:
+            return False
+        for source, target in zip(mine, held, strict=True):
+            if source.md5 is not None and target.md5 is not None:
+                if source.md5 != target.md5:
+                    return False
+                continue
+            ours = record.known(dataset, source.path, source=source.version, target=None)
+            theirs = record.known(dataset, source.path, source=None, target=target.version)
+            if ours is None:
+                ours = _hash(self.source, dataset, source)
+            if theirs is None:
+                theirs = _hash(self.target, dataset, target)
+            if ours != theirs:
+                return False
+            with self._lock:
+                record.note(dataset, source, target, ours)
+        return True
+
+    def copy(self, plans: list[DatasetPlan]) -> list[DatasetId]:
+        """Write every dataset that ``plans`` moves; return those written, sorted.
+        The record is saved even when a copy fails (then its error is raised).
+
+        Raises:
+            CopyVerificationError: If a copy differs from its source.
+            RemoteError: If a remote store fails.
+        """
+        record = self._record if self._record is not None else CopyRecord(self.source.url)
+        moving = [plan for plan in plans if plan.moves]
+        written: list[DatasetId] = []
+        try:
+            with (
+                ThreadPoolExecutor(max_workers=max(1, self.jobs)) as files,
+                ThreadPoolExecutor(max_workers=max(1, self.jobs)) as datasets,
+            ):
+                run = _runner(files)
+                futures = [datasets.submit(self._one, plan, run, record) for plan in moving]
+                wait(futures)
+                for plan, future in zip(moving, futures, strict=True):
+                    if future.exception() is None:
+                        written.append(plan.id)
+                for future in futures:
+                    future.result()
+        finally:
+            if moving or record.files:
+                record.save(self.target)
+        warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
+        return sorted(written)
+
+    def _one(self, plan: DatasetPlan, run: Runner, record: CopyRecord) -> None:
+        dataset = plan.id
+        files = self._files[dataset]
+        _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
+        copied: list[CopiedFile] = self.target.write_dataset(
+            dataset,
+            files,
+            lambda file: self._read(dataset, file),
+            replace=plan.action == "replace",
+            run=run,
+            on_bytes=self._moved,
+        )
+        by_path = {each.file.path: each for each in copied}
+        with self._lock:
+            record.files.pop(str(dataset), None)
+            for file in files:
+                record.note(dataset, file, by_path[file.path].file, by_path[file.path].sha256)
+
+    @contextmanager
+    def _read(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+        with self.source.open_dataset_file(dataset, file) as handle:
+            yield handle
+        with self._lock:
+            self._done[0] += 1
+            done = tuple(self._done)
+        if self.progress is not None:
+            self.progress(*done)
+
+    def _moved(self, size: int) -> None:
+        with self._lock:
+            self._done[1] += size
+            done = tuple(self._done)
+        if self.progress is not None:
+            self.progress(*done)
+
+
+def warn_kept(kept: list[DatasetId], target: NamespaceRepository) -> None:
+    """One :class:`~minari_namespaces.errors.KeptDatasetsWarning` naming ``kept``."""
+    if not kept:
+        return
+    shown, more = first_few(kept, 10)
+    names = ", ".join(f"'{dataset}'" for dataset in shown)
+    warnings.warn(
+        f"Kept {len(kept)} existing dataset(s) in {target.url} whose files differ from "
+        f"the source: {names}{more}. A dataset version is immutable; pass overwrite=True "
+        "to replace them whole.",
+        KeptDatasetsWarning,
+        stacklevel=6,
+    )

@@ -1,0 +1,160 @@
+"""The dataset files of the fsspec store: listed, read and written whole.
+
+:class:`FsspecDatasetFiles` gives
+:class:`~minari_namespaces.stores.fsspec.FsspecNamespaceRepository` the transfer
+primitives of the store base over its driver. On an object store a dataset is
+whole when its ``data/metadata.json`` is there: the driver writes that file last,
+and the listing shows no dataset without it (an interrupted upload is invisible
+and the next write of that dataset cleans it up). On ``file://`` the driver
+stages the folder and renames it into place, as the local store does.
+Bookkeeping lives under the hidden ``.minari-namespaces`` folder at the root.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import BinaryIO, Final
+
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.datasets import DatasetId
+from minari_namespaces.identifier import NamespaceId
+from minari_namespaces.stores.base import BOOKKEEPING_FOLDER, DATASET_MARKER, Parts, StoreTexts
+from minari_namespaces.stores.driver import Driver
+from minari_namespaces.stores.fsspec_driver import DATASET_MARK
+
+__all__ = ["FsspecDatasetFiles"]
+
+#: The largest bookkeeping file read back (a record of many thousand datasets).
+RECORD_BYTES: Final = 256 * 1024 * 1024
+
+
+class FsspecDatasetFiles:
+    """The dataset-file primitives of a store that talks through a driver."""
+
+    texts: StoreTexts
+
+    @property
+    @abstractmethod
+    def driver(self) -> Driver:
+        """The store's driver."""
+
+    @abstractmethod
+    def path_of(self, parts: Parts) -> str:
+        """The backend path of the folder at ``parts``."""
+
+    @abstractmethod
+    def backend(
+        self, action: str, ns: NamespaceId | None = None, written: Sequence[NamespaceId] = ()
+    ) -> AbstractContextManager[None]:
+        """One batch of requests, its failures as ``RemoteError``."""
+
+    def whole_datasets(self, folders: list[Parts], keys: Sequence[Parts]) -> list[Parts]:
+        """The dataset ``folders`` that a listing of ``keys`` shows as whole: on
+        ``file://`` every one (a dataset appears by a rename); on object stores
+        those whose ``data/metadata.json`` is there (it is written last)."""
+        if self.driver.staged_datasets:
+            return folders
+        present = set(keys)
+        return [folder for folder in folders if (*folder, *DATASET_MARK.split("/")) in present]
+
+    def _list_files(
+        self, ids: Sequence[DatasetId]
+    ) -> tuple[dict[DatasetId, list[DatasetFile]], dict[DatasetId, list[str]]]:
+        """The files of ``ids`` from one listing of the folder they all lie in."""
+        common = ids[0].parts[:-1]
+        for dataset in ids:
+            while dataset.parts[: len(common)] != common:
+                common = common[:-1]
+        folder = self.path_of(common)
+        with self.backend(f"list the files of {len(ids)} dataset(s)"):
+            listed, unsafe = self.driver.stat_files(folder)
+        by_key = {dataset.parts[len(common) :]: dataset for dataset in ids}
+        depths = sorted({len(key) for key in by_key})
+        files: dict[DatasetId, list[DatasetFile]] = {}
+        bad: dict[DatasetId, list[str]] = {}
+        for relative, entry in [(file.path, file) for file in listed] + [(u, None) for u in unsafe]:
+            parts = tuple(relative.split("/"))
+            for depth in depths:
+                owner = by_key.get(parts[:depth])
+                if owner is None or len(parts) <= depth:
+                    continue
+                inner = "/".join(parts[depth:])
+                if entry is None:
+                    bad.setdefault(owner, []).append(inner)
+                else:
+                    size, version, md5 = entry.size, entry.version, entry.md5
+                    files.setdefault(owner, []).append(DatasetFile(inner, size, version, md5))
+                break
+        mark = DATASET_MARKER if self.driver.staged_datasets else DATASET_MARK
+        whole = {
+            dataset
+            for dataset, held in files.items()
+            if any(file.path == mark or file.path.startswith(f"{mark}/") for file in held)
+        }
+        return (
+            {dataset: held for dataset, held in files.items() if dataset in whole},
+            {dataset: entries for dataset, entries in bad.items() if dataset in whole},
+        )
+
+    @contextmanager
+    def open_dataset_file(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+        """Open one file of ``dataset`` for streaming reads.
+
+        Raises:
+            FileNotFoundError: If it is gone.
+            RemoteError: If the backend fails.
+        """
+        with (
+            self.backend(f"read {dataset}/{file.path}"),
+            self.driver.open_file(f"{self.path_of(dataset.parts)}/{file.path}") as handle,
+        ):
+            yield handle
+
+    def _write_dataset(
+        self,
+        dataset: DatasetId,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+    ) -> list[CopiedFile]:
+        with self.backend(f"copy dataset {dataset}"):
+            try:
+                return self.driver.write_dataset(
+                    self.path_of(dataset.parts),
+                    files,
+                    source,
+                    replace=replace,
+                    run=run,
+                    on_bytes=on_bytes,
+                    where=f"{self.texts.url}/{dataset}",
+                )
+            except FileExistsError:
+                raise self.texts.dataset_appeared(dataset) from None
+
+    def read_record(self, name: str) -> bytes | None:
+        """The bookkeeping file ``name``, or ``None``.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        with self.backend("read a transfer record"):
+            try:
+                with self.driver.open_file(self.path_of((BOOKKEEPING_FOLDER, name))) as handle:
+                    data: bytes = handle.read(RECORD_BYTES + 1)
+            except FileNotFoundError:
+                return None
+        return data
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        """Write the bookkeeping file ``name`` in one request.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        with self.backend("write a transfer record"):
+            self.driver.put(self.path_of((BOOKKEEPING_FOLDER, name)), payload)

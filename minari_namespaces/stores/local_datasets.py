@@ -1,0 +1,122 @@
+"""The dataset files of the local store: listed, read and written whole.
+
+:class:`LocalDatasetFiles` gives :class:`~minari_namespaces.stores.local.LocalNamespaceRepository`
+the transfer primitives of the store base over
+:mod:`~minari_namespaces.stores.dataset_folders` (descriptor walks, no link
+followed, staged writes renamed into place); bookkeeping lives in the hidden
+``.minari-namespaces`` folder at the root.
+"""
+
+from __future__ import annotations
+
+import errno
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from minari_namespaces.atomic import lexists, read_capped, replace_atomic
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.datasets import DatasetId
+from minari_namespaces.errors import NamespaceConflictError
+from minari_namespaces.stores import dataset_folders
+from minari_namespaces.stores.base import BOOKKEEPING_FOLDER, DATASET_MARKER, StoreTexts
+from minari_namespaces.stores.folders import FolderWalk
+
+__all__ = ["LocalDatasetFiles"]
+
+#: The largest bookkeeping file read back (a record of many thousand datasets).
+RECORD_BYTES: Final = 256 * 1024 * 1024
+
+
+class LocalDatasetFiles:
+    """The dataset-file primitives of a store rooted at the local folder :attr:`root`."""
+
+    texts: StoreTexts
+
+    @property
+    @abstractmethod
+    def root(self) -> Path:
+        """The absolute dataset folder."""
+
+    def _list_files(
+        self, ids: Sequence[DatasetId]
+    ) -> tuple[dict[DatasetId, list[DatasetFile]], dict[DatasetId, list[str]]]:
+        files: dict[DatasetId, list[DatasetFile]] = {}
+        unsafe: dict[DatasetId, list[str]] = {}
+        for dataset in ids:
+            with FolderWalk(str(self.root)) as walk:
+                if not (walk.opened and walk.reach(dataset.parts)):
+                    continue
+                if not lexists(DATASET_MARKER, walk.fd):
+                    continue
+                found = dataset_folders.list_folder(walk.parent_fd, dataset.folder)
+            if found is not None:
+                files[dataset], bad = found
+                if bad:
+                    unsafe[dataset] = bad
+        return files, unsafe
+
+    @contextmanager
+    def open_dataset_file(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+        """Open one file of ``dataset``, never following a link.
+
+        Raises:
+            FileNotFoundError: If it is gone.
+            UnsafeDatasetFileError: If it is a link or not a regular file.
+        """
+        with FolderWalk(str(self.root)) as walk:
+            if not (walk.opened and walk.reach(dataset.parts)):
+                raise FileNotFoundError(
+                    errno.ENOENT, "no such dataset", f"{self.texts.url}/{dataset}"
+                )
+            handle = dataset_folders.open_in_folder(
+                walk.fd, file.path, f"{self.texts.url}/{dataset}"
+            )
+        with handle:
+            yield handle
+
+    def _write_dataset(
+        self,
+        dataset: DatasetId,
+        files: Sequence[DatasetFile],
+        source: FileSource,
+        *,
+        replace: bool,
+        run: Runner,
+        on_bytes: Callable[[int], None] | None,
+    ) -> list[CopiedFile]:
+        with FolderWalk(str(self.root), make=True) as walk:
+            if not walk.reach(dataset.parts[:-1]):
+                raise NamespaceConflictError(
+                    f"Cannot copy dataset '{dataset}' into {self.texts.url}: a file or a symbolic "
+                    "link holds a folder on its path. Move it away first."
+                )
+            return dataset_folders.write_folder(
+                walk.fd,
+                dataset.folder,
+                files,
+                source,
+                replace=replace,
+                run=run,
+                on_bytes=on_bytes,
+                where=f"{self.texts.url}/{dataset}",
+            )
+
+    def read_record(self, name: str) -> bytes | None:
+        """The bookkeeping file ``name``, or ``None``."""
+        with FolderWalk(str(self.root)) as walk:
+            if not (walk.opened and walk.reach((BOOKKEEPING_FOLDER,))):
+                return None
+            return read_capped(name, walk.fd, RECORD_BYTES)
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        """Write the bookkeeping file ``name`` atomically."""
+        with FolderWalk(str(self.root), make=True) as walk:
+            if not walk.reach((BOOKKEEPING_FOLDER,)):
+                raise NamespaceConflictError(
+                    f"Cannot keep transfer records in {self.texts.url}/{BOOKKEEPING_FOLDER}: "
+                    "it is a file or a symbolic link. Move it away first."
+                )
+            replace_atomic(walk.fd, name, payload)
