@@ -9,9 +9,13 @@ itself holds (trees, servers, earlier transfers) counts.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _STATUS = Path("/proc/self/status")
 
@@ -48,3 +52,38 @@ def measure(work: Callable[[], object]) -> Peak:
     Path("/proc/self/clear_refs").write_text("5")
     work()
     return Peak(baseline, _status_bytes("VmHWM"))
+
+
+def move_one_dataset(spec: dict[str, Any]) -> Peak:
+    """Move ``spec["warmup"]``, then measure moving ``spec["dataset"]``, between the
+    local folder ``spec["local"]`` and ``spec["remote"]`` (``spec["direction"]``:
+    ``upload`` or ``download``). The warm-up makes the clients, connection pools and
+    worker threads before the baseline is read: what counts is what the file costs."""
+    from minari_namespaces import LocalNamespaceRepository, NamespaceService, open_repository
+
+    remote = open_repository(spec["remote"], **spec.get("options", {}))
+    service = NamespaceService(LocalNamespaceRepository(spec["local"]), remote)
+    move = service.upload_dataset if spec["direction"] == "upload" else service.download_dataset
+    move(spec["warmup"])
+    return measure(lambda: move(spec["dataset"]))
+
+
+def run_in_subprocess(spec: dict[str, Any]) -> Peak:
+    """:func:`move_one_dataset` in a fresh interpreter.
+
+    Raises:
+        RuntimeError: If the subprocess fails (with its output).
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory_probe", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"The memory probe failed:\n{done.stdout}\n{done.stderr[-4000:]}")
+    return Peak(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    print(json.dumps(vars(move_one_dataset(json.loads(sys.argv[1])))))
