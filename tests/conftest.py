@@ -186,7 +186,6 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
         ascii_top_level=True,
         write_dataset_metadata=write_dataset_metadata,
         copies_datasets=False,
-        lists_datasets_by_folder=True,
     )
 
 
@@ -312,6 +311,7 @@ _LANES_BY_PATH: dict[str, str] = {
     "tests/integration/test_hub_processes.py": "processes",
     "tests/integration/test_cli_subprocess.py": "processes",
     "tests/integration/test_demo.py": "processes",
+    "tests/integration/test_dataset_memory.py": "processes",
     "tests/integration/test_catalog_browser.py": "browser",
     "tests/test_docs.py": "slow",
     # Every write and read of a transfer, one run each: the rest of the quick lane's

@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -67,6 +68,23 @@ def tree_bytes(store: NamespaceRepository, prefix: str | None = None) -> dict[st
     return found
 
 
+class _CountingReads:
+    """A store that counts the dataset files opened through it."""
+
+    def __init__(self, inner: NamespaceRepository) -> None:
+        self.inner = inner
+        self.opened = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def open_dataset_file(
+        self, dataset: DatasetId, file: DatasetFile
+    ) -> AbstractContextManager[BinaryIO]:
+        self.opened += 1
+        return self.inner.open_dataset_file(dataset, file)
+
+
 class DatasetTransferContract:
     """Datasets moved to and from every store (a mixin of the repository contract)."""
 
@@ -98,11 +116,23 @@ class DatasetTransferContract:
     ) -> None:
         service = NamespaceService(local, copies)
         service.upload_tree(datasets=True)
-        again = service.upload_tree(datasets=True)
+        source, target = _CountingReads(local), _CountingReads(copies)
+        rerun = NamespaceService(
+            cast(NamespaceRepository, source), cast(NamespaceRepository, target)
+        )
+        again = rerun.upload_tree(datasets=True)
         assert (again.files_copied, again.bytes_copied, again.datasets_copied) == (0, 0, [])
         assert again.datasets_unchanged == sorted(DatasetId(d) for d in _FILES)
         assert again.up_to_date
-        assert service.diff(datasets=True).in_sync
+        assert rerun.diff(datasets=True).in_sync
+        assert (source.opened, target.opened) == (0, 0)  # no file content was read
+        # The other way nothing is recorded yet: the first run compares by reading
+        # once (and records it); the next one reads nothing.
+        downloads = NamespaceService(local, copies)
+        assert downloads.download_tree(datasets=True).bytes_copied == 0
+        back = _CountingReads(copies)
+        down = NamespaceService(local, cast(NamespaceRepository, back)).download_tree(datasets=True)
+        assert (down.bytes_copied, back.opened) == (0, 0)
 
     def test_a_changed_dataset_is_kept_unless_overwrite_which_leaves_no_stale_file(
         self, copies: NamespaceRepository, local: LocalNamespaceRepository
