@@ -45,7 +45,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 #: Files copied at once when ``jobs`` is not given (measured: docs/decisions.md).
-DEFAULT_JOBS: Final = 8
+DEFAULT_JOBS: Final = 4
 
 #: What happens to one dataset: ``copy`` (the target lacks it), ``unchanged`` (the
 #: target holds the same files), ``kept`` (the target's differs and is kept),

@@ -417,7 +417,7 @@ class NamespaceService:
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
             datasets: Move the datasets directly inside ``ns`` too, whole.
-            jobs: Dataset files copied at once (default 8).
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -451,7 +451,7 @@ class NamespaceService:
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
             datasets: Move the datasets directly inside ``ns`` too, whole.
-            jobs: Dataset files copied at once (default 8).
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
@@ -488,7 +488,7 @@ class NamespaceService:
             progress: Called with a :class:`TransferProgress` as the transfer goes
                 (writes then go in batches of at least 1,000 namespaces).
             datasets: Move every dataset in the subtree too, whole.
-            jobs: Dataset files copied at once (default 8).
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
@@ -519,7 +519,7 @@ class NamespaceService:
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
             datasets: Move every dataset in the subtree too, whole.
-            jobs: Dataset files copied at once (default 8).
+            jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.

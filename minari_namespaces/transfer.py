@@ -121,7 +121,7 @@ class Transfer:
         progress: Called before the first write and after each batch of writes
             (and, for datasets, as files and bytes move).
         datasets: Move the datasets in the namespaces too.
-        jobs: Dataset files copied at once (``None``: the default, 8).
+        jobs: Dataset files copied at once (``None``: the default, 4).
     """
 
     source: NamespaceRepository
