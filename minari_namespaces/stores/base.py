@@ -55,6 +55,7 @@ __all__ = [
     "DATASET_MARKER",
     "METADATA_FILENAME",
     "OS_JUNK_FILES",
+    "RECORD_BYTES",
     "NamespaceStoreBase",
     "StoreTexts",
     "create_each",
@@ -68,6 +69,8 @@ DATASET_MARKER: Final = "data"
 #: The hidden folder at a store's root where transfers keep their records: never a
 #: namespace or a dataset for our listings nor for Minari's (both skip hidden folders).
 BOOKKEEPING_FOLDER: Final = ".minari-namespaces"
+#: The largest bookkeeping file read back (a record of many thousand datasets).
+RECORD_BYTES: Final = 256 * 1024 * 1024
 #: Files the operating system leaves behind; they do not make a namespace non-empty.
 OS_JUNK_FILES: Final = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _SHOWN: Final = 5

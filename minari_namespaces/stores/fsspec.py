@@ -433,11 +433,12 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
         """Namespaces and dataset folders under ``prefix``: one recursive listing.
         Invalid or unsafe keys are skipped with a warning, never returned."""
         # Hidden folders hold tool bookkeeping (ours: ``.minari-namespaces``), never
-        # a namespace or a dataset, as locally and for Minari.
+        # a namespace or a dataset, as locally and for Minari; ``.`` and ``..`` are
+        # not hidden folders but unsafe keys, which are warned about below.
         keys = [
             key
             for key in self._keys(() if prefix is None else prefix.parts)
-            if not any(part.startswith(".") for part in key[:-1])
+            if not any(part.startswith(".") and part.strip(".") for part in key[:-1])
         ]
         datasets = datasets_in(keys)
         if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:

@@ -15,19 +15,22 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO, Final
+from typing import BinaryIO
 
 from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.stores.base import BOOKKEEPING_FOLDER, DATASET_MARKER, Parts, StoreTexts
+from minari_namespaces.stores.base import (
+    BOOKKEEPING_FOLDER,
+    DATASET_MARKER,
+    RECORD_BYTES,
+    Parts,
+    StoreTexts,
+)
 from minari_namespaces.stores.driver import Driver
 from minari_namespaces.stores.fsspec_driver import DATASET_MARK
 
 __all__ = ["FsspecDatasetFiles"]
-
-#: The largest bookkeeping file read back (a record of many thousand datasets).
-RECORD_BYTES: Final = 256 * 1024 * 1024
 
 
 class FsspecDatasetFiles:

@@ -14,20 +14,22 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO
 
 from minari_namespaces.atomic import lexists, read_capped, replace_atomic
 from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import NamespaceConflictError
 from minari_namespaces.stores import dataset_folders
-from minari_namespaces.stores.base import BOOKKEEPING_FOLDER, DATASET_MARKER, StoreTexts
+from minari_namespaces.stores.base import (
+    BOOKKEEPING_FOLDER,
+    DATASET_MARKER,
+    RECORD_BYTES,
+    StoreTexts,
+)
 from minari_namespaces.stores.folders import FolderWalk
 
 __all__ = ["LocalDatasetFiles"]
-
-#: The largest bookkeeping file read back (a record of many thousand datasets).
-RECORD_BYTES: Final = 256 * 1024 * 1024
 
 
 class LocalDatasetFiles:

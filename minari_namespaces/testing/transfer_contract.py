@@ -11,6 +11,7 @@ these tests; a harness whose store cannot copy datasets yet sets
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -21,7 +22,7 @@ import pytest
 
 from minari_namespaces.dataset_files import DatasetFile
 from minari_namespaces.datasets import DatasetId
-from minari_namespaces.errors import KeptDatasetsWarning
+from minari_namespaces.errors import CopyVerificationError, KeptDatasetsWarning
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.repository import NamespaceRepository
 from minari_namespaces.service import NamespaceService
@@ -201,3 +202,19 @@ class DatasetTransferContract:
         assert dataset not in copies.list_datasets()
         service.upload_tree(datasets=True)
         assert tree_bytes(copies) == tree_bytes(local)
+
+    def test_a_copy_that_differs_from_its_source_is_refused_and_not_kept(
+        self, copies: NamespaceRepository, local: LocalNamespaceRepository
+    ) -> None:
+        dataset = DatasetId("D4RL/door/human-v2")
+        files = local.dataset_files([dataset])[dataset]
+
+        @contextlib.contextmanager
+        def shrunk(file: DatasetFile) -> Iterator[BinaryIO]:
+            yield io.BytesIO(b"fewer bytes than listed")  # the file changed meanwhile
+
+        NamespaceService(local, copies).upload_tree("D4RL/door")
+        with pytest.raises(CopyVerificationError, match="human-v2/data/"):
+            copies.write_dataset(dataset, files, shrunk)
+        assert dataset not in copies.list_datasets()
+        assert copies.dataset_files([dataset], strict=False) == {}
