@@ -107,6 +107,7 @@ class CopyRecord:
 
     source: str
     files: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -152,6 +153,7 @@ class CopyRecord:
         """Record that ``target`` holds ``source``'s content, whose SHA-256 is ``sha256``."""
         held = self.files.setdefault(str(dataset), {})
         held[source.path] = [source.version, source.size, sha256, target.version]
+        self.changed = True
 
 
 def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> str:
@@ -248,10 +250,12 @@ class DatasetTransfer:
                 continue
             ours = record.known(dataset, source.path, source=source.version, target=None)
             theirs = record.known(dataset, source.path, source=None, target=target.version)
-            if ours is None:
-                ours = _hash(self.source, dataset, source)
-            if theirs is None:
-                theirs = _hash(self.target, dataset, target)
+            if ours is not None and theirs is not None:
+                if ours != theirs:
+                    return False
+                continue  # both sides are as recorded: nothing read, nothing to note
+            ours = ours or _hash(self.source, dataset, source)
+            theirs = theirs or _hash(self.target, dataset, target)
             if ours != theirs:
                 return False
             with self._lock:
@@ -292,7 +296,7 @@ class DatasetTransfer:
                 for future in futures:
                     future.result()
         finally:
-            if moving or record.files:
+            if record.changed:  # an in-sync rerun writes nothing, not even the record
                 record.save(self.target)
         warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
         return sorted(written)

@@ -43,14 +43,19 @@ _FILES = {
 }
 
 
+def _files_of(dataset: str) -> dict[str, bytes]:
+    """The files planted for ``dataset``, its default ``data/metadata.json`` included."""
+    return {"data/metadata.json": b"{}", **_FILES[dataset]}
+
+
 def plant_local_datasets(root: Path) -> LocalNamespaceRepository:
     """A local store at ``root`` holding the ``D4RL`` tree and three datasets."""
     store = LocalNamespaceRepository(root)
     service = NamespaceService(store)
     for namespace in ("D4RL/door", "D4RL/pen"):
         service.create(namespace, description=namespace, exist_ok=True)
-    for dataset, files in _FILES.items():
-        for path, raw in {"data/metadata.json": b"{}", **files}.items():
+    for dataset in _FILES:
+        for path, raw in _files_of(dataset).items():
             target = root / dataset / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(raw)
@@ -70,11 +75,17 @@ def tree_bytes(store: NamespaceRepository, prefix: str | None = None) -> dict[st
 
 
 class _CountingReads:
-    """A store that counts the dataset files opened through it."""
+    """A store that counts the dataset files opened and the records written
+    through it."""
 
     def __init__(self, inner: NamespaceRepository) -> None:
         self.inner = inner
         self.opened = 0
+        self.records = 0
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        self.records += 1
+        self.inner.write_record(name, payload)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -108,6 +119,8 @@ class DatasetTransferContract:
         assert report.bytes_copied == sum(len(b) for b in tree_bytes(local).values())
         assert tree_bytes(copies) == tree_bytes(local)
         assert copies.list_namespaces() == local.list_namespaces()
+        sizes = {e.id: e.size for e in NamespaceService(copies).list_datasets(sizes=True)}
+        assert sizes == {DatasetId(d): sum(map(len, _files_of(d).values())) for d in _FILES}
         back = LocalNamespaceRepository(tmp_path / "back")
         NamespaceService(back, copies).download_tree("D4RL/door", datasets=True)
         assert tree_bytes(back) == tree_bytes(local, "D4RL/door")
@@ -127,6 +140,7 @@ class DatasetTransferContract:
         assert again.up_to_date
         assert rerun.diff(datasets=True).in_sync
         assert (source.opened, target.opened) == (0, 0)  # no file content was read
+        assert target.records == 0  # and nothing was written, not even the record
         # The other way nothing is recorded yet: the first run compares by reading
         # once (and records it); the next one reads nothing.
         downloads = NamespaceService(local, copies)

@@ -1,0 +1,57 @@
+"""Moving datasets, on in-memory stores: names without versions, progress, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from minari_namespaces import NamespaceId, NamespaceService, TransferProgress
+from minari_namespaces.datasets import DatasetId, DatasetName
+from minari_namespaces.errors import DatasetNotFoundError, InvalidDatasetIdError
+from minari_namespaces.testing import InMemoryNamespaceRepository
+
+
+@pytest.fixture
+def both() -> NamespaceService:
+    local = InMemoryNamespaceRepository("local")
+    service = NamespaceService(local, InMemoryNamespaceRepository("remote"))
+    service.create("D4RL/door")
+    for name in ("human-v1", "human-v2", "human-v10", "expert-v0"):
+        local.add_dataset(NamespaceId("D4RL/door"), name)
+    local.put_dataset_file(DatasetId("D4RL/door/human-v2"), "data/big.bin", b"x" * 5000)
+    return service
+
+
+def test_a_name_without_version_is_a_dataset_name_and_finds_the_latest() -> None:
+    name = DatasetName.parse("D4RL/door/human")
+    assert name == DatasetName(NamespaceId("D4RL/door"), "human")
+    assert str(name) == "D4RL/door/human"
+    assert DatasetName.parse("D4RL/door/human-v2") == DatasetId("D4RL/door/human-v2")
+    ids = [DatasetId(f"D4RL/door/human-v{n}") for n in (1, 10, 2)]
+    assert name.latest(ids) == DatasetId("D4RL/door/human-v10")
+    assert DatasetName.parse("cartpole").latest(ids) is None
+    with pytest.raises(InvalidDatasetIdError):
+        DatasetName.parse("D4RL/../human")
+
+
+def test_progress_counts_files_and_bytes_up_to_the_totals(both: NamespaceService) -> None:
+    seen: list[TransferProgress] = []
+    report = both.upload_tree(datasets=True, progress=seen.append)
+    last = seen[-1]
+    assert (last.namespaces_done, last.namespaces_total) == (2, 2)
+    assert (last.files_done, last.bytes_done) == (last.files_total, last.bytes_total)
+    assert (last.files_total, last.bytes_total) == (report.files_copied, report.bytes_copied)
+    assert report.bytes_copied > 5000
+    assert [p.bytes_done for p in seen] == sorted(p.bytes_done for p in seen)
+
+
+def test_one_dataset_by_name_is_the_latest_version_and_a_missing_one_is_refused(
+    both: NamespaceService,
+) -> None:
+    report = both.upload_dataset("D4RL/door/human", dry_run=True)
+    assert [plan.id for plan in report.datasets_planned] == [DatasetId("D4RL/door/human-v10")]
+    assert report.dry_run
+    assert both.list_datasets(remote=True) == []
+    with pytest.raises(DatasetNotFoundError, match="D4RL/door/walk"):
+        both.upload_dataset("D4RL/door/walk")
+    with pytest.raises(DatasetNotFoundError):
+        both.download_dataset("D4RL/door/human-v2")
