@@ -1,6 +1,6 @@
 """The Hugging Face Hub remote on the stand-in Hub, beside Minari 0.5.4's own Hub code.
 
-Both run against the same stand-in (``minari_namespaces.testing.hubserver``) in one
+Both run against the same stand-in (``minari_namespaces.testing.hub.server``) in one
 run; the stand-in counts requests and commits per route, so the numbers are what
 each client sent. ``huggingface_hub`` reads ``HF_ENDPOINT`` when it is first
 imported, so this benchmark runs before anything else imports it.
@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks.report import Report
 from benchmarks.trees import dataset_ids, dataset_metadata
 from minari_namespaces import LocalNamespaceRepository, NamespaceService
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 
 TREE_SIZE = 60
 REPOS = 10

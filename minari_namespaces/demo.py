@@ -3,7 +3,7 @@
 It works in a fresh temporary folder (a local store and a ``file://`` remote), so
 it never touches your real ``~/.minari`` or the network: first the Python API, then
 Minari's default remote, the Hugging Face Hub, played by the stand-in Hub from
-:mod:`minari_namespaces.testing.hubserver` on 127.0.0.1, then the same from the
+:mod:`minari_namespaces.testing.hub.server` on 127.0.0.1, then the same from the
 shell with the ``minari-namespaces`` command.
 """
 
@@ -98,7 +98,7 @@ def datasets_tour(scratch: Path, root: Path, service: NamespaceService) -> None:
     """Lay out datasets as Minari stores them, list them, and write the catalog pages."""
     import json
 
-    from minari_namespaces.catalog_pages import write_catalog
+    from minari_namespaces.catalog.pages import write_catalog
 
     runs = {"human-v1": 25, "human-v2": 25, "expert-v2": 5000}
     for name, episodes in runs.items():
@@ -121,7 +121,7 @@ def hub_tour(scratch: Path, service: NamespaceService) -> None:
     """Upload the local tree to ``hf://farama-minari`` and download it elsewhere."""
     import json
 
-    from minari_namespaces.testing.hubserver import HubStandIn
+    from minari_namespaces.testing.hub.server import HubStandIn
 
     with HubStandIn() as hub, hub.as_hf_endpoint(scratch / "hf-home"):
         to_hub = NamespaceService.from_urls(service.local.url, "hf://farama-minari")

@@ -169,26 +169,6 @@ class NamespaceMetadata(Mapping[str, Any]):
         object.__setattr__(self, "_payload", payload)
 
     @classmethod
-    def with_description(
-        cls, description: str | None, extra: NamespaceMetadata | Mapping[str, Any] | None
-    ) -> NamespaceMetadata:
-        """``extra`` with ``description`` set, validated.
-
-        Raises:
-            InvalidMetadataError: If ``description`` is given twice with different
-                values, or the result is not strict JSON or over 1 MiB.
-        """
-        data = dict(extra or {})
-        if description is not None:
-            if data.get("description", description) != description:
-                raise InvalidMetadataError(
-                    "'description' is given twice (as an argument and in metadata) with "
-                    "different values; give it once."
-                )
-            data["description"] = description
-        return cls.from_dict(data)
-
-    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NamespaceMetadata:
         """Validate ``data`` (kept exactly, ``"description": None`` included).
 
@@ -362,9 +342,29 @@ def _frozen(value: object) -> object:
 MetadataChange = Callable[[NamespaceMetadata], NamespaceMetadata]
 
 
+def described(
+    description: str | None, extra: NamespaceMetadata | Mapping[str, Any] | None
+) -> NamespaceMetadata:
+    """``extra`` with ``description`` set, validated; the key given twice is refused.
+
+    Raises:
+        InvalidMetadataError: If ``description`` differs from ``extra``'s, or the
+            result is not strict JSON or over 1 MiB.
+    """
+    data = dict(extra or {})
+    if description is not None:
+        if data.get("description", description) != description:
+            raise InvalidMetadataError(
+                "'description' is given twice (as an argument and in metadata) with "
+                "different values; give it once."
+            )
+        data["description"] = description
+    return NamespaceMetadata.from_dict(data)
+
+
 @dataclass(frozen=True)
 class PropertiesUpdateSummary:
-    """What :meth:`NamespaceService.update_properties` did.
+    """What :meth:`~minari_namespaces.service.NamespaceService.update_properties` did.
 
     Attributes:
         updated: Keys that were set, sorted.
@@ -375,3 +375,46 @@ class PropertiesUpdateSummary:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+
+
+class PropertiesUpdate:
+    """Keys to set and keys to remove from one namespace's metadata, checked once;
+    :meth:`apply` merges them into the current metadata (as often as a
+    read-modify-write retries) and keeps what the last merge did in :attr:`summary`.
+
+    Raises:
+        InvalidMetadataError: If a key is both set and removed, or the keys to set
+            are not strict JSON.
+    """
+
+    def __init__(
+        self,
+        namespace: Any,
+        updates: Mapping[str, Any] | None,
+        removals: Iterable[str] | None,
+    ) -> None:
+        self.namespace = namespace
+        self._set = dict(updates or {})
+        self._remove = list(dict.fromkeys(removals or ()))
+        overlap = sorted(set(self._set) & set(self._remove))
+        if overlap:
+            raise InvalidMetadataError(
+                f"Keys {overlap} are both updated and removed for namespace '{namespace}'; "
+                "ask for one or the other."
+            )
+        NamespaceMetadata.from_dict(self._set)
+        self.summary = PropertiesUpdateSummary()
+
+    def apply(self, current: NamespaceMetadata) -> NamespaceMetadata:
+        """``current`` with the keys set and removed.
+
+        Raises:
+            InvalidMetadataError: If the result is not strict JSON or over 1 MiB.
+        """
+        present = [key for key in self._remove if key in current]
+        self.summary = PropertiesUpdateSummary(
+            updated=sorted(self._set),
+            removed=sorted(present),
+            missing=sorted(key for key in self._remove if key not in current),
+        )
+        return current.merged(self._set, present)

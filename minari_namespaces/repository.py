@@ -8,6 +8,7 @@ implementation passes the same contract suite
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -15,6 +16,7 @@ from typing import Any, BinaryIO, Final, Protocol, runtime_checkable
 
 from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
+from minari_namespaces.errors import NamespaceExistsError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 
@@ -286,3 +288,46 @@ def open_repository(
         # Minari's spelling of a GCS bucket remote.
         target = "gs://" + target[len("gcp://") :]
     return FsspecNamespaceRepository(target, **storage_options)
+
+
+def open_repositories(
+    local: str | os.PathLike[str] | None, remote: str | None, storage_options: dict[str, Any]
+) -> tuple[NamespaceRepository, NamespaceRepository | None]:
+    """The local store and the remote one (``$MINARI_REMOTE`` when ``remote`` is
+    ``None``; no remote if that is unset too), opened by path or URL.
+
+    Raises:
+        ValueError: If ``storage_options`` are given without a remote.
+        RemoteError: If the remote's backend cannot be loaded.
+    """
+    remote_url = remote if remote is not None else remote_from_environment()
+    if remote_url is None and storage_options:
+        raise ValueError(
+            f"storage options {sorted(storage_options)} were given but there is no "
+            "remote: pass remote=... or set MINARI_REMOTE."
+        )
+    remote_repository = (
+        open_repository(remote_url, **storage_options) if remote_url is not None else None
+    )
+    return open_repository(local), remote_repository
+
+
+def create_with_ancestors(
+    store: NamespaceRepository, ns: NamespaceId, metadata: NamespaceMetadata, *, exist_ok: bool
+) -> None:
+    """Create ``ns`` in ``store`` after every missing ancestor (with ``{}``): the
+    hierarchy policy. An ancestor that someone else creates meanwhile is fine.
+
+    Raises:
+        NamespaceExistsError: If ``ns`` exists and ``exist_ok`` is false.
+    """
+    empty = NamespaceMetadata()
+    for ancestor in ns.ancestors():
+        if not store.exists(ancestor):
+            with contextlib.suppress(NamespaceExistsError):
+                store.create(ancestor, empty)
+    try:
+        store.create(ns, metadata)
+    except NamespaceExistsError:
+        if not exist_ok:
+            raise

@@ -9,14 +9,11 @@ happens in :meth:`NamespaceService.from_urls` through
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace as with_fields
 from typing import Any
 
-from minari_namespaces.catalog import Catalog, read_catalog
-from minari_namespaces.comparison import NamespaceDiff, compare
+from minari_namespaces.catalog import Catalog, read_catalog, with_sizes
 from minari_namespaces.datasets import (
     DatasetEntry,
     DatasetId,
@@ -24,19 +21,21 @@ from minari_namespaces.datasets import (
     TreeListing,
     latest_versions,
 )
-from minari_namespaces.errors import (
-    InvalidMetadataError,
-    NamespaceExistsError,
-    RemoteNotConfiguredError,
-)
+from minari_namespaces.errors import RemoteNotConfiguredError
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.metadata import NamespaceMetadata, PropertiesUpdateSummary
+from minari_namespaces.metadata import (
+    NamespaceMetadata,
+    PropertiesUpdate,
+    PropertiesUpdateSummary,
+    described,
+)
 from minari_namespaces.repository import (
     NamespaceRepository,
-    open_repository,
-    remote_from_environment,
+    create_with_ancestors,
+    open_repositories,
 )
 from minari_namespaces.transfer import ProgressCallback, Transfer, TransferProgress, TransferReport
+from minari_namespaces.transfer.diff import NamespaceDiff, compare
 
 __all__ = [
     "NamespaceDiff",
@@ -47,10 +46,6 @@ __all__ = [
 ]
 
 NamespaceLike = str | NamespaceId
-
-
-def _id(ns: NamespaceLike) -> NamespaceId:
-    return NamespaceId.parse(ns)
 
 
 def _optional_id(ns: NamespaceLike | None) -> NamespaceId | None:
@@ -91,16 +86,7 @@ class NamespaceService:
             ValueError: If ``storage_options`` are given without a remote.
             RemoteError: If the remote's backend cannot be loaded.
         """
-        remote_url = remote if remote is not None else remote_from_environment()
-        if remote_url is None and storage_options:
-            raise ValueError(
-                f"storage options {sorted(storage_options)} were given but there is no "
-                "remote: pass remote=... or set MINARI_REMOTE."
-            )
-        remote_repository = (
-            open_repository(remote_url, **storage_options) if remote_url is not None else None
-        )
-        return cls(open_repository(local), remote_repository)
+        return cls(*open_repositories(local, remote, storage_options))
 
     @property
     def local(self) -> NamespaceRepository:
@@ -159,9 +145,9 @@ class NamespaceService:
             NamespaceConflictError: If a dataset, a file or a case-only twin
                 holds its path.
         """
-        target = _id(ns)
-        data = NamespaceMetadata.with_description(description, metadata)
-        _create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
+        target = NamespaceId.parse(ns)
+        data = described(description, metadata)
+        create_with_ancestors(self._local, target, data, exist_ok=exist_ok)
         return target
 
     def get(self, ns: NamespaceLike, *, remote: bool = False) -> NamespaceMetadata:
@@ -174,7 +160,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).get(_id(ns))
+        return self._store(remote).get(NamespaceId.parse(ns))
 
     def exists(self, ns: NamespaceLike, *, remote: bool = False) -> bool:
         """Whether ``ns`` exists locally (or on the remote store if ``remote``).
@@ -184,7 +170,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).exists(_id(ns))
+        return self._store(remote).exists(NamespaceId.parse(ns))
 
     def has_datasets(self, ns: NamespaceLike, *, remote: bool = False) -> bool:
         """Whether a dataset lies directly inside ``ns`` (locally, or on the remote
@@ -195,7 +181,7 @@ class NamespaceService:
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).has_datasets(_id(ns))
+        return self._store(remote).has_datasets(NamespaceId.parse(ns))
 
     def _store(self, remote: bool) -> NamespaceRepository:
         return self.remote if remote else self._local
@@ -215,7 +201,7 @@ class NamespaceService:
             InvalidMetadataError: If ``metadata`` is not strict JSON or over 1 MiB.
             NamespaceNotFoundError: If ``ns`` does not exist locally.
         """
-        target = _id(ns)
+        target = NamespaceId.parse(ns)
         self._local.replace(target, NamespaceMetadata.from_dict(metadata))
 
     def update_properties(
@@ -246,31 +232,9 @@ class NamespaceService:
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             CorruptMetadataError: If its file is corrupt.
         """
-        target = _id(ns)
-        to_set = dict(updates or {})
-        to_remove = list(dict.fromkeys(removals or ()))
-        overlap = sorted(set(to_set) & set(to_remove))
-        if overlap:
-            raise InvalidMetadataError(
-                f"Keys {overlap} are both updated and removed for namespace '{target}'; "
-                "ask for one or the other."
-            )
-        NamespaceMetadata.from_dict(to_set)
-        outcome: list[PropertiesUpdateSummary] = []
-
-        def change(current: NamespaceMetadata) -> NamespaceMetadata:
-            present = [key for key in to_remove if key in current]
-            outcome.append(
-                PropertiesUpdateSummary(
-                    updated=sorted(to_set),
-                    removed=sorted(present),
-                    missing=sorted(key for key in to_remove if key not in current),
-                )
-            )
-            return current.merged(to_set, present)
-
-        self._local.modify(target, change)
-        return outcome[-1]
+        update = PropertiesUpdate(NamespaceId.parse(ns), updates, removals)
+        self._local.modify(update.namespace, update.apply)
+        return update.summary
 
     def delete(self, ns: NamespaceLike) -> None:
         """Delete the empty local namespace ``ns``.
@@ -280,7 +244,7 @@ class NamespaceService:
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             NamespaceNotEmptyError: If it holds child namespaces or datasets.
         """
-        self._local.delete(_id(ns))
+        self._local.delete(NamespaceId.parse(ns))
 
     def list_local(self, prefix: NamespaceLike | None = None) -> list[NamespaceId]:
         """Local namespaces under ``prefix`` (included), in tree order.
@@ -356,11 +320,7 @@ class NamespaceService:
         if latest:
             ids = latest_versions(ids)
         entries = store.read_datasets(ids) if metadata else [DatasetEntry(d) for d in ids]
-        held = store.dataset_files(ids, strict=False) if sizes else {}
-        return [
-            with_fields(e, size=sum(max(f.size, 0) for f in held[e.id])) if e.id in held else e
-            for e in entries
-        ]
+        return with_sizes(store, entries) if sizes else entries
 
     def list_tree(
         self, prefix: NamespaceLike | None = None, *, remote: bool = False
@@ -426,7 +386,7 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
-        return plan.one(_id(ns), ancestors=ancestors)
+        return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
 
     def download(
         self,
@@ -461,7 +421,7 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
-        return plan.one(_id(ns), ancestors=ancestors)
+        return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
 
     def upload_tree(
         self,
@@ -585,18 +545,3 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         return compare(self._local, self.remote, _optional_id(prefix), datasets=datasets)
-
-
-def _create_with_ancestors(
-    store: NamespaceRepository, ns: NamespaceId, metadata: NamespaceMetadata, *, exist_ok: bool
-) -> None:
-    empty = NamespaceMetadata()
-    for ancestor in ns.ancestors():
-        if not store.exists(ancestor):
-            with contextlib.suppress(NamespaceExistsError):
-                store.create(ancestor, empty)
-    try:
-        store.create(ns, metadata)
-    except NamespaceExistsError:
-        if not exist_ok:
-            raise

@@ -15,7 +15,7 @@ import pytest
 from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceId
 from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.contract import RepositoryHarness
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.emulators import AzureServer, AzuriteServer, FakeGcsServer, GcsServer
 from tests.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_environment
 

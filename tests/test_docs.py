@@ -61,7 +61,7 @@ API_SECTIONS = {
     "Datasets and the catalog": (
         "minari_namespaces.datasets",
         "minari_namespaces.catalog",
-        "minari_namespaces.catalog_pages",
+        "minari_namespaces.catalog.pages",
     ),
     "Repositories and backends": (
         "minari_namespaces.repository",
@@ -74,7 +74,7 @@ API_SECTIONS = {
         "minari_namespaces.testing.memory",
         "minari_namespaces.testing.strategies",
         "minari_namespaces.testing.contract",
-        "minari_namespaces.testing.hubserver",
+        "minari_namespaces.testing.hub.server",
     ),
 }
 #: Internals that once showed on the API page.

@@ -1,14 +1,13 @@
-"""The stores: one module per backend, over one shared base.
+"""The stores: the repositories, over one shared base, and their drivers.
 
 - :mod:`~minari_namespaces.stores.base`: the rules and texts every store shares;
 - :mod:`~minari_namespaces.stores.local`: :class:`LocalNamespaceRepository`;
 - :mod:`~minari_namespaces.stores.fsspec`: :class:`FsspecNamespaceRepository` and
   its driver table, ``DRIVERS``;
-- :mod:`~minari_namespaces.stores.driver`: the driver contract, ``Driver``;
-- :mod:`~minari_namespaces.stores.fsspec_driver`: the generic fsspec driver, the
-  asynchronous one and the object stores' common part;
-- one driver module per backend with more to offer: ``s3``, ``gcs``, ``azure``,
-  ``file``, ``hub`` (the Hugging Face Hub, which implements the contract directly).
+- :mod:`~minari_namespaces.stores.folders`: the walk of a folder tree that the local
+  store and the file driver share;
+- :mod:`~minari_namespaces.stores.credentials`: credentials in URLs and options;
+- :mod:`~minari_namespaces.stores.drivers`: the driver contract and every driver.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ its marker object does, and keys under ``<folder>/data/`` make ``<folder>`` a
 dataset, inside which no namespace exists.
 
 The object I/O, its caches and the root are a driver's (the contract is
-:mod:`minari_namespaces.stores.driver`), picked from :data:`DRIVERS` by protocol;
+:mod:`minari_namespaces.stores.drivers.driver`), picked from :data:`DRIVERS` by protocol;
 the layout, the rules and the texts are this module's and the base's.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import logging
 import random
-import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,9 +34,10 @@ from minari_namespaces.stores.base import (
     inside_dataset,
     outermost_datasets,
 )
-from minari_namespaces.stores.driver import ConflictError, Driver, Missing
+from minari_namespaces.stores.credentials import carries_password, redact, secrets_of
+from minari_namespaces.stores.drivers.driver import ConflictError, Driver, Missing
+from minari_namespaces.stores.drivers.fsspec_driver import AsyncDriver, FsspecDriver, protocols_of
 from minari_namespaces.stores.fsspec_datasets import FsspecDatasetFiles
-from minari_namespaces.stores.fsspec_driver import AsyncDriver, FsspecDriver, protocols_of
 
 __all__ = ["DRIVERS", "FsspecNamespaceRepository"]
 
@@ -49,56 +49,22 @@ _log = logging.getLogger(__name__)
 #: backend is one module and one row here; the class says the rest (its pip
 #: ``extra``, its guarantees).
 DRIVERS: Final[dict[str, str]] = {
-    "s3": "minari_namespaces.stores.s3:S3Driver",
-    "s3a": "minari_namespaces.stores.s3:S3Driver",
-    "file": "minari_namespaces.stores.file:FileDriver",
-    "local": "minari_namespaces.stores.file:FileDriver",
-    "gs": "minari_namespaces.stores.gcs:GcsDriver",
-    "gcs": "minari_namespaces.stores.gcs:GcsDriver",
-    "az": "minari_namespaces.stores.azure:AzureBlobDriver",
-    "abfs": "minari_namespaces.stores.azure:AzureBlobDriver",
-    "abfss": "minari_namespaces.stores.azure:AzureBlobDriver",
-    "hf": "minari_namespaces.stores.hub:HubDriver",
+    "s3": "minari_namespaces.stores.drivers.s3:S3Driver",
+    "s3a": "minari_namespaces.stores.drivers.s3:S3Driver",
+    "file": "minari_namespaces.stores.drivers.file:FileDriver",
+    "local": "minari_namespaces.stores.drivers.file:FileDriver",
+    "gs": "minari_namespaces.stores.drivers.gcs:GcsDriver",
+    "gcs": "minari_namespaces.stores.drivers.gcs:GcsDriver",
+    "az": "minari_namespaces.stores.drivers.azure:AzureBlobDriver",
+    "abfs": "minari_namespaces.stores.drivers.azure:AzureBlobDriver",
+    "abfss": "minari_namespaces.stores.drivers.azure:AzureBlobDriver",
+    "hf": "minari_namespaces.stores.drivers.hub:HubDriver",
 }
 _CAS_ATTEMPTS: Final = 50
 #: Up to this many leaves, conflicts are checked level by level, not by a listing.
 _SHALLOW_CHECKS: Final = 4
 #: Up to this many folders, the dataset rule is checked by probes, not a listing.
 _PROBES: Final = 16
-# ``user@`` or ``user:password@`` after the scheme; AWS secrets often hold ``/``, and
-# a password may hold ``@`` too, so it runs to the last ``@``.
-_USERINFO: Final = re.compile(r"^([a-zA-Z][\w+.-]*://)([^/@:]*(?::.*)?)@")
-#: Option names whose values are secrets (``key``, ``secret``, ``token``,
-#: ``account_key``, ``sas_token``, ``connection_string``, ``credentials``, ...).
-_SECRET_OPTION: Final = re.compile(
-    r"key|secret|token|pass|credential|sas|connection_string|signature|auth", re.IGNORECASE
-)
-
-
-def _redact(url: str) -> str:
-    return _USERINFO.sub(r"\1", url)
-
-
-def _carries_password(url: str) -> bool:
-    """Whether ``url`` holds ``user:password@`` after its scheme."""
-    match = _USERINFO.match(url)
-    return match is not None and ":" in match.group(2)
-
-
-def _secrets_of(options: dict[str, Any], *, secret: bool = False) -> list[str]:
-    """The values of the options that hold secrets (by their names: keys, tokens,
-    passwords, credentials, SAS, connection strings), nested ones included; an
-    endpoint or a region is not a secret and stays readable in messages."""
-    found: list[str] = []
-    for name, value in options.items():
-        hidden = secret or bool(_SECRET_OPTION.search(str(name)))
-        if isinstance(value, str) and hidden and value:
-            found.append(value)
-        elif isinstance(value, dict):
-            found.extend(_secrets_of(value, secret=hidden))
-        elif isinstance(value, (list, tuple)) and hidden:
-            found.extend(str(item) for item in value if str(item))
-    return found
 
 
 def _install_hint(driver_class: type[Driver] | None, protocol: str, detail: str) -> str:
@@ -157,10 +123,10 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
 
         protocol = split_protocol(url)[0] or "file"
         # Longest first, so that no secret is left half-scrubbed by a shorter one.
-        self._secrets = sorted(set(_secrets_of(storage_options)), key=len, reverse=True)
-        shown = self._scrub(_redact(url))
+        self._secrets = sorted(set(secrets_of(storage_options)), key=len, reverse=True)
+        shown = self._scrub(redact(url))
         super().__init__(shown)
-        if _carries_password(url):
+        if carries_password(url):
             # Refused before any library sees it: a URL ends up in tracebacks and logs.
             raise RemoteError(
                 f"Cannot open the store at {shown}: the URL carries credentials "
@@ -175,7 +141,7 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
             detail = self._scrub(str(error))
             hint = _install_hint(driver_class, protocol, detail)
             raise RemoteError(f"Cannot open the store at {shown}: {detail}.{hint}") from None
-        super().__init__(self._scrub(_redact(where)))
+        super().__init__(self._scrub(redact(where)))
 
     @property
     def fs(self) -> Any:

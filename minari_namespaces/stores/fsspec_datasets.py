@@ -27,8 +27,8 @@ from minari_namespaces.stores.base import (
     Parts,
     StoreTexts,
 )
-from minari_namespaces.stores.driver import Driver
-from minari_namespaces.stores.fsspec_driver import DATASET_MARK
+from minari_namespaces.stores.drivers.driver import Driver
+from minari_namespaces.stores.drivers.fsspec_driver import DATASET_MARK
 
 __all__ = ["FsspecDatasetFiles"]
 

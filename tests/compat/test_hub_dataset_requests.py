@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from minari_namespaces import NamespaceService
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.hub_datasets import NAMESPACED, TOP_LEVEL, minari_ids, minari_metadata, publish
 from tests.conftest import HUB_ORG
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from minari_namespaces import NamespaceService
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.hub_datasets import (
     NAMESPACED,
     TOP_LEVEL,

@@ -19,7 +19,7 @@ import minari.namespace as minari_namespace
 import pytest
 
 from minari_namespaces import NamespaceId, compat
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.conftest import HUB_ORG
 
 pytestmark = pytest.mark.hub

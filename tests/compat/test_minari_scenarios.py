@@ -18,7 +18,7 @@ from minari_namespaces.compat import (
     update_namespace_metadata,
     upload_namespace,
 )
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
 

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-from minari_namespaces.catalog_pages import write_catalog
+from minari_namespaces.catalog.pages import write_catalog
 from tests.catalog_tree import DOOR_NAME, catalog_of, example_tree
 
 CHROMIUM = "/usr/bin/chromium"

@@ -20,7 +20,7 @@ from minari_namespaces import (
     RemoteError,
     SkippedEntryWarning,
 )
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.conftest import HUB_ORG
 from tests.integration.nested_tree import files_under
 

@@ -23,7 +23,7 @@ from minari_namespaces import (
     NamespaceService,
     RemoteError,
 )
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.conftest import HUB_ORG
 
 pytestmark = pytest.mark.hub

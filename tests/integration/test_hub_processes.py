@@ -25,7 +25,7 @@ from minari_namespaces import (
     NamespaceMetadata,
     NamespaceService,
 )
-from minari_namespaces.testing.hubserver import HubStandIn
+from minari_namespaces.testing.hub.server import HubStandIn
 from tests.conftest import HUB_ORG
 from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
 

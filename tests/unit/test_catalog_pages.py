@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
-from minari_namespaces.catalog_markdown import first_sentence, plain_text
-from minari_namespaces.catalog_pages import write_catalog
+from minari_namespaces.catalog.markdown import first_sentence, plain_text
+from minari_namespaces.catalog.pages import write_catalog
 from tests.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
 from tests.conftest import local_dataset, local_marker
 

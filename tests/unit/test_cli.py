@@ -11,9 +11,10 @@ import fsspec
 import pytest
 from typer.testing import CliRunner
 
-from minari_namespaces import NamespaceId, NamespaceMetadata, NamespaceService, __version__, cli
+from minari_namespaces import NamespaceId, NamespaceMetadata, NamespaceService, __version__
 from minari_namespaces.cli import app
-from minari_namespaces.cli_options import carries_credentials
+from minari_namespaces.cli import transfers as cli
+from minari_namespaces.stores.credentials import carries_credentials
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ from email.utils import format_datetime
 
 import pytest
 
-from minari_namespaces.stores.retry import (
+from minari_namespaces.stores.drivers.retry import (
     DEFAULT_RETRY_DEADLINE,
     RateLimitedError,
     RetryPolicy,
-    retry_after,
-    status_of,
 )
+from minari_namespaces.stores.drivers.status import retry_after, status_of
 
 NOW = datetime(2026, 12, 6, 8, 0, 0, tzinfo=timezone.utc)
 

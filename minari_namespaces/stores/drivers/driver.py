@@ -24,9 +24,9 @@ Two rules hold for every method:
   applied it, then the client saw a failure, or its own resend was refused) is
   the caller's success, never "exists", a conflict or a second write.
 
-The generic fsspec drivers live in :mod:`~minari_namespaces.stores.fsspec_driver`;
+The generic fsspec drivers live in :mod:`~minari_namespaces.stores.drivers.fsspec_driver`;
 the Hugging Face Hub's, which is no fsspec filesystem, in
-:mod:`~minari_namespaces.stores.hub`.
+:mod:`~minari_namespaces.stores.drivers.hub`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, ClassVar, Final
 
 from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
 from minari_namespaces.stores.base import create_each
-from minari_namespaces.stores.retry import RetryPolicy
+from minari_namespaces.stores.drivers.retry import RetryPolicy
 
 __all__ = ["MISSING", "ConflictError", "Driver", "Missing", "Read"]
 
@@ -101,7 +101,7 @@ class Driver(ABC):
         """Open the store at ``url``: the driver, and the URL to show for it.
 
         Takes the storage option ``retry_deadline`` into :attr:`retry`
-        (:meth:`~minari_namespaces.stores.retry.RetryPolicy.from_options`).
+        (:meth:`~minari_namespaces.stores.drivers.retry.RetryPolicy.from_options`).
 
         Raises:
             ImportError: If the backend's package is not installed.

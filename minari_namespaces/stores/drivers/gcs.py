@@ -30,23 +30,18 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Read
-from minari_namespaces.stores.fsspec_driver import (
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Read
+from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
     ObjectStoreDriver,
     Page,
     split_bucket,
 )
+from minari_namespaces.stores.drivers.status import RANGE_NOT_SATISFIABLE, status_of
 
 __all__ = ["GcsDriver"]
 
-_RANGE_NOT_SATISFIABLE: Final = 416
 _PAGE: Final = 1000
-
-
-def _status(error: BaseException) -> int | None:
-    code = getattr(error, "code", None)
-    return code if isinstance(code, int) else None
 
 
 class GcsDriver(ObjectStoreDriver):
@@ -90,7 +85,7 @@ class GcsDriver(ObjectStoreDriver):
             return MISSING, None
         except Exception as error:
             # A range cannot be satisfied by an empty object: it is there, and empty.
-            if _status(error) != _RANGE_NOT_SATISFIABLE:
+            if status_of(error) != RANGE_NOT_SATISFIABLE:
                 raise
             return b"", None
         return bytes(data), headers.get("X-Goog-Generation")

@@ -36,7 +36,8 @@ __all__ = ["DatasetPlan", "ProgressCallback", "Transfer", "TransferProgress", "T
 #: Called by transfers with how far they got.
 ProgressCallback = Callable[[TransferProgress], None]
 
-_log = logging.getLogger(__name__)
+# The package's name for transfer logs, whichever module of it logs.
+_log = logging.getLogger("minari_namespaces.transfer")
 
 
 @dataclass(frozen=True)

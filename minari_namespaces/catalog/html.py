@@ -19,8 +19,8 @@ import re
 from collections import Counter
 from typing import Final
 
-from minari_namespaces.catalog import Catalog, CatalogNamespace
-from minari_namespaces.catalog_markdown import first_sentence
+from minari_namespaces.catalog.markdown import first_sentence
+from minari_namespaces.catalog.model import Catalog, CatalogNamespace
 from minari_namespaces.datasets import DatasetEntry
 from minari_namespaces.identifier import NamespaceId
 

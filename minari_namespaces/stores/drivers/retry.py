@@ -9,37 +9,32 @@ exponentially when it does not say, but never past the store's
 ``retry_deadline`` (seconds, :data:`DEFAULT_RETRY_DEADLINE` unless the user gave
 one): past it the caller gets :class:`RateLimitedError` or the last failure.
 
-Decisions use status codes and exception types only, never message text.
+Which answer is which is :mod:`~minari_namespaces.stores.drivers.status`.
 """
 
 from __future__ import annotations
 
-import email.utils
 import math
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
+
+from minari_namespaces.stores.drivers.status import headers_of, retry_after, status_of
 
 __all__ = [
     "DEFAULT_RETRY_DEADLINE",
     "RateLimitedError",
     "RetryBudget",
     "RetryPolicy",
-    "retry_after",
-    "status_of",
 ]
 
 #: Seconds a write may keep retrying a throttled or failed request, by default.
 DEFAULT_RETRY_DEADLINE: Final = 60.0
-#: HTTP statuses that ask the client to come back later.
-THROTTLED: Final = frozenset({429, 503})
 _FIRST_BACKOFF: Final = 0.5
 # A server that asks for no wait at all still gets a pause, never a busy loop.
 _SHORTEST_WAIT: Final = 0.1
 _MAX_BACKOFF: Final = 8.0
-_RATELIMIT: Final = re.compile(r";\s*t\s*=\s*(\d+)")
 
 
 class RateLimitedError(OSError):
@@ -52,59 +47,6 @@ class RateLimitedError(OSError):
     def __init__(self, message: str, retry_at: datetime | None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
-
-
-def status_of(error: BaseException) -> int | None:
-    """The HTTP status of ``error`` or of an exception it was raised from, as
-    the clients report it (``response.status_code``, ``status_code``, ``status``,
-    ``code``, botocore's ``ResponseMetadata``)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        response = getattr(current, "response", None)
-        for holder, name in (
-            (response, "status_code"),
-            (current, "status_code"),
-            (current, "status"),
-            (current, "code"),
-        ):
-            value = getattr(holder, name, None)
-            if isinstance(value, int) and 100 <= value <= 599:
-                return value
-        if isinstance(response, dict):
-            value = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if isinstance(value, int):
-                return value
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def headers_of(error: BaseException) -> Mapping[str, str]:
-    """The response headers carried by ``error``, if any."""
-    response = getattr(error, "response", None)
-    headers = getattr(response, "headers", None)
-    return headers if isinstance(headers, Mapping) else {}
-
-
-def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds the server asks us to wait: ``Retry-After`` (seconds or an HTTP
-    date) or the ``t`` of a ``RateLimit`` header; ``None`` if it says nothing."""
-    lowered = {str(name).lower(): str(value) for name, value in headers.items()}
-    value = lowered.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    if value:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
-    match = _RATELIMIT.search(lowered.get("ratelimit", ""))
-    return float(match.group(1)) if match else None
 
 
 class RetryPolicy:

@@ -12,7 +12,7 @@ Every stored string is shown as plain text: each character that Markdown (Common
 GitHub's tables, MyST) could read as markup is escaped with a backslash, so a
 description cannot add a link, an image, raw HTML, a role or a table cell.
 Everything the pages link to is built from ids, which hold only letters, digits,
-``_`` and ``-``. Nothing here touches a file: :mod:`minari_namespaces.catalog_pages`
+``_`` and ``-``. Nothing here touches a file: :mod:`minari_namespaces.catalog.pages`
 writes the pages.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
-from minari_namespaces.catalog import Catalog, CatalogNamespace
+from minari_namespaces.catalog.model import Catalog, CatalogNamespace
 from minari_namespaces.datasets import DatasetEntry
 
 __all__ = ["Page", "first_sentence", "markdown_pages", "plain_text"]

@@ -3,7 +3,7 @@ of the local store or the remote, with their episodes, steps and descriptions;
 ``catalog`` writes pages to browse them.
 
 :func:`register` adds them to the ``minari-namespaces`` application; each is a plain
-function wrapped by :func:`~minari_namespaces.terminal.cli_command`, so one more
+function wrapped by :func:`~minari_namespaces.cli.running.cli_command`, so one more
 command is one more function and one more line there. Not part of the library's API.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from minari_namespaces.cli_options import (
+from minari_namespaces.cli.options import (
     FromRemoteOption,
     QuietOption,
     RemoteOption,
@@ -25,9 +25,10 @@ from minari_namespaces.cli_options import (
     prefix_namespace,
     refuse_the_other_side,
 )
+from minari_namespaces.cli.output import print_catalog_written, print_datasets
+from minari_namespaces.cli.running import cli_command
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.service import NamespaceService
-from minari_namespaces.terminal import cli_command, print_catalog_written, print_datasets
 
 __all__ = ["register"]
 
@@ -107,7 +108,7 @@ def catalog(
 
     Example: minari-namespaces catalog site D4RL --remote hf://farama-minari
     """
-    from minari_namespaces.catalog_pages import write_catalog
+    from minari_namespaces.catalog.pages import write_catalog
 
     service, from_remote, namespace = _side(root, remote, from_remote, prefix)
     gathered = service.catalog(namespace, remote=from_remote)

@@ -26,9 +26,9 @@ from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource,
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores import dataset_folders
 from minari_namespaces.stores.base import DATASET_MARKER
-from minari_namespaces.stores.driver import MISSING, Missing
+from minari_namespaces.stores.drivers.driver import MISSING, Missing
+from minari_namespaces.stores.drivers.fsspec_driver import FsspecDriver
 from minari_namespaces.stores.folders import FolderWalk
-from minari_namespaces.stores.fsspec_driver import FsspecDriver
 
 __all__ = ["FileDriver"]
 

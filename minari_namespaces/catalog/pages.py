@@ -3,8 +3,8 @@ offline HTML page.
 
 :func:`write_catalog` writes ``index.md`` at the top, ``<namespace>/index.md`` for
 every namespace and ``<namespace>/<NAME-vN>.md`` for every dataset (rendered by
-:mod:`minari_namespaces.catalog_markdown`), and ``index.html``, one self-contained
-page to browse the tree (:mod:`minari_namespaces.catalog_html`).
+:mod:`minari_namespaces.catalog.markdown`), and ``index.html``, one self-contained
+page to browse the tree (:mod:`minari_namespaces.catalog.html`).
 
 Writes are safe: each page goes to a temporary file in its folder and is put in
 place with ``os.replace``, so a reader sees the old page or the new one. Folders are
@@ -32,9 +32,9 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.catalog import Catalog
-from minari_namespaces.catalog_html import html_page
-from minari_namespaces.catalog_markdown import Page, markdown_pages
+from minari_namespaces.catalog.html import html_page
+from minari_namespaces.catalog.markdown import Page, markdown_pages
+from minari_namespaces.catalog.model import Catalog
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import InvalidDatasetIdError, InvalidNamespaceError
 from minari_namespaces.identifier import NamespaceId

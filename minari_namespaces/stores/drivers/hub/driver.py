@@ -34,93 +34,42 @@ listing per repository; a commit costs a tree listing, a root read, the client's
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
-from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import MAX_METADATA_BYTES, METADATA_FILENAME
-from minari_namespaces.stores.base import datasets_in, inside_dataset
-from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
-from minari_namespaces.stores.retry import (
-    THROTTLED,
-    RetryPolicy,
-    headers_of,
-    retry_after,
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Missing, Read
+from minari_namespaces.stores.drivers.hub.client import transport_errors
+from minari_namespaces.stores.drivers.hub.commits import (
+    LANDED,
+    REPO_TYPE,
+    Plan,
+    Snapshot,
+    held_exactly,
+    send,
+)
+from minari_namespaces.stores.drivers.hub.registry import REGISTRY, root_with_registry
+from minari_namespaces.stores.drivers.hub.urls import hub_repo_name_problem, organisation_of
+from minari_namespaces.stores.drivers.retry import RetryPolicy
+from minari_namespaces.stores.drivers.status import (
+    NOT_FOUND,
+    SERVER_ERROR,
+    TOO_MANY_REQUESTS,
+    is_throttled,
     status_of,
 )
 
-__all__ = ["HubDriver", "hub_repo_name_problem"]
+__all__ = ["HubDriver"]
 
-_REPO_TYPE: Final = "dataset"
-_PRECONDITION_FAILED: Final = 412
-_NOT_FOUND: Final = 404
 _COMMIT_ATTEMPTS: Final = 20
 _READERS: Final = 16
 #: Files the Hub keeps at the root of every repository; never namespace content.
 _HUB_FILES: Final = frozenset({".gitattributes"})
-_REGISTRY: Final = "namespaces"
 _MISSING_CODES: Final = frozenset({"RepoNotFound", "EntryNotFound", "RevisionNotFound"})
-_REPO_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,96}")
-_SERVER_ERROR: Final = 500
-_TOO_MANY: Final = 429
 
 T = TypeVar("T")
-
-
-def hub_repo_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a Hub repository name (the Hub's own rule, as
-    ``huggingface_hub.utils.validate_repo_id`` checks it), or ``None``."""
-    if not _REPO_NAME.fullmatch(name):
-        return "use 1 to 96 ASCII letters, digits, '-', '_' or '.'"
-    if "--" in name or ".." in name:
-        return "'--' and '..' are not allowed"
-    if name[0] in "-." or name[-1] in "-.":
-        return "it may not start or end with '-' or '.'"
-    if name.endswith(".git"):
-        return "it may not end with '.git'"
-    return None
-
-
-def git_blob_id(data: bytes) -> str:
-    """Git's id of a file holding ``data``: what the Hub lists as its ``blob_id``."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
-def _throttled(error: BaseException) -> bool:
-    """A 429, or a 503 that says when to come back: the Hub asks us to slow down
-    (a 503 without a time is a failure, not a request to wait)."""
-    status = status_of(error)
-    if status == _TOO_MANY:
-        return True
-    return status in THROTTLED and retry_after(headers_of(error)) is not None
-
-
-#: What :meth:`HubDriver._send` says of a commit (besides a lost answer's error).
-_LANDED: Final = object()
-_STALE: Final = object()
-
-
-@dataclass
-class _Snapshot:
-    """A repository at one commit: its files and its root metadata."""
-
-    sha: str | None
-    files: set[str] = field(default_factory=set)
-    root: bytes | None = None
-
-
-@dataclass
-class _Plan:
-    """What one commit writes and deletes (paths inside the repository)."""
-
-    adds: dict[str, bytes] = field(default_factory=dict)
-    deletes: list[str] = field(default_factory=list)
 
 
 class HubDriver(Driver):
@@ -137,7 +86,7 @@ class HubDriver(Driver):
     extra = "hf"
     compare_and_swap = True
     atomic_batches = True
-    registry_keys = frozenset({_REGISTRY})
+    registry_keys = frozenset({REGISTRY})
 
     def __init__(
         self, api: Any, org: str, token: str | None = None, *, retry: RetryPolicy | None = None
@@ -171,13 +120,7 @@ class HubDriver(Driver):
         """
         from huggingface_hub import HfApi
 
-        rest = url.split("://", 1)[1].strip("/")
-        rest = rest.removeprefix("datasets/")
-        if not rest or "/" in rest or hub_repo_name_problem(rest):
-            raise ValueError(
-                "a Hugging Face remote is 'hf://ORG' (or 'hf://datasets/ORG'), ORG being a "
-                "user or organisation name"
-            )
+        rest = organisation_of(url)
         token = options.pop("token", None)
         endpoint = options.pop("endpoint", None)
         retry = RetryPolicy.from_options(options)
@@ -195,23 +138,23 @@ class HubDriver(Driver):
             try:
                 return call(*args, **kwargs)
             except HfHubHTTPError as error:
-                if not _throttled(error):
+                if not is_throttled(error):
                     raise
                 budget.wait(error, throttled=True)
 
     def _idempotently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`_patiently`, and sent again after a 5xx or a lost connection,
         with backoff: for a write whose repetition changes nothing."""
-        from httpx2 import TransportError
         from huggingface_hub.errors import HfHubHTTPError
 
+        retried: tuple[type[BaseException], ...] = (HfHubHTTPError, *transport_errors())
         budget = self.retry.budget()
         while True:
             try:
                 return self._patiently(call, *args, **kwargs)
-            except (HfHubHTTPError, TransportError) as error:
+            except retried as error:
                 status = status_of(error)
-                if isinstance(error, HfHubHTTPError) and (status or 0) < _SERVER_ERROR:
+                if isinstance(error, HfHubHTTPError) and (status or 0) < SERVER_ERROR:
                     raise
                 budget.wait(error, throttled=False)
 
@@ -236,7 +179,7 @@ class HubDriver(Driver):
 
     def _resolve(self, repo: str, inner: str, revision: str = "main") -> Read:
         from huggingface_hub import get_session, hf_raise_for_status
-        from huggingface_hub.utils._headers import build_hf_headers
+        from huggingface_hub.utils import build_hf_headers
 
         url = (
             f"{self.api.endpoint}/datasets/{repo}/resolve/{quote(revision, safe='')}/{quote(inner)}"
@@ -244,7 +187,7 @@ class HubDriver(Driver):
         headers = build_hf_headers(token=self._token)
         headers["Range"] = f"bytes=0-{MAX_METADATA_BYTES}"
         with get_session().stream("GET", url, headers=headers, follow_redirects=True) as answer:
-            if answer.status_code == _NOT_FOUND and (
+            if answer.status_code == NOT_FOUND and (
                 answer.headers.get("X-Error-Code") in _MISSING_CODES
             ):
                 return MISSING, None
@@ -280,8 +223,10 @@ class HubDriver(Driver):
         self, repo: str, inner: str = "", *, recursive: bool, revision: str | None = None
     ) -> list[tuple[str, bool]]:
         """``(path, is_file)`` under ``inner`` in ``repo``; ``[]`` if either is missing."""
+        from huggingface_hub import RepoFile
+
         entries = self._patiently(self._entries, repo, inner, recursive, revision)
-        return [(str(entry.path), type(entry).__name__ == "RepoFile") for entry in entries]
+        return [(str(entry.path), isinstance(entry, RepoFile)) for entry in entries]
 
     def _entries(self, repo: str, inner: str, recursive: bool, revision: str | None) -> list[Any]:
         """The tree entries under ``inner`` (every page); ``[]`` if it is missing."""
@@ -293,7 +238,7 @@ class HubDriver(Driver):
                     repo,
                     path_in_repo=inner or None,
                     recursive=recursive,
-                    repo_type=_REPO_TYPE,
+                    repo_type=REPO_TYPE,
                     revision=revision,
                 )
             )
@@ -339,15 +284,15 @@ class HubDriver(Driver):
 
     # -- writing -------------------------------------------------------------
 
-    def _snapshot(self, repo: str, sha: str | None) -> _Snapshot:
+    def _snapshot(self, repo: str, sha: str | None) -> Snapshot:
         """The files and root metadata of ``repo`` at ``sha`` (the head if ``None``)."""
         from huggingface_hub.errors import RepositoryNotFoundError
 
         if sha is None:
             try:
-                sha = str(self._patiently(self.api.repo_info, repo, repo_type=_REPO_TYPE).sha)
+                sha = str(self._patiently(self.api.repo_info, repo, repo_type=REPO_TYPE).sha)
             except RepositoryNotFoundError:
-                return _Snapshot(sha=None)
+                return Snapshot(sha=None)
         files = {
             name for name, is_file in self._tree(repo, recursive=True, revision=sha) if is_file
         }
@@ -357,44 +302,22 @@ class HubDriver(Driver):
             if root is None:
                 data = self._patiently(self._resolve, repo, METADATA_FILENAME, sha)[0]
                 root = None if isinstance(data, Missing) else data
-        return _Snapshot(sha, files, root)
+        return Snapshot(sha, files, root)
 
-    def _registry(self, repo: str, snapshot: _Snapshot, plan: _Plan) -> None:
+    def _registry(self, repo: str, snapshot: Snapshot, plan: Plan) -> None:
         """Add to ``plan`` the root metadata with a true registry, if the root exists
         after the commit and its registry (or content) changes."""
         files = (snapshot.files | set(plan.adds)) - set(plan.deletes)
-        if METADATA_FILENAME not in files:
-            return
-        new_root = plan.adds.get(METADATA_FILENAME)
-        base = new_root if new_root is not None else snapshot.root
-        if base is None:
-            return
-        try:
-            data = json.loads(base)
-        except ValueError:
-            return  # a corrupt root stays as it is; reading it says so
-        if not isinstance(data, dict):
-            return
-        if new_root is not None and snapshot.root is not None:
-            # ``datasets`` is Minari's: the remote's list wins over a stale copy.
-            try:
-                current = json.loads(snapshot.root)
-            except ValueError:
-                current = None
-            if isinstance(current, dict) and "datasets" in current:
-                data["datasets"] = current["datasets"]
-        registry = _sub_namespaces(repo.split("/", 1)[1], files)
-        if registry or _REGISTRY in data:
-            # A root with nothing to register is stored exactly as it was given.
-            data[_REGISTRY] = registry
-        payload = json.dumps(data).encode("utf-8")
-        if payload != snapshot.root or new_root is not None:
-            plan.adds[METADATA_FILENAME] = payload
+        root = root_with_registry(
+            repo.split("/", 1)[1], files, plan.adds.get(METADATA_FILENAME), snapshot.root
+        )
+        if root is not None:
+            plan.adds[METADATA_FILENAME] = root
 
     def _commit(
         self,
         repo: str,
-        make_plan: Callable[[_Snapshot], _Plan | None],
+        make_plan: Callable[[Snapshot], Plan | None],
         *,
         parent: str | None = None,
         summary: str,
@@ -426,84 +349,37 @@ class HubDriver(Driver):
             }
             if not changes and not plan.deletes:
                 return  # every byte is already what it should be at this commit
-            outcome = self._send(repo, snapshot, changes, plan.deletes, summary)
-            if outcome is _LANDED:
+            outcome = send(
+                self.api,
+                repo,
+                parent=snapshot.sha,
+                changes=changes,
+                deletes=plan.deletes,
+                summary=summary,
+            )
+            if outcome is LANDED:
                 return
             if isinstance(outcome, BaseException):
                 # A 429 refused the commit; any other failure may hide one that landed.
-                if status_of(outcome) != _TOO_MANY and self._landed(repo, changes, plan.deletes):
+                if status_of(outcome) != TOO_MANY_REQUESTS and self._landed(
+                    repo, changes, plan.deletes
+                ):
                     return
-                budget.wait(outcome, throttled=_throttled(outcome))
+                budget.wait(outcome, throttled=is_throttled(outcome))
                 continue
             conflicts += 1
             if parent is not None:
                 raise ConflictError(repo)
         raise ConflictError(repo)
 
-    def _send(
-        self,
-        repo: str,
-        snapshot: _Snapshot,
-        changes: dict[str, bytes],
-        deletes: list[str],
-        summary: str,
-    ) -> object:
-        """Send one commit: :data:`_LANDED`, :data:`_STALE` (the head moved, or
-        the client skipped it because another writer stored these very bytes),
-        or the error to wait out: a 429, or a failure whose answer was lost (the
-        commit may have landed)."""
-        from httpx2 import TransportError
-        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-        from huggingface_hub.errors import HfHubHTTPError
-
-        adds = [
-            CommitOperationAdd(path_in_repo=path, path_or_fileobj=payload)
-            for path, payload in sorted(changes.items())
-        ]
-        removals = [CommitOperationDelete(path_in_repo=path) for path in deletes]
-        try:
-            self.api.create_commit(
-                repo,
-                operations=[*adds, *removals],
-                commit_message=summary,
-                repo_type=_REPO_TYPE,
-                parent_commit=snapshot.sha,
-            )
-        except HfHubHTTPError as error:
-            status = status_of(error)
-            if status == _PRECONDITION_FAILED:
-                return _STALE
-            if status == _TOO_MANY:
-                return error  # refused before it was applied; nothing to look for
-            if status is not None and status >= _SERVER_ERROR:
-                return error
-            raise
-        except TransportError as error:
-            return error
-        if removals or any(add._is_committed for add in adds):
-            return _LANDED
-        # The client skipped the commit: another writer stored these very bytes
-        # after our read. Read again; the retry is a true no-op.
-        return _STALE
-
     def _landed(self, repo: str, changes: dict[str, bytes], deletes: list[str]) -> bool:
-        """Whether the head holds exactly the bytes a commit wrote and none of the
-        files it deleted: the commit landed though its answer was lost. (Another
-        writer storing the very same bytes meanwhile reads the same, and leaves
-        the same end state.)"""
+        """Whether the head holds exactly what a commit wrote (its answer was lost)."""
         entries = self._patiently(self._entries, repo, "", True, None)
-        held = {
-            str(entry.path): str(getattr(entry, "blob_id", ""))
-            for entry in entries
-            if type(entry).__name__ == "RepoFile"
-        }
-        return all(held.get(path) == git_blob_id(data) for path, data in changes.items()) and not (
-            set(deletes) & set(held)
-        )
+        return held_exactly(entries, changes, deletes)
 
     def _ensure_repo(self, repo: str) -> None:
         # ``exist_ok``: a repository created by a request whose answer was lost is fine.
-        self._idempotently(self.api.create_repo, repo, repo_type=_REPO_TYPE, exist_ok=True)
+        self._idempotently(self.api.create_repo, repo, repo_type=REPO_TYPE, exist_ok=True)
 
     def create(self, path: str, payload: bytes) -> None:
         if self.create_all([(path, payload)])[0]:
@@ -520,11 +396,11 @@ class HubDriver(Driver):
             self._ensure_repo(repo)
 
             def plan(
-                snapshot: _Snapshot, repo: str = repo, wanted: dict[str, bytes] = wanted
-            ) -> _Plan:
+                snapshot: Snapshot, repo: str = repo, wanted: dict[str, bytes] = wanted
+            ) -> Plan:
                 for inner in wanted:
                     existed[(repo, inner)] = inner in snapshot.files
-                return _Plan(adds={i: p for i, p in wanted.items() if i not in snapshot.files})
+                return Plan(adds={i: p for i, p in wanted.items() if i not in snapshot.files})
 
             self._commit(repo, plan, summary=f"Create {len(wanted)} namespace(s)")
         return [existed[self._split(path)] for path, _ in items]
@@ -534,10 +410,10 @@ class HubDriver(Driver):
             raise ConflictError(path)
         repo, inner = self._split(path)
 
-        def plan(snapshot: _Snapshot) -> _Plan:
+        def plan(snapshot: Snapshot) -> Plan:
             if inner not in snapshot.files:
                 raise ConflictError(path)
-            return _Plan(adds={inner: payload})
+            return Plan(adds={inner: payload})
 
         self._commit(repo, plan, parent=str(version), summary="Update namespace metadata")
 
@@ -548,7 +424,7 @@ class HubDriver(Driver):
         inners = {self._split(path)[1] for path in paths}
         prefix = f"{inner_folder}/" if inner_folder else ""
 
-        def plan(snapshot: _Snapshot) -> _Plan:
+        def plan(snapshot: Snapshot) -> Plan:
             others = {
                 name
                 for name in snapshot.files
@@ -556,23 +432,6 @@ class HubDriver(Driver):
             }
             if others:
                 raise OSError(f"{folder} gained {sorted(others)[0]} while it was being deleted")
-            return _Plan(deletes=sorted(inners & snapshot.files))
+            return Plan(deletes=sorted(inners & snapshot.files))
 
         self._commit(repo, plan, summary="Delete namespace")
-
-
-def _sub_namespaces(top: str, files: set[str]) -> list[str]:
-    """The registry: the id of every sub-namespace of ``top`` whose marker the
-    repository holds, outside dataset folders, in tree order."""
-    keys = [tuple(name.split("/")) for name in files]
-    datasets = datasets_in(keys)
-    found: list[NamespaceId] = []
-    for key in keys:
-        folder = key[:-1]
-        if key[-1] != METADATA_FILENAME or not folder or inside_dataset(folder, datasets):
-            continue
-        try:
-            found.append(NamespaceId("/".join((top, *folder))))
-        except (ValueError, TypeError):
-            continue  # not an id: never registered, and listings skip it with a warning
-    return [str(ns) for ns in sorted(found)]

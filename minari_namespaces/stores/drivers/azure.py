@@ -23,24 +23,22 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, Read
-from minari_namespaces.stores.fsspec_driver import (
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
     ObjectStoreDriver,
     Page,
     split_bucket,
 )
+from minari_namespaces.stores.drivers.status import (
+    PRECONDITION_FAILED,
+    RANGE_NOT_SATISFIABLE,
+    status_of,
+)
 
 __all__ = ["AzureBlobDriver"]
 
-_PRECONDITION_FAILED: Final = 412
-_RANGE_NOT_SATISFIABLE: Final = 416
 _PAGE: Final = 5000
-
-
-def _status(error: BaseException) -> int | None:
-    code = getattr(error, "status_code", None)
-    return code if isinstance(code, int) else None
 
 
 @asynccontextmanager
@@ -54,7 +52,7 @@ async def _plain_errors() -> AsyncIterator[None]:
     except AzureError as error:
         text = str(getattr(error, "message", None) or error).strip().splitlines()
         code = getattr(error, "error_code", None) or type(error).__name__
-        status = _status(error)
+        status = status_of(error)
         answer = f"{status} {code}" if status else str(code)
         raise OSError(f"Azure answered {answer}: {text[0] if text else ''}".rstrip()) from error
 
@@ -81,7 +79,7 @@ class AzureBlobDriver(ObjectStoreDriver):
                 return MISSING, None
             except HttpResponseError as error:
                 # A range cannot be satisfied by an empty blob: it is there, and empty.
-                if _status(error) != _RANGE_NOT_SATISFIABLE:
+                if status_of(error) != RANGE_NOT_SATISFIABLE:
                     raise
                 return b"", None
             data: bytes = await stream.readall()
@@ -120,7 +118,7 @@ class AzureBlobDriver(ObjectStoreDriver):
             except ResourceNotFoundError as error:
                 raise ConflictError(path) from error
             except HttpResponseError as error:
-                if _status(error) == _PRECONDITION_FAILED:
+                if status_of(error) == PRECONDITION_FAILED:
                     raise ConflictError(path) from error
                 raise
 

@@ -4,7 +4,7 @@ and PREFIX arguments (with shell completion), the metadata that ``--description`
 ``--set`` and ``--from-json`` give, the usage errors they raise in the
 command line's own words, and the :class:`~minari_namespaces.service.NamespaceService`
 they open. A module of commands builds on this one and on
-:mod:`~minari_namespaces.terminal`; :mod:`~minari_namespaces.cli` registers them all.
+:mod:`~minari_namespaces.cli.output`; :mod:`~minari_namespaces.cli` registers them all.
 Not part of the library's API.
 """
 
@@ -17,11 +17,12 @@ from typing import Annotated, Any
 
 import typer
 
+from minari_namespaces.cli.output import printable
 from minari_namespaces.errors import InvalidNamespaceError, NamespaceError
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.repository import remote_from_environment
+from minari_namespaces.repository import open_repository, remote_from_environment
 from minari_namespaces.service import NamespaceService
-from minari_namespaces.terminal import printable
+from minari_namespaces.stores.credentials import carries_credentials
 
 __all__: list[str] = []
 
@@ -38,32 +39,36 @@ def open_service(root: Path | None, remote: str | None = None) -> NamespaceServi
         RemoteError: If the remote's backend cannot be loaded.
     """
     url = remote if remote is not None else remote_from_environment()
-    if url is not None and carries_credentials(url):
-        raise typer.BadParameter(
-            "the URL carries credentials ('user:password@' or 'user@'): give them the "
-            "backend's own way instead (for S3 the AWS_* variables or ~/.aws, for the Hub "
-            "HF_TOKEN)",
-            param_hint="--remote / MINARI_REMOTE",
-        )
+    if url is not None:
+        _refuse_credentials(url, "--remote / MINARI_REMOTE")
     service = NamespaceService.from_urls(local=root, remote=url)
     _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
     return service
 
 
-def carries_credentials(url: str) -> bool:
-    """Whether ``url`` holds a user or a password before an ``@``, whatever their
-    characters: ``s3://KEY:SECRET@bucket``, ``s3://user@bucket``, and a secret with
-    ``/``, ``@``, ``:`` or percent-escapes in it (``hf://user:tok/en@org``).
+def open_stores(source: str, target: str) -> NamespaceService:
+    """A service that copies from the store at ``source`` to the one at ``target``
+    (each a URL or a local folder), for ``mirror``: its "local" side is the source.
 
-    A secret may hold any character, so a ``:`` anywhere before the last ``@`` is
-    taken for a password; a ``file:///path`` has no user part, and an ``@`` further
-    down a path without a ``:`` before it (``s3://bucket/v@2``) is a key's name.
+    Raises:
+        typer.BadParameter: If a URL carries a user or a password (see
+            :func:`open_service`).
+        RemoteError: If a backend cannot be loaded.
     """
-    _, separator, rest = url.partition("://")
-    before, at, _ = rest.rpartition("@")
-    if not (separator and at) or rest.startswith("/"):
-        return False
-    return "@" in rest.split("/", 1)[0] or ":" in before
+    _refuse_credentials(source, "SRC_URL")
+    _refuse_credentials(target, "DST_URL")
+    _log.debug("copying from %s to %s", source, target)
+    return NamespaceService(open_repository(source), open_repository(target))
+
+
+def _refuse_credentials(url: str, param_hint: str) -> None:
+    if carries_credentials(url):
+        raise typer.BadParameter(
+            "the URL carries credentials ('user:password@' or 'user@'): give them the "
+            "backend's own way instead (for S3 the AWS_* variables or ~/.aws, for the Hub "
+            "HF_TOKEN)",
+            param_hint=param_hint,
+        )
 
 
 def refuse_unused(flag: str, value: object, reason: str) -> None:

@@ -1,7 +1,7 @@
 """The HTTP side of the stand-in Hub: routes, the Hub's JSON answers, status
 codes, and the faults a test asks for.
 
-:class:`HubHttpServer` serves a :class:`~minari_namespaces.testing.hubmodel.HubModel`
+:class:`HubHttpServer` serves a :class:`~minari_namespaces.testing.hub.model.HubModel`
 and answers as the Hub does (JSON bodies, ``Link`` paging, ranges, ``X-Error-Code``
 headers), mapping the model's errors to statuses. Its :class:`Traffic` counts
 requests per route and holds the :class:`Fault` each of the next requests of a
@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from minari_namespaces.testing.hubmodel import (
+from minari_namespaces.testing.hub.model import (
     EntryNotFoundError,
     HubModel,
     HubModelError,

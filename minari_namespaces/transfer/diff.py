@@ -1,4 +1,6 @@
-"""Comparing two stores without writing: :class:`NamespaceDiff` and :func:`compare`."""
+"""What ``diff`` finds: the namespaces of one subtree that only one side holds, and
+those both hold with different or equal metadata (and, when asked, the same of
+their datasets). It writes nothing."""
 
 from __future__ import annotations
 

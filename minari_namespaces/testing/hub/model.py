@@ -1,7 +1,7 @@
 """What the stand-in Hub stores: repositories, their commits and files.
 
 It knows nothing of HTTP: every refusal is a :class:`HubModelError` subclass,
-which :mod:`minari_namespaces.testing.hubhttp` turns into the Hub's status codes
+which :mod:`minari_namespaces.testing.hub.http` turns into the Hub's status codes
 and ``X-Error-Code`` headers. Repositories live in memory with a linear history
 of commits (each a full snapshot), so parent-commit checks, revisions and
 resolves behave as on the Hub. Standard library only; thread-safe.

@@ -10,16 +10,16 @@ it — runs against it unchanged. Point the client at it with ``HF_ENDPOINT`` *b
         os.environ["HF_ENDPOINT"] = hub.endpoint
         ...
 
-Repositories live in memory (:mod:`~minari_namespaces.testing.hubmodel`) with a
+Repositories live in memory (:mod:`~minari_namespaces.testing.hub.model`) with a
 linear history of commits, so ``parent_commit`` checks, revisions and resolves
-behave as on the Hub; the HTTP side is :mod:`~minari_namespaces.testing.hubhttp`.
+behave as on the Hub; the HTTP side is :mod:`~minari_namespaces.testing.hub.http`.
 Requests are counted per route (:meth:`HubStandIn.take_counts`), and faults can be
 injected: an error before a request changes anything or after it took effect, a
 dropped connection, a 429 with ``Retry-After``, a slow answer
 (:meth:`HubStandIn.fail_next`, :meth:`HubStandIn.throttle_next`,
 :meth:`HubStandIn.slow_next`). Standard library only.
 
-Run one in the foreground with ``python -m minari_namespaces.testing.hubserver``.
+Run one in the foreground with ``python -m minari_namespaces.testing.hub.server``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from minari_namespaces.testing.hubhttp import Fault, HubHttpServer
-from minari_namespaces.testing.hubmodel import HubModel
+from minari_namespaces.testing.hub.http import Fault, HubHttpServer
+from minari_namespaces.testing.hub.model import HubModel
 
 __all__ = ["HubStandIn"]
 

@@ -37,8 +37,8 @@ from minari_namespaces.dataset_files import (
 )
 from minari_namespaces.datasets import DATASET_METADATA_FILENAME
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, Driver, Missing, Read
-from minari_namespaces.stores.retry import RetryPolicy
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Missing, Read
+from minari_namespaces.stores.drivers.retry import RetryPolicy
 
 __all__ = [
     "BLOCK_BYTES",

@@ -18,33 +18,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.driver import MISSING, ConflictError, Read
-from minari_namespaces.stores.fsspec_driver import (
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
     ObjectStoreDriver,
     Page,
 )
+from minari_namespaces.stores.drivers.status import is_precondition_failure
 
-__all__ = ["S3Driver", "is_precondition_failure"]
-
-_PRECONDITION_FAILED = 412
-
-
-def is_precondition_failure(error: BaseException) -> bool:
-    """Whether ``error`` or an exception it was raised from is an HTTP 412,
-    judged by the status code botocore reports, never by message text."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        response = getattr(current, "response", None)
-        if isinstance(response, dict):
-            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = response.get("Error", {}).get("Code")
-            if status == _PRECONDITION_FAILED or code in ("PreconditionFailed", "412"):
-                return True
-        current = current.__cause__ or current.__context__
-    return False
+__all__ = ["S3Driver"]
 
 
 class S3Driver(ObjectStoreDriver):

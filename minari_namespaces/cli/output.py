@@ -1,68 +1,46 @@
-"""How a command of :mod:`minari_namespaces.cli` runs and what it shows: output by
---quiet/--verbose, library errors as one line and an exit status, Ctrl-C as 130, the
-package's log on stderr, text made safe for a terminal, the progress bar, the tree of
-namespaces (and their datasets), the rows of datasets, the transfer reports, the
-question before --overwrite replaces anything, and the diff: every line a command
-prints is printed here. Not part of the library's API."""
+"""What a command of :mod:`minari_namespaces.cli` prints: report lines by
+--quiet/--verbose, errors and warnings as one line each, text made safe for a terminal,
+the tree of namespaces (and their datasets), the rows of datasets, the transfer reports,
+the question before --overwrite replaces anything, and the diff: every line a command
+prints is printed here; how a command runs is :mod:`~minari_namespaces.cli.running`.
+Not part of the library's API."""
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import math
-import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 from rich.tree import Tree
 
-from minari_namespaces.catalog import Catalog
+from minari_namespaces.catalog import Catalog, format_size
 from minari_namespaces.datasets import DatasetEntry, DatasetId
-from minari_namespaces.errors import (
-    InvalidDatasetIdError,
-    KeptNamespacesWarning,
-    NamespaceError,
-    RemoteNotConfiguredError,
-    first_few,
-)
+from minari_namespaces.errors import InvalidDatasetIdError, first_few
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
-from minari_namespaces.service import NamespaceDiff, TransferProgress, TransferReport
+from minari_namespaces.service import NamespaceDiff, TransferReport
 
 __all__: list[str] = []
 
-# -- how a command runs: verbosity, errors, Ctrl-C, log, progress --------------------
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-#: The package's logger; ``--verbose`` shows its records (and its children's).
-LOGGER = logging.getLogger("minari_namespaces")
-
-#: The exit status of an interrupted command, as shells report a SIGINT.
-INTERRUPTED = 130
+# -- by --quiet/--verbose ---------------------------------------------------------------
 
 #: -1 with --quiet, 0 by default, 1 with --verbose; set for each command.
 _verbosity: ContextVar[int] = ContextVar("verbosity", default=0)
-#: (done, total) of the transfer under way, for the line printed on Ctrl-C.
-_transferred: ContextVar[tuple[int, int] | None] = ContextVar("transferred", default=None)
+
+
+def set_verbosity(*, quiet: bool, verbose: bool) -> None:
+    """Print by --quiet/--verbose for the rest of the command."""
+    _verbosity.set(-1 if quiet else int(verbose))
+
+
+def is_quiet() -> bool:
+    """Whether the command runs with --quiet."""
+    return _verbosity.get() < 0
 
 
 def say(text: str) -> None:
@@ -87,98 +65,6 @@ def print_version(version: str) -> None:
     typer.echo(f"minari-namespaces {version}")
 
 
-def _error_text(error: Exception) -> str:
-    """The message of ``error`` in the command line's words."""
-    if isinstance(error, RemoteNotConfiguredError):
-        return (
-            "no remote store: give --remote URL or set MINARI_REMOTE (hf://ORG, "
-            "s3://bucket/prefix, gs://bucket, file:///path, ...)."
-        )
-    return str(error)
-
-
-def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run a command with its --quiet/--verbose settings; show library errors as one
-    line (exit ``error_status``), warnings as one line each, Ctrl-C as exit 130."""
-
-    def decorate(command: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(command)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            quiet, verbose = bool(kwargs.get("quiet")), bool(kwargs.get("verbose"))
-            if quiet and verbose:
-                raise typer.BadParameter("not with --verbose", param_hint="--quiet")
-            _verbosity.set(-1 if quiet else int(verbose))
-            _transferred.set(None)
-            with (
-                _logging(quiet=quiet, verbose=verbose),
-                warnings.catch_warnings(record=True) as caught,
-            ):
-                warnings.simplefilter("always")
-                # A transfer's report says what it kept, in the command line's words.
-                warnings.simplefilter("ignore", KeptNamespacesWarning)
-                try:
-                    return command(*args, **kwargs)
-                except (NamespaceError, ValueError, OSError) as error:
-                    print_error(_error_text(error))
-                    raise typer.Exit(error_status) from None
-                except RecursionError:
-                    print_error("a value is nested too deeply to be read.")
-                    raise typer.Exit(error_status) from None
-                except (KeyboardInterrupt, typer.Abort):
-                    stderr_console().print(_interrupted_text(), markup=False)
-                    raise typer.Exit(INTERRUPTED) from None
-                finally:
-                    for warning in caught:
-                        warn(str(warning.message))
-
-        return wrapper
-
-    return decorate
-
-
-def _interrupted_text() -> str:
-    progress = _transferred.get()
-    if progress is None:
-        return "Interrupted."
-    done, total = progress
-    return (
-        f"Interrupted after {done:,} of {total:,} namespace(s). What was written is "
-        "complete, parents first: run the same command again to finish."
-    )
-
-
-@contextmanager
-def _logging(*, quiet: bool, verbose: bool) -> Iterator[None]:
-    """--verbose: the package's log records from DEBUG on stderr; --quiet: errors only."""
-    if not (quiet or verbose):
-        yield
-        return
-    with log_to_stderr(LOGGER, logging.DEBUG if verbose else logging.ERROR):
-        yield
-
-
-@contextmanager
-def transfer_progress(label: str) -> Iterator[Callable[[TransferProgress], None]]:
-    """A callback for the service's transfers: it keeps how far the transfer got (for
-    Ctrl-C) and, when stderr is a terminal and not --quiet, moves a progress bar.
-    Nothing is drawn when stderr is piped."""
-
-    def record(progress: TransferProgress) -> None:
-        _transferred.set((progress.namespaces_done, progress.namespaces_total))
-
-    console = stderr_console()
-    if not console.is_terminal or _verbosity.get() < 0:
-        yield record
-        return
-    with progress_bar(console, label) as move:
-
-        def record_and_move(progress: TransferProgress) -> None:
-            record(progress)
-            move(progress.namespaces_done, progress.namespaces_total)
-
-        yield record_and_move
-
-
 def print_json(value: object) -> None:
     """``value`` as indented JSON on stdout, control characters as JSON escapes, and
     NaN and infinities (which JSON lacks, and a dataset's metadata may hold, as
@@ -198,24 +84,37 @@ def _finite(value: object) -> object:
 
 
 def print_report(verb: str, report: TransferReport) -> None:
-    """A transfer's report (see :func:`transfer_report`), by --quiet/--verbose."""
-    lines, warning = transfer_report(verb, report, every=is_verbose())
-    for line in lines:
-        say(line)
-    if warning is not None:
-        warn(warning)
+    """A transfer's report, by --quiet/--verbose: its namespaces (see
+    :func:`transfer_report`), then its datasets (see :func:`dataset_report`)."""
+    for lines, warning in (
+        transfer_report(verb, report, every=is_verbose()),
+        dataset_report(verb, report, every=is_verbose()),
+    ):
+        for line in lines:
+            say(line)
+        if warning is not None:
+            warn(warning)
 
 
 def confirm_replacing(plan: TransferReport) -> bool:
-    """Ask on the terminal whether the namespaces that ``plan`` would replace may be
-    replaced; on no, say that nothing was written."""
-    stderr_console().print(
-        f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
-        f"{shown(quoted_few(plan.replaced, every=is_verbose()))}."
+    """Ask on the terminal whether the namespaces and datasets that ``plan`` would
+    replace may be replaced; on no, say that nothing was written."""
+    datasets = [each.id for each in plan.datasets_planned if each.action == "replace"]
+    for count, kind, ids in (
+        (len(plan.replaced), "namespace", plan.replaced),
+        (len(datasets), "dataset", datasets),
+    ):
+        if count:
+            stderr_console().print(
+                f"{count:,} {kind}(s) differ in {shown(plan.target)}: "
+                f"{shown(quoted_few(ids, every=is_verbose()))}."
+            )
+    question = (
+        f"Replace them with the copy from {plan.source} (each dataset whole)?"
+        if datasets
+        else f"Replace their metadata with the copy from {plan.source}?"
     )
-    agreed = typer.confirm(
-        f"Replace their metadata with the copy from {plan.source}?", default=False, err=True
-    )
+    agreed = typer.confirm(question, default=False, err=True)
     if not agreed:
         stderr_console().print("Nothing was written.")
     return agreed
@@ -224,7 +123,7 @@ def confirm_replacing(plan: TransferReport) -> bool:
 def print_diff(result: NamespaceDiff, *, as_json: bool) -> None:
     """What ``diff`` prints, unless --quiet: a JSON object of the three groups, one
     ``In sync`` line, or one line per namespace that differs, by group."""
-    if _verbosity.get() < 0:
+    if is_quiet():
         return
     groups = {
         "only_local": result.only_local,
@@ -281,65 +180,6 @@ def printable(text: str, *, json_escapes: bool = False) -> str:
 def shown(text: str) -> str:
     """``text`` made printable and safe inside Rich markup."""
     return escape(printable(text))
-
-
-class _PrintableFormatter(logging.Formatter):
-    """Log lines with control characters escaped, like every other output."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record))
-
-
-@contextmanager
-def log_to_stderr(logger: logging.Logger, level: int) -> Iterator[None]:
-    """Show ``logger``'s records (and its children's) from ``level`` up on stderr, as
-    ``LEVEL name: message``, for the duration of the block."""
-    previous = logger.level
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    logger.setLevel(level)
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
-class _CountColumn(ProgressColumn):
-    """Namespaces done out of the total, once the total is known."""
-
-    def render(self, task: Task) -> Text:
-        if task.total is None:
-            return Text("")
-        return Text(
-            f"{task.completed:,.0f}/{task.total:,.0f} namespaces", style="progress.download"
-        )
-
-
-class _RateColumn(ProgressColumn):
-    """Namespaces per second since the start (a count, not bytes)."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.finished_time or task.elapsed
-        if not (elapsed and task.completed):
-            return Text("")
-        return Text(f"{task.completed / elapsed:,.0f}/s", style="progress.data.speed")
-
-
-@contextmanager
-def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar on ``console`` with namespaces done/total, rate and time elapsed; yields
-    the function that moves it to (done, total). It stays on screen when done."""
-    columns = (TextColumn("{task.description}"), BarColumn(), _CountColumn(), _RateColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task(label, total=None)
-
-        def move(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield move
 
 
 def namespace_tree(
@@ -451,10 +291,10 @@ def one_line(text: str, width: int) -> str:
 
 
 def dataset_rows(entries: Sequence[DatasetEntry]) -> list[str]:
-    """One aligned row per dataset under a header: id, episodes, steps and the start
-    of the description; ``-`` for a count the metadata lacks, and the
-    :data:`UNREADABLE` marker instead of a description when it could not be read."""
-    cells = [("DATASET", "EPISODES", "STEPS", "DESCRIPTION")]
+    """One aligned row per dataset under a header: id, episodes, steps, the size of
+    its files and the start of the description; ``-`` for what is not known, and
+    the :data:`UNREADABLE` marker instead of a description when it could not be read."""
+    cells = [("DATASET", "EPISODES", "STEPS", "SIZE", "DESCRIPTION")]
     for entry in entries:
         about = entry.description or ""
         cells.append(
@@ -462,13 +302,15 @@ def dataset_rows(entries: Sequence[DatasetEntry]) -> list[str]:
                 printable(str(entry.id)),
                 _count(entry.total_episodes),
                 _count(entry.total_steps),
+                "-" if entry.size is None else format_size(entry.size),
                 UNREADABLE if entry.error is not None else one_line(about, DESCRIPTION_WIDTH),
             )
         )
-    widths = [max(len(row[column]) for row in cells) for column in range(3)]
+    widths = [max(len(row[column]) for row in cells) for column in range(4)]
     return [
-        f"{name:<{widths[0]}}  {episodes:>{widths[1]}}  {steps:>{widths[2]}}  {about}".rstrip()
-        for name, episodes, steps, about in cells
+        f"{name:<{widths[0]}}  {episodes:>{widths[1]}}  {steps:>{widths[2]}}  "
+        f"{size:>{widths[3]}}  {about}".rstrip()
+        for name, episodes, steps, size, about in cells
     ]
 
 
@@ -524,7 +366,7 @@ def warn_unreadable(entries: Sequence[DatasetEntry]) -> None:
                 warn(str(entry.error))
 
 
-def quoted_few(ids: list[NamespaceId], *, every: bool) -> str:
+def quoted_few(ids: Sequence[NamespaceId | DatasetId], *, every: bool) -> str:
     """The first few ``ids`` quoted (all if ``every``) and how many more."""
     listed, more = first_few(ids, None if every else FIRST_FEW)
     return ", ".join(f"'{ns}'" for ns in listed) + (f"{more} {ALL_OF_THEM}" if more else "")
@@ -564,3 +406,74 @@ def transfer_report(
         f"{len(report.skipped):,} namespace(s) differ in {report.target} and {kept}: "
         f"{quoted_few(report.skipped, every=every)}. --overwrite replaces them."
     )
+
+
+def _files(count: int) -> str:
+    return f"{count:,} file{'' if count == 1 else 's'}"
+
+
+def dataset_report(
+    verb: str, report: TransferReport, *, every: bool
+) -> tuple[list[str], str | None]:
+    """What a transfer prints about its datasets, after its namespaces (nothing if it
+    moved none). A dry run prints the plan (see :func:`dataset_plan`); a transfer one
+    summary line and the datasets written (the first few unless ``every``), and the
+    one warning naming those that differ and were kept."""
+    if not report.datasets_planned:
+        return [], None
+    if report.dry_run:
+        return dataset_plan(verb, report), None
+    moved = [plan for plan in report.datasets_planned if plan.moves]
+    same = len(report.datasets_unchanged)
+    if not (moved or report.datasets_skipped):
+        return [f"Up to date: {same:,} dataset(s) already the same in {report.target}"], None
+    lines = [
+        f"{verb.capitalize()}ed {len(report.datasets_copied):,} dataset(s) "
+        f"({_files(report.files_copied)}, {format_size(report.bytes_copied)}) from "
+        f"{report.source} to {report.target}" + (f"; {same:,} already up to date" if same else "")
+    ]
+    listed, more = first_few(moved, None if every else FIRST_FEW)
+    lines += [
+        f"  {'replaced' if plan.action == 'replace' else 'copied':<9} "
+        f"{printable(str(plan.id))}  {format_size(plan.bytes)}"
+        for plan in listed
+    ]
+    if more:
+        lines.append(f"  ...{more} {ALL_OF_THEM}")
+    if not report.datasets_skipped:
+        return lines, None
+    return lines, (
+        f"{len(report.datasets_skipped):,} dataset(s) differ in {report.target} and were "
+        f"kept: {quoted_few(report.datasets_skipped, every=every)}. A dataset version is "
+        "immutable: --overwrite replaces them whole."
+    )
+
+
+def dataset_plan(verb: str, report: TransferReport) -> list[str]:
+    """A dry run's plan of datasets: one aligned line per dataset with what would
+    happen to it (``copy``, ``replace``, ``unchanged`` or ``kept``), its files and
+    their size; then the total."""
+    plans = report.datasets_planned
+    names = [printable(str(plan.id)) for plan in plans]
+    files = [_files(plan.files) for plan in plans]
+    sizes = [format_size(plan.bytes) for plan in plans]
+    width = [max(map(len, column)) for column in (names, files, sizes)]
+    lines = [f"Plan for {len(plans):,} dataset(s) from {report.source} to {report.target}:"]
+    lines += [
+        f"  {plan.action:<9}  {name:<{width[0]}}  {count:>{width[1]}}  {size:>{width[2]}}"
+        for plan, name, count, size in zip(plans, names, files, sizes, strict=True)
+    ]
+    moving = [plan for plan in plans if plan.moves]
+    replacing = sum(plan.action == "replace" for plan in plans)
+    kept = sum(plan.action == "kept" for plan in plans)
+    total = (
+        f"Total: {len(moving):,} dataset(s) to {verb} "
+        f"({_files(sum(plan.files for plan in moving))}, "
+        f"{format_size(sum(plan.bytes for plan in moving))})"
+    )
+    if replacing:
+        total += f", {replacing:,} of them replacing the target's"
+    total += f"; {len(report.datasets_unchanged):,} unchanged; {kept:,} kept"
+    if kept:
+        total += " (they differ in the target: --overwrite replaces them whole)"
+    return [*lines, total]
