@@ -13,7 +13,8 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from minari_namespaces.catalog import Catalog, read_catalog, with_sizes
+from minari_namespaces.catalog import Catalog, read_catalog
+from minari_namespaces.catalog.model import with_sizes
 from minari_namespaces.datasets import (
     DatasetEntry,
     DatasetId,

@@ -5,12 +5,6 @@ documentation layout in Markdown (:mod:`~minari_namespaces.catalog.markdown`) an
 offline HTML page (:mod:`~minari_namespaces.catalog.html`).
 """
 
-from minari_namespaces.catalog.model import (
-    Catalog,
-    CatalogNamespace,
-    format_size,
-    read_catalog,
-    with_sizes,
-)
+from minari_namespaces.catalog.model import Catalog, CatalogNamespace, read_catalog
 
-__all__ = ["Catalog", "CatalogNamespace", "format_size", "read_catalog", "with_sizes"]
+__all__ = ["Catalog", "CatalogNamespace", "read_catalog"]

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from minari_namespaces.catalog import Catalog, format_size
+from minari_namespaces.catalog import Catalog
+from minari_namespaces.catalog.model import format_size
 from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import InvalidDatasetIdError, first_few
 from minari_namespaces.identifier import NamespaceId

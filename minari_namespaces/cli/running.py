@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.text import Text
 
-from minari_namespaces.catalog import format_size
+from minari_namespaces.catalog.model import format_size
 from minari_namespaces.cli.output import (
     is_quiet,
     print_error,

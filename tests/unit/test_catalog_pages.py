@@ -121,6 +121,7 @@ def test_a_dataset_page_shows_its_id_counts_and_minaris_fields(store: Path, tmp_
         "| Namespace | [D4RL/door](index.md) |\n"
         "| Total episodes | 25 |\n"
         "| Total steps | 6,729 |\n"
+        "| Dataset Size | 67 B |\n"
         "| Author | Farama |\n"
         "| Download | `minari download D4RL/door/human-v2` |\n"
     )
@@ -310,9 +311,9 @@ def test_the_html_page_shows_the_tree_with_counts_and_notes(store: Path, tmp_pat
     assert text_at(door, ".description") == "Open a door. With a hand."
     rows = {text_at(li, ".name"): li for li in html.select("li.ds")}
     assert list(rows) == ["expert-v2", "human-v1", "human-v2", "play-v0", "cloned-v1"]
-    assert text_at(rows["human-v2"], ".counts") == "25 episodes · 6,729 steps"
+    assert text_at(rows["human-v2"], ".counts") == "25 episodes · 6,729 steps · 67 B"
     assert text_at(rows["human-v1"], ".summary") == HOSTILE
-    assert text_at(rows["play-v0"], ".counts") == "counts unknown"
+    assert text_at(rows["play-v0"], ".counts") == "counts unknown · 6 B"
     assert text_at(rows["cloned-v1"], ".error") == "metadata unreadable"
 
 

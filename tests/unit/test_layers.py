@@ -21,7 +21,11 @@ LAYERS: list[tuple[str, ...]] = [
         "minari_namespaces.demo",
     ),
     ("minari_namespaces.service",),
-    ("minari_namespaces.transfer", "minari_namespaces.catalog"),
+    (
+        "minari_namespaces.transfer",
+        "minari_namespaces.dataset_transfer",
+        "minari_namespaces.catalog",
+    ),
     ("minari_namespaces.repository",),
     (
         "minari_namespaces.stores",
@@ -35,11 +39,13 @@ LAYERS: list[tuple[str, ...]] = [
         "minari_namespaces.stores.base",
         "minari_namespaces.stores.folders",
         "minari_namespaces.stores.credentials",
+        "minari_namespaces.stores.dataset_folders",
     ),
     (
         "minari_namespaces.identifier",
         "minari_namespaces.metadata",
         "minari_namespaces.datasets",
+        "minari_namespaces.dataset_files",
         "minari_namespaces.errors",
         "minari_namespaces.values",
         "minari_namespaces.atomic",
