@@ -126,22 +126,18 @@ def bench_s3(report: Report, tree: DatasetTree, server: S3Server, scratch: Path)
         if index < S3_ROUNDS - 1:
             subprocess.run(["rm", "-rf", str(local), str(floor)], check=True)
     note = f"best of {S3_ROUNDS}, rclone --transfers {RCLONE_TRANSFERS}"
-    report.ratio(
-        f"local -> S3 (SeaweedFS) upload_tree(datasets) vs rclone copy ({described})",
-        min(up),
-        min(up_rclone),
-        unit="total",
-        limit=1.0,
-        note=note,
-    )
-    report.ratio(
-        f"S3 (SeaweedFS) -> local download_tree(datasets) vs rclone copy ({described})",
-        min(down),
-        min(down_rclone),
-        unit="total",
-        limit=1.0,
-        note=note,
-    )
+    for name, ours, theirs in (
+        ("local -> S3 (SeaweedFS) upload_tree(datasets)", up, up_rclone),
+        ("S3 (SeaweedFS) -> local download_tree(datasets)", down, down_rclone),
+    ):
+        report.ratio(
+            f"{name} vs rclone copy ({described})",
+            min(ours),
+            min(theirs),
+            unit="total",
+            limit=1.0,
+            note=note,
+        )
     bench_in_sync(report, tree, (bucket, remote, counter), scratch / f"down-{index}", rclone)
 
 
