@@ -121,7 +121,8 @@ def upload(
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Copy a namespace (and the parents the remote lacks) or a whole tree to the remote.
+    """Copy a namespace (and the parents the remote lacks) or a whole tree to the remote;
+    with --datasets the datasets in it too, with --dataset ID one dataset.
 
     Example: minari-namespaces upload D4RL/door --datasets --remote s3://bucket/minari
     """
@@ -152,7 +153,8 @@ def download(
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Copy a namespace (and the parents you lack) or a whole tree from the remote.
+    """Copy a namespace (and the parents you lack) or a whole tree from the remote; with
+    --datasets the datasets in it too, with --dataset ID one dataset.
 
     Example: minari-namespaces download --dataset D4RL/door/human --remote hf://farama-minari
     """
@@ -270,7 +272,9 @@ def mirror(
         ),
     ] = None,
     *,
-    datasets: DatasetsOption = False,
+    datasets: Annotated[
+        bool, typer.Option("--datasets", help="Move every dataset under PREFIX too, each whole.")
+    ] = False,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     yes: YesOption = False,
