@@ -16,7 +16,7 @@ from dataclasses import replace as with_fields
 from functools import cached_property
 
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
-from minari_namespaces.errors import CorruptMetadataError
+from minari_namespaces.errors import CorruptMetadataError, RemoteError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
@@ -42,12 +42,20 @@ def format_size(size: int) -> str:
 
 def with_sizes(store: NamespaceRepository, entries: Sequence[DatasetEntry]) -> list[DatasetEntry]:
     """``entries`` with their :attr:`~DatasetEntry.size` filled in from one listing of
-    their files in ``store`` (entries whose files it does not list are kept as they are).
+    their files in ``store``; entries whose files it does not list, and all of them
+    on a store that cannot list dataset files, are kept as they are.
 
     Raises:
         RemoteError: If a remote store fails.
     """
-    held = store.dataset_files([entry.id for entry in entries], strict=False)
+    try:
+        held = store.dataset_files([entry.id for entry in entries], strict=False)
+    except RemoteError as error:
+        # A driver that cannot list dataset files yet (the Hub's) says so with
+        # NotImplementedError: sizes are shown where the listing has them.
+        if not isinstance(error.__cause__, NotImplementedError):
+            raise
+        return list(entries)
     return [
         with_fields(entry, size=sum(max(file.size, 0) for file in held[entry.id]))
         if entry.id in held
