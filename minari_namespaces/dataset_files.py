@@ -11,7 +11,7 @@ hashing it on the way, and checks what it read against the listing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, TypeVar
@@ -22,6 +22,7 @@ __all__ = [
     "CHUNK_BYTES",
     "CopiedFile",
     "DatasetFile",
+    "DatasetWrite",
     "Digest",
     "FileSource",
     "Runner",
@@ -95,6 +96,35 @@ Runner = Callable[[list[Callable[[], Any]]], list[Any]]
 def run_in_turn(tasks: list[Callable[[], T]]) -> list[T]:
     """A :data:`Runner` that runs ``tasks`` one after the other."""
     return [task() for task in tasks]
+
+
+@dataclass(frozen=True)
+class DatasetWrite:
+    """One dataset for a store to write whole: its files and how to read them.
+
+    Attributes:
+        files: The files, as the source lists them.
+        source: Opens a source file for reading.
+        replace: Replace the dataset if the store holds it.
+        run: Runs the file copies (concurrently, if it can).
+        on_bytes: Called with the size of each chunk written.
+    """
+
+    files: Sequence[DatasetFile]
+    source: FileSource
+    replace: bool = False
+    run: Runner = run_in_turn
+    on_bytes: Callable[[int], None] | None = None
+
+    def copy(self, file: DatasetFile, write: Callable[[bytes], object], where: str) -> Digest:
+        """Stream ``file`` from the source into ``write``, checked (see
+        :func:`copy_verified`).
+
+        Raises:
+            CopyVerificationError: If what was read differs from the listing.
+        """
+        with self.source(file) as reader:
+            return copy_verified(reader, write, file, where, self.on_bytes)
 
 
 def unsafe_reason(path: str) -> str | None:

@@ -306,7 +306,8 @@ class NamespaceService:
             latest: Keep only the highest version of each name in each namespace.
             metadata: Read each dataset's ``data/metadata.json``; a missing or
                 corrupt one is that entry's ``error``, the others are unaffected.
-            sizes: Fill each entry's ``size`` from one more listing of the files.
+            sizes: Fill each entry's ``size`` (its files' total bytes) from one more
+                listing of the files.
 
         Returns:
             One :class:`~minari_namespaces.datasets.DatasetEntry` per dataset.
@@ -377,7 +378,8 @@ class NamespaceService:
                 as Minari's ``download_namespace_metadata`` does).
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
-            datasets: Move the datasets directly inside ``ns`` too, whole.
+            datasets: Move the datasets directly inside ``ns`` too, whole (see
+                :doc:`moving-datasets`).
             jobs: Dataset files copied at once (default 4).
 
         Raises:
@@ -385,6 +387,7 @@ class NamespaceService:
             NamespaceNotFoundError: If ``ns`` does not exist locally.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
@@ -411,7 +414,8 @@ class NamespaceService:
             ancestors: Copy missing ancestors too (``False`` copies ``ns`` alone).
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
-            datasets: Move the datasets directly inside ``ns`` too, whole.
+            datasets: Move the datasets directly inside ``ns`` too, whole (see
+                :doc:`moving-datasets`).
             jobs: Dataset files copied at once (default 4).
 
         Raises:
@@ -420,6 +424,7 @@ class NamespaceService:
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.one(NamespaceId.parse(ns), ancestors=ancestors)
@@ -446,8 +451,8 @@ class NamespaceService:
             prefix: The subtree to upload; ``None`` for everything.
             overwrite: Replace remote namespaces whose metadata differs.
             dry_run: Write nothing; the report says what would be written.
-            progress: Called with a :class:`TransferProgress` as the transfer goes
-                (writes then go in batches of at least 1,000 namespaces).
+            progress: Called with a :class:`TransferProgress` as the transfer goes;
+                with it, writes go in batches of at least 1,000 namespaces.
             datasets: Move every dataset in the subtree too, whole.
             jobs: Dataset files copied at once (default 4).
 
@@ -455,6 +460,7 @@ class NamespaceService:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
@@ -487,6 +493,7 @@ class NamespaceService:
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, datasets, jobs)
         return plan.tree(_optional_id(prefix))
@@ -506,8 +513,9 @@ class NamespaceService:
         Raises:
             InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
             DatasetNotFoundError: If the local store lacks it.
-            UnsafeDatasetFileError: If it holds a link, a FIFO or a device.
-            CopyVerificationError: If a copy differs from its source.
+            UnsafeDatasetFileError: If a dataset holds a link, a FIFO, a device or
+                a key outside its folder (nothing is written).
+            CopyVerificationError: If a copy differs from its source (not kept).
             RemoteNotConfiguredError, RemoteError: As :meth:`upload`.
         """
         plan = Transfer(self._local, self.remote, overwrite, dry_run, progress, True, jobs)
@@ -528,8 +536,7 @@ class NamespaceService:
         Raises:
             InvalidDatasetIdError: If ``dataset_id`` is not a dataset id or name.
             DatasetNotFoundError: If the remote lacks it.
-            UnsafeDatasetFileError: If a remote key would land outside the dataset.
-            CopyVerificationError: If a copy differs from its source.
+            UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
             RemoteNotConfiguredError, RemoteError: As :meth:`download`.
         """
         plan = Transfer(self.remote, self._local, overwrite, dry_run, progress, True, jobs)

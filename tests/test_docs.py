@@ -63,6 +63,7 @@ API_SECTIONS = {
         "minari_namespaces.catalog",
         "minari_namespaces.catalog.pages",
     ),
+    "Moving datasets": ("minari_namespaces.transfer.datasets",),
     "Repositories and backends": (
         "minari_namespaces.repository",
         "minari_namespaces.stores.local",

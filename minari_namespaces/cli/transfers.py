@@ -29,10 +29,10 @@ from minari_namespaces.cli.options import (
 )
 from minari_namespaces.cli.output import confirm_replacing, print_diff, print_report, printable
 from minari_namespaces.cli.running import cli_command, transfer_progress
-from minari_namespaces.dataset_transfer import DEFAULT_JOBS
 from minari_namespaces.datasets import DatasetName
 from minari_namespaces.errors import InvalidDatasetIdError
 from minari_namespaces.service import NamespaceService, TransferReport
+from minari_namespaces.transfer.datasets import DEFAULT_JOBS
 
 __all__ = ["register"]
 

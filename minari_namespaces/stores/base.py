@@ -19,6 +19,7 @@ from typing import BinaryIO, Final, TypeVar
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
+    DatasetWrite,
     FileSource,
     Runner,
     run_in_turn,
@@ -288,16 +289,7 @@ class NamespaceStoreBase(ABC):
         """
 
     @abstractmethod
-    def _write_dataset(
-        self,
-        dataset: DatasetId,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-    ) -> list[CopiedFile]:
+    def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         """Write ``dataset`` whole or not at all (see :meth:`write_dataset`)."""
 
     @abstractmethod
@@ -544,9 +536,7 @@ class NamespaceStoreBase(ABC):
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
         if unsafe:
             raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
-        return self._write_dataset(
-            dataset, files, source, replace=replace, run=run, on_bytes=on_bytes
-        )
+        return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
 
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.

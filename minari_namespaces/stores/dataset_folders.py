@@ -30,9 +30,7 @@ from minari_namespaces.atomic import DIR_FLAGS, LINK_ERRNOS
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
-    FileSource,
-    Runner,
-    copy_verified,
+    DatasetWrite,
     unsafe_error,
 )
 from minari_namespaces.errors import NamespaceConflictError
@@ -209,19 +207,9 @@ def remove_leftovers(parent_fd: int, name: str) -> None:
             os.close(fd)
 
 
-def write_folder(
-    parent_fd: int,
-    name: str,
-    files: Sequence[DatasetFile],
-    source: FileSource,
-    *,
-    replace: bool,
-    run: Runner,
-    on_bytes: Callable[[int], None] | None,
-    where: str,
-) -> list[CopiedFile]:
-    """Write the dataset folder ``name`` in ``parent_fd`` with ``files``: staged in a
-    hidden folder, checked, then renamed into place (see the module's text).
+def write_folder(parent_fd: int, name: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
+    """Write the dataset folder ``name`` in ``parent_fd`` with ``write.files``: staged
+    in a hidden folder, checked, then renamed into place (see the module's text).
 
     Raises:
         CopyVerificationError: If a copy differs from its source (nothing is kept).
@@ -235,14 +223,11 @@ def write_folder(
     try:
         fcntl.flock(stage_fd, fcntl.LOCK_EX)
         try:
-            copied: list[CopiedFile] = run(
-                [
-                    _copier(stage_fd, file, source, on_bytes, f"{where}/{file.path}")
-                    for file in files
-                ]
+            copied: list[CopiedFile] = write.run(
+                [_copier(stage_fd, file, write, f"{where}/{file.path}") for file in write.files]
             )
             os.fsync(stage_fd)
-            _place(parent_fd, stage, name, replace=replace, where=where, token=token)
+            _place(parent_fd, stage, name, replace=write.replace, where=where, token=token)
         except BaseException:
             remove_tree(parent_fd, stage)
             raise
@@ -252,11 +237,7 @@ def write_folder(
 
 
 def _copier(
-    stage_fd: int,
-    file: DatasetFile,
-    source: FileSource,
-    on_bytes: Callable[[int], None] | None,
-    where: str,
+    stage_fd: int, file: DatasetFile, write: DatasetWrite, where: str
 ) -> Callable[[], CopiedFile]:
     def copy() -> CopiedFile:
         *folders, base = file.path.split("/")
@@ -265,8 +246,8 @@ def _copier(
             out = os.open(base, _FILE_WRITE_FLAGS, 0o644, dir_fd=parent)
         finally:
             os.close(parent)
-        with os.fdopen(out, "wb") as handle, source(file) as reader:
-            digest = copy_verified(reader, handle.write, file, where, on_bytes)
+        with os.fdopen(out, "wb") as handle:
+            digest = write.copy(file, handle.write, where)
             handle.flush()
             os.fsync(handle.fileno())
             info = os.fstat(handle.fileno())

@@ -437,8 +437,11 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
         Raises:
             RemoteError: If the backend fails.
         """
-        _, datasets = self._scan(ns)
-        return any(len(folder) == ns.depth + 1 for folder in datasets)
+        # Any dataset folder counts, a partial one too: it still holds files.
+        keys = self._keys(ns.parts)
+        if inside_dataset(ns.parts, datasets_in(keys)) is not None:
+            return False
+        return any(len(folder) == ns.depth + 1 for folder in outermost_datasets(datasets_in(keys)))
 
     def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
         """Each dataset's ``data/metadata.json``, in one concurrent batch."""

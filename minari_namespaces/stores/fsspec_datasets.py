@@ -13,11 +13,15 @@ Bookkeeping lives under the hidden ``.minari-namespaces`` folder at the root.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import BinaryIO
 
-from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    DatasetWrite,
+)
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.stores.base import (
@@ -115,27 +119,11 @@ class FsspecDatasetFiles:
         ):
             yield handle
 
-    def _write_dataset(
-        self,
-        dataset: DatasetId,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-    ) -> list[CopiedFile]:
+    def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         with self.backend(f"copy dataset {dataset}"):
             try:
-                return self.driver.write_dataset(
-                    self.path_of(dataset.parts),
-                    files,
-                    source,
-                    replace=replace,
-                    run=run,
-                    on_bytes=on_bytes,
-                    where=f"{self.texts.url}/{dataset}",
-                )
+                folder = self.path_of(dataset.parts)
+                return self.driver.write_dataset(folder, write, f"{self.texts.url}/{dataset}")
             except FileExistsError:
                 raise self.texts.dataset_appeared(dataset) from None
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import errno
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from minari_namespaces.atomic import lexists, read_capped, replace_atomic
-from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    DatasetWrite,
+)
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import NamespaceConflictError
 from minari_namespaces.stores import dataset_folders
@@ -79,16 +83,7 @@ class LocalDatasetFiles:
         with handle:
             yield handle
 
-    def _write_dataset(
-        self,
-        dataset: DatasetId,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-    ) -> list[CopiedFile]:
+    def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         with FolderWalk(str(self.root), make=True) as walk:
             if not walk.reach(dataset.parts[:-1]):
                 raise NamespaceConflictError(
@@ -96,14 +91,7 @@ class LocalDatasetFiles:
                     "link holds a folder on its path. Move it away first."
                 )
             return dataset_folders.write_folder(
-                walk.fd,
-                dataset.folder,
-                files,
-                source,
-                replace=replace,
-                run=run,
-                on_bytes=on_bytes,
-                where=f"{self.texts.url}/{dataset}",
+                walk.fd, dataset.folder, write, f"{self.texts.url}/{dataset}"
             )
 
     def read_record(self, name: str) -> bytes | None:

@@ -154,6 +154,8 @@ class DatasetListingContract:
         # A folder store shows a dataset by its data/ folder (a write renames it into
         # place whole); an object store by data/metadata.json, written last.
         assert listed == harness.lists_datasets_by_folder
+        # Listed or not, its files are there: the namespace holding it is not empty.
+        assert repo.has_datasets(NamespaceId("D4RL/pen"))
 
     def test_oversized_dataset_metadata_is_an_error_of_that_entry(
         self, repo: NamespaceRepository, write_metadata: PlantMetadata

@@ -12,16 +12,14 @@ import hashlib
 import io
 import itertools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
-    FileSource,
-    Runner,
-    check_copy,
+    DatasetWrite,
 )
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId, portable_key
@@ -236,26 +234,15 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
             raise FileNotFoundError(f"{self.url}/{dataset}/{file.path}")
         yield io.BytesIO(held[0])
 
-    def _write_dataset(
-        self,
-        dataset: DatasetId,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-    ) -> list[CopiedFile]:
+    def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         contents: dict[str, bytes] = {}
-        for file in files:
-            with source(file) as reader:
-                contents[file.path] = reader.read()
-            check_copy(file, len(contents[file.path]), None, f"{self.url}/{dataset}/{file.path}")
-            if on_bytes is not None:
-                on_bytes(file.size)
+        for file in write.files:
+            chunks: list[bytes] = []
+            write.copy(file, chunks.append, f"{self.url}/{dataset}/{file.path}")
+            contents[file.path] = b"".join(chunks)
         with self._lock:
             held = dataset.folder in self._datasets.get(dataset.parts[:-1], set())
-            if held and not replace:
+            if held and not write.replace:
                 raise self.texts.dataset_appeared(dataset)
             self._datasets.setdefault(dataset.parts[:-1], set()).add(dataset.folder)
             self._dataset_files.pop(dataset.parts, None)

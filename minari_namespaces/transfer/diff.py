@@ -1,15 +1,14 @@
-"""What ``diff`` finds: the namespaces of one subtree that only one side holds, and
-those both hold with different or equal metadata (and, when asked, the same of
-their datasets). It writes nothing."""
+"""What ``diff`` finds: the namespaces (and, when asked, the datasets) of one subtree
+that only one side holds, and those both hold different or equal. It writes nothing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from minari_namespaces.dataset_transfer import DatasetTransfer
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.repository import NamespaceRepository
+from minari_namespaces.transfer.datasets import DatasetTransfer
 
 __all__ = ["NamespaceDiff", "compare"]
 
@@ -61,7 +60,7 @@ def compare(
 ) -> NamespaceDiff:
     """Compare the subtrees under ``prefix`` of both stores; writes nothing. With
     ``datasets``, the datasets too: their files by size and content, as a transfer
-    decides what is unchanged (see :mod:`~minari_namespaces.dataset_transfer`).
+    decides what is unchanged (see :mod:`~minari_namespaces.transfer.datasets`).
 
     Raises:
         CorruptMetadataError: If metadata on either side is corrupt.

@@ -14,12 +14,6 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from minari_namespaces.dataset_transfer import (
-    DEFAULT_JOBS,
-    DatasetPlan,
-    DatasetTransfer,
-    TransferProgress,
-)
 from minari_namespaces.datasets import DatasetId, DatasetName
 from minari_namespaces.errors import (
     DatasetNotFoundError,
@@ -30,6 +24,12 @@ from minari_namespaces.errors import (
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
+from minari_namespaces.transfer.datasets import (
+    DEFAULT_JOBS,
+    DatasetPlan,
+    DatasetTransfer,
+    TransferProgress,
+)
 
 __all__ = ["DatasetPlan", "ProgressCallback", "Transfer", "TransferProgress", "TransferReport"]
 
@@ -244,6 +244,7 @@ class Transfer:
         if outcome.skipped and not self.dry_run:
             _warn_kept(outcome.skipped, self.target)
         copied = [plan.id for plan in moving] if self.dry_run else engine.copy(plans)
+        done = set(copied)
         return _logged(
             TransferReport(
                 self.source.url,
@@ -256,8 +257,8 @@ class Transfer:
                 datasets_copied=copied,
                 datasets_unchanged=[p.id for p in plans if p.action == "unchanged"],
                 datasets_skipped=[p.id for p in plans if p.action == "kept"],
-                files_copied=sum(p.files for p in moving if p.id in set(copied)),
-                bytes_copied=sum(p.bytes for p in moving if p.id in set(copied)),
+                files_copied=sum(p.files for p in moving if p.id in done),
+                bytes_copied=sum(p.bytes for p in moving if p.id in done),
                 datasets_planned=plans,
             )
         )

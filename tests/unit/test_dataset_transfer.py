@@ -23,12 +23,14 @@ def both() -> NamespaceService:
 
 def test_a_name_without_version_is_a_dataset_name_and_finds_the_latest() -> None:
     name = DatasetName.parse("D4RL/door/human")
+    assert isinstance(name, DatasetName)
     assert name == DatasetName(NamespaceId("D4RL/door"), "human")
     assert str(name) == "D4RL/door/human"
     assert DatasetName.parse("D4RL/door/human-v2") == DatasetId("D4RL/door/human-v2")
     ids = [DatasetId(f"D4RL/door/human-v{n}") for n in (1, 10, 2)]
     assert name.latest(ids) == DatasetId("D4RL/door/human-v10")
-    assert DatasetName.parse("cartpole").latest(ids) is None
+    assert DatasetName(None, "cartpole").latest(ids) is None
+    assert DatasetName.parse("cartpole") == DatasetName(None, "cartpole")
     with pytest.raises(InvalidDatasetIdError):
         DatasetName.parse("D4RL/../human")
 

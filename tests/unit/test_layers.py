@@ -21,11 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
         "minari_namespaces.demo",
     ),
     ("minari_namespaces.service",),
-    (
-        "minari_namespaces.transfer",
-        "minari_namespaces.dataset_transfer",
-        "minari_namespaces.catalog",
-    ),
+    ("minari_namespaces.transfer", "minari_namespaces.catalog"),
     ("minari_namespaces.repository",),
     (
         "minari_namespaces.stores",
@@ -34,12 +30,12 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     ("minari_namespaces.stores.drivers",),
     # What every store and driver shares: the rules of a store's layout, the walk
-    # of a folder tree, and credentials in URLs.
+    # of a folder tree, dataset folders written whole, and credentials in URLs.
     (
         "minari_namespaces.stores.base",
         "minari_namespaces.stores.folders",
-        "minari_namespaces.stores.credentials",
         "minari_namespaces.stores.dataset_folders",
+        "minari_namespaces.stores.credentials",
     ),
     (
         "minari_namespaces.identifier",

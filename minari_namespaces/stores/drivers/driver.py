@@ -33,11 +33,15 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, BinaryIO, ClassVar, Final
 
-from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    DatasetWrite,
+)
 from minari_namespaces.stores.base import create_each
 from minari_namespaces.stores.drivers.retry import RetryPolicy
 
@@ -205,19 +209,9 @@ class Driver(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} cannot read dataset files yet")
 
-    def write_dataset(
-        self,
-        folder: str,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-        where: str,
-    ) -> list[CopiedFile]:
-        """Write the dataset ``folder`` with exactly ``files``, whole or not at all
-        for listings (a Hub driver: one commit).
+    def write_dataset(self, folder: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
+        """Write the dataset ``folder`` with exactly ``write.files``, whole or not at
+        all for listings (a Hub driver: one commit); ``where`` names it in errors.
 
         Raises:
             FileExistsError: If the dataset is there and ``replace`` is false.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, BinaryIO
 
@@ -22,7 +22,11 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    DatasetWrite,
+)
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores import dataset_folders
 from minari_namespaces.stores.base import DATASET_MARKER
@@ -163,30 +167,11 @@ class FileDriver(FsspecDriver):
         with handle:
             yield handle
 
-    def write_dataset(
-        self,
-        folder: str,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-        where: str,
-    ) -> list[CopiedFile]:
+    def write_dataset(self, folder: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
         parent, name = folder.rsplit("/", 1)
         with self._folder(parent, make=True) as walk:
             assert walk is not None
-            return dataset_folders.write_folder(
-                walk.fd,
-                name,
-                files,
-                source,
-                replace=replace,
-                run=run,
-                on_bytes=on_bytes,
-                where=where,
-            )
+            return dataset_folders.write_folder(walk.fd, name, write, where)
 
     def put(self, path: str, payload: bytes) -> None:
         self.write_if(path, payload, None)

@@ -28,11 +28,9 @@ from typing import Any, BinaryIO, ClassVar, Final, TypeVar
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
+    DatasetWrite,
     Digest,
-    FileSource,
-    Runner,
     check_copy,
-    copy_verified,
     unsafe_reason,
 )
 from minari_namespaces.datasets import DATASET_METADATA_FILENAME
@@ -295,16 +293,10 @@ class FsspecDriver(Driver):
         with self.fs.open(path, "rb", block_size=BLOCK_BYTES) as handle:
             yield handle
 
-    def write_file(
-        self,
-        path: str,
-        file: DatasetFile,
-        source: FileSource,
-        on_bytes: Callable[[int], None] | None,
-    ) -> Digest:
-        """Stream one source file to ``path`` in parts of :data:`BLOCK_BYTES`."""
-        with source(file) as reader, self.fs.open(path, "wb", block_size=self.write_block) as out:
-            return copy_verified(reader, out.write, file, path, on_bytes)
+    def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Digest:
+        """Stream one source file to ``path`` in parts of :attr:`write_block`."""
+        with self.fs.open(path, "wb", block_size=self.write_block) as out:
+            return write.copy(file, out.write, path)
 
     def put(self, path: str, payload: bytes) -> None:
         try:
@@ -312,26 +304,17 @@ class FsspecDriver(Driver):
         finally:
             self._fresh(folder_of(path))
 
-    def write_dataset(
-        self,
-        folder: str,
-        files: Sequence[DatasetFile],
-        source: FileSource,
-        *,
-        replace: bool,
-        run: Runner,
-        on_bytes: Callable[[int], None] | None,
-        where: str,
-    ) -> list[CopiedFile]:
+    def write_dataset(self, folder: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
         """Every file but ``data/metadata.json``, checked by a listing, then it: a
         listing never shows the dataset before it is whole. Stale objects (an
         interrupted write's, the replaced version's) go first, its mark first of all.
         """
         held = {file.path for file in self.stat_files(folder)[0]}
         if DATASET_MARK in held:
-            if not replace:
+            if not write.replace:
                 raise FileExistsError(f"{folder}/{DATASET_MARK}")
             self.remove([f"{folder}/{DATASET_MARK}"], folder)
+        files = write.files
         wanted = {file.path for file in files}
         stale = sorted(held - wanted - {DATASET_MARK})
         if stale:
@@ -341,7 +324,7 @@ class FsspecDriver(Driver):
         digests: dict[str, Digest] = {}
         try:
             for batch in (body, last):
-                written = run([self._writer(folder, file, source, on_bytes) for file in batch])
+                written = write.run([self._writer(folder, file, write) for file in batch])
                 digests.update(zip((file.path for file in batch), written, strict=True))
                 listed = {file.path: file for file in self.stat_files(folder)[0]}
                 for file in batch:
@@ -355,14 +338,8 @@ class FsspecDriver(Driver):
             raise
         return [CopiedFile(listed[file.path], digests[file.path].sha256) for file in files]
 
-    def _writer(
-        self,
-        folder: str,
-        file: DatasetFile,
-        source: FileSource,
-        on_bytes: Callable[[int], None] | None,
-    ) -> Callable[[], Digest]:
-        return lambda: self.write_file(f"{folder}/{file.path}", file, source, on_bytes)
+    def _writer(self, folder: str, file: DatasetFile, write: DatasetWrite) -> Callable[[], Digest]:
+        return lambda: self.write_file(f"{folder}/{file.path}", file, write)
 
 
 def _mark_first(path: str) -> bool:

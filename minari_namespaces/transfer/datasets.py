@@ -39,12 +39,11 @@ __all__ = [
     "CopyRecord",
     "DatasetPlan",
     "DatasetTransfer",
-    "TransferProgress",
 ]
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("minari_namespaces.transfer")
 
-#: Files copied at once when ``jobs`` is not given (measured: docs/decisions.md).
+#: Files copied at once when ``jobs`` is not given, as measured in docs/decisions.md.
 DEFAULT_JOBS: Final = 4
 
 #: What happens to one dataset: ``copy`` (the target lacks it), ``unchanged`` (the
@@ -197,11 +196,11 @@ class DatasetTransfer:
     overwrite: bool
     jobs: int = DEFAULT_JOBS
     progress: Callable[[int, int], None] | None = None
-    _files: dict[DatasetId, list[DatasetFile]] = field(default_factory=dict)
-    _record: CopyRecord | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _done: list[int] = field(default_factory=lambda: [0, 0])
-    _stop: threading.Event = field(default_factory=threading.Event)
+    _files: dict[DatasetId, list[DatasetFile]] = field(default_factory=dict, init=False)
+    _record: CopyRecord | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file
