@@ -235,3 +235,10 @@ def test_at_a_terminal_the_bar_shows_files_bytes_rate_and_time(
         lines[0],
     ), text
     assert lines[1] == f"Downloaded 2 namespace(s) from {tree.root.as_uri()} to {target}"
+
+
+def test_at_a_terminal_quiet_prints_nothing_at_all(tree: DatasetTree, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    status, text = run_in_terminal([*download(tree, target), "--quiet"], dict(os.environ))
+    assert (status, text) == (0, "")
+    assert assert_whole(tree, target) == tree.dataset_ids
