@@ -38,14 +38,15 @@ def write_tree(root: Path, datasets: dict[str, bytes]) -> Path:
     return root
 
 
-def files_of(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (the bookkeeping folder aside) with its content."""
+def files_of(folder: Path, *, bookkeeping: bool = False) -> dict[str, bytes]:
+    """Every file under ``folder`` with its content; the hidden bookkeeping folder
+    only if asked for."""
     if not folder.exists():
         return {}
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".minari-namespaces" not in path.parts
+        if path.is_file() and (bookkeeping or ".minari-namespaces" not in path.parts)
     }
 
 
@@ -129,7 +130,7 @@ def test_dry_run_prints_each_datasets_action_and_size_and_a_total_and_writes_not
         tmp_path / "target",
         {"D4RL/door/human-v1": DATASETS["D4RL/door/human-v1"], "D4RL/door/human-v2": b"changed"},
     )
-    before = files_of(target)
+    before = files_of(target, bookkeeping=True)
     code, out, err = run(
         "upload", "D4RL/door", "--datasets", "--dry-run",
         "--root", str(root), "--remote", target.as_uri(),
@@ -143,7 +144,7 @@ def test_dry_run_prints_each_datasets_action_and_size_and_a_total_and_writes_not
         "Total: 1 dataset(s) to upload (2 files, 2.5 kB); 1 unchanged; 1 kept (they "
         "differ in the target: --overwrite replaces them whole)",
     ]
-    assert files_of(target) == before
+    assert files_of(target, bookkeeping=True) == before
 
 
 def test_a_changed_dataset_is_kept_with_a_warning_and_overwrite_replaces_it_whole(
