@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
 from minari_namespaces.catalog.markdown import first_sentence, plain_text
+from minari_namespaces.catalog.model import format_size
 from minari_namespaces.catalog.pages import write_catalog
 from tests.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
 from tests.conftest import local_dataset, local_marker
@@ -348,3 +349,20 @@ def test_a_top_level_dataset_gets_its_page_at_the_top(store: Path, tmp_path: Pat
     _remove_tree(store / "cartpole-v0")
     write_catalog(catalog_of(store), out)
     assert not (out / "cartpole-v0.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1_000, "1.0 kB"),
+        (999_949, "999.9 kB"),
+        (999_950, "1.0 MB"),  # never "1000.0 kB"
+        (7_100_000, "7.1 MB"),
+        (1 << 30, "1.1 GB"),
+        (10**18, "1000.0 PB"),
+    ],
+)
+def test_sizes_are_shown_as_minari_shows_them_in_powers_of_1000(size: int, shown: str) -> None:
+    assert format_size(size) == shown
