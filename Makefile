@@ -18,11 +18,21 @@ CHROMEDRIVER := /usr/bin/chromedriver
 # rclone from Debian, the baseline of the S3 transfer benchmarks.
 RCLONE := /usr/bin/rclone
 
-.PHONY: demo test quick lint typecheck unit docs bench constraints clean
+.PHONY: demo test quick floors lint typecheck unit docs bench constraints clean
 
 # The lanes: `make quick` while working (no server, no subprocess, under a
 # minute); `make test` before stopping and in CI (everything, nothing skipped).
 QUICK_LANE := not (s3 or gcs or azure or hub or compat or processes or slow or browser)
+
+# The floors lane: the oldest Python and the oldest release of every dependency that
+# pyproject.toml allows (constraints-floor.txt), on the quick lane's tests. python3.10
+# from PATH, else from pyenv. tests/compat is left out: minari 0.5.4 needs Python 3.11.
+# The parsers and the WebDriver client are only imported by tests: the dev set's pins.
+FLOOR_PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10; do \
+	"$$p" -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
+FLOOR_VENV := .venv-floors
+FLOOR_STAMP := $(FLOOR_VENV)/.installed-$(PACKAGE_FILES)
+FLOOR_TEST_TOOLS := $(shell grep -iE '^(beautifulsoup4|markdown-it-py|selenium)==' constraints-dev.txt)
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)"
@@ -74,6 +84,19 @@ test: lint typecheck unit
 quick: lint typecheck
 	$(BIN)/python -m pytest -q -m "$(QUICK_LANE)" -p no:randomly
 
+$(FLOOR_STAMP): pyproject.toml constraints-floor.txt constraints-dev.txt
+	@test -n "$(FLOOR_PYTHON)" || { echo "make floors needs python3.10"; exit 1; }
+	@echo "Creating $(FLOOR_VENV) with $(FLOOR_PYTHON) and the floors of every dependency"
+	@rm -rf $(FLOOR_VENV)
+	@$(FLOOR_PYTHON) -m venv $(FLOOR_VENV)
+	@$(FLOOR_VENV)/bin/python -m pip install --quiet --quiet --upgrade pip
+	@$(FLOOR_VENV)/bin/python -m pip install --quiet --quiet -c constraints-floor.txt \
+		-e '.[testing,s3,gcs,azure,hf,cli]' $(FLOOR_TEST_TOOLS)
+	@touch $@
+
+floors: $(FLOOR_STAMP)
+	$(FLOOR_VENV)/bin/python -m pytest -q -m "$(QUICK_LANE)" -p no:randomly --ignore=tests/compat
+
 bench: $(STAMP) $(AZURITE) $(RCLONE)
 	$(BIN)/python -m benchmarks
 
@@ -87,4 +110,4 @@ constraints: $(STAMP)
 	mv constraints-dev.new constraints-dev.txt
 
 clean:
-	rm -rf $(VENV) .tools build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOOR_VENV) .tools build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -22,7 +22,7 @@ from minari_namespaces import (
     NamespaceMetadata,
     NamespaceService,
 )
-from tests.emulators import (
+from tests.support.emulators import (
     AzureServer,
     AzuriteServer,
     FakeGcsServer,
@@ -30,7 +30,7 @@ from tests.emulators import (
     HttpCounter,
     counted_cloud_repository,
 )
-from tests.servers import (
+from tests.support.servers import (
     MotoServer,
     RequestCounter,
     S3Server,

@@ -26,7 +26,7 @@ from minari_namespaces import (
     TransferReport,
     open_repository,
 )
-from tests.servers import (
+from tests.support.servers import (
     ACCESS_KEY,
     SECRET_KEY,
     RequestCounter,

@@ -12,7 +12,6 @@ for that dataset alone, never for a whole listing.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -31,7 +30,7 @@ from minari_namespaces.identifier import (
     NamespaceId,
     is_valid_segment,
 )
-from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.metadata import MAX_METADATA_BYTES, load_stored_json
 from minari_namespaces.values import TextValue
 
 if TYPE_CHECKING:
@@ -327,36 +326,52 @@ class TreeListing:
     datasets: list[DatasetId] = field(default_factory=list)
 
 
-def decode_dataset_metadata(raw: bytes | None, where: str) -> Mapping[str, Any]:
+@dataclass(frozen=True)
+class UnreadableFile:
+    """What a store found where a dataset's ``data/metadata.json`` belongs, when that
+    cannot be read: a FIFO, a folder or a link there, or a file or folder the store
+    may not read.
+
+    Attributes:
+        reason: Why, completing "Dataset metadata PATH ..." (``"is a FIFO, not a
+            regular file"``, ``"cannot be read: Permission denied"``).
+    """
+
+    reason: str
+
+
+def decode_dataset_metadata(raw: bytes | UnreadableFile | None, where: str) -> Mapping[str, Any]:
     """Read a dataset's ``data/metadata.json`` leniently: any JSON object of at most
-    1 MiB (``NaN`` and infinities included, as Python's ``json`` writes them).
+    1 MiB (``NaN`` and infinities included, as Python's ``json`` writes them), within
+    the read limits of :func:`~minari_namespaces.metadata.load_stored_json`.
 
     Args:
-        raw: The file's bytes (at most ``MAX_METADATA_BYTES + 1`` of them), or
-            ``None`` if it is missing.
+        raw: The file's bytes (at most ``MAX_METADATA_BYTES + 1`` of them), what
+            stood in its place, or ``None`` if it is missing.
         where: The file's path or URL, for the message.
 
     Raises:
-        CorruptMetadataError: If the file is missing, over 1 MiB, not UTF-8 JSON or
-            not an object; the message names ``where``.
+        CorruptMetadataError: If the file is missing, unreadable, over 1 MiB, not
+            UTF-8 JSON, not an object, or past a read limit (nesting, integer
+            digits, lone surrogates); the message names ``where``.
     """
+    source = f"Dataset metadata {where}"
     if raw is None:
-        raise CorruptMetadataError(f"Dataset metadata {where} is missing.")
+        raise CorruptMetadataError(f"{source} is missing.")
+    if isinstance(raw, UnreadableFile):
+        raise CorruptMetadataError(f"{source} {raw.reason}.")
     if len(raw) > MAX_METADATA_BYTES:
         raise CorruptMetadataError(
-            f"Dataset metadata {where} is larger than {MAX_METADATA_BYTES} bytes; "
-            "it was not loaded."
+            f"{source} is larger than {MAX_METADATA_BYTES} bytes; it was not loaded."
         )
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise CorruptMetadataError(
-            f"Dataset metadata {where} is not valid UTF-8 JSON: {error}."
-        ) from None
+        data = load_stored_json(raw.decode("utf-8"), source, constants=True)
+    except CorruptMetadataError:
+        raise
+    except ValueError as error:
+        raise CorruptMetadataError(f"{source} is not valid UTF-8 JSON: {error}.") from None
     if not isinstance(data, dict):
-        raise CorruptMetadataError(
-            f"Dataset metadata {where} holds a JSON {type(data).__name__}, not an object."
-        )
+        raise CorruptMetadataError(f"{source} holds a JSON {type(data).__name__}, not an object.")
     return data
 
 
@@ -367,15 +382,23 @@ def dataset_ids_of(folders: Iterable[tuple[str, ...]], where: str) -> list[Datas
     found: list[DatasetId] = []
     skipped: list[str] = []
     for parts in folders:
+        text = SEPARATOR.join(parts)
         try:
-            found.append(DatasetId.from_folder(parts))
+            dataset = DatasetId.from_folder(parts)
         except InvalidDatasetIdError:
-            skipped.append(f"{where}/{SEPARATOR.join(parts)}")
+            dataset = None
+        # A name in another Unicode form (macOS writes NFD) is another folder than the
+        # id names: reading it by the id would read its twin, or nothing.
+        if dataset is None or str(dataset) != text:
+            skipped.append(f"{where}/{text}")
+        else:
+            found.append(dataset)
     if skipped:
         warn_skipped(
             sorted(skipped),
             "dataset folder(s)",
-            " A dataset folder is named NAME-vN inside a valid namespace.",
+            " A dataset folder is named NAME-vN, in Unicode's composed form (NFC), "
+            "inside a valid namespace.",
             kind="dataset",
         )
     found.sort()

@@ -37,7 +37,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Final, TypeVar
 
 __all__ = [
     "CopyVerificationError",
@@ -185,6 +185,8 @@ class KeptDatasetsWarning(NamespaceWarning):
 
 
 T = TypeVar("T")
+#: The longest entry name a warning shows in full.
+_LONGEST_NAME: Final = 200
 
 
 def first_few(items: Sequence[T], first: int | None) -> tuple[Sequence[T], str]:
@@ -202,12 +204,21 @@ def warn_skipped(entries: list[str], what: str, hint: str, *, kind: str = "names
     attributed to the first caller outside this package; ``kind`` says what they
     failed to be (``namespace`` or ``dataset`` ids)."""
     shown, more = first_few(entries, 10)
-    names = ", ".join(repr(entry) for entry in shown)
+    names = ", ".join(_cut(entry) for entry in shown)
     warnings.warn(
         f"Skipped {len(entries)} {what} that are not valid {kind} ids: {names}{more}.{hint}",
         SkippedEntryWarning,
         stacklevel=_outside_caller(),
     )
+
+
+def _cut(name: str) -> str:
+    """``name`` quoted, its middle cut out if it is long (a hostile folder name may be
+    thousands of characters): the start and the end say which one it is."""
+    if len(name) <= _LONGEST_NAME:
+        return repr(name)
+    start, end = name[: _LONGEST_NAME // 2], name[-_LONGEST_NAME // 4 :]
+    return f"{start!r}...{end!r} ({len(name):,} characters)"
 
 
 def _outside_caller() -> int:

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from pydantic_core import CoreSchema
 
 __all__ = [
+    "MAX_INT_DIGITS",
     "MAX_METADATA_BYTES",
     "MAX_NESTING",
+    "MAX_READ_NESTING",
     "MetadataChange",
     "METADATA_FILENAME",
     "NamespaceMetadata",
@@ -36,12 +38,23 @@ __all__ = [
 METADATA_FILENAME: Final = "namespace_metadata.json"
 #: The largest serialised metadata accepted, on write and on read (1 MiB).
 MAX_METADATA_BYTES: Final = 1024 * 1024
-#: The deepest nesting of lists and objects accepted.
+#: The deepest nesting of lists and objects accepted on write.
 MAX_NESTING: Final = 64
+#: The deepest nesting of lists and objects read from a store, the top object being
+#: level one. Deeper than we write, as Minari may, yet shallow enough for every later
+#: step (copies, JSON output, pages) to walk it on Python's stack.
+MAX_READ_NESTING: Final = 128
+#: The most digits of an integer, on write and on read. Any sum of a listing's counts
+#: then stays printable (Python prints no integer of more than 4,300 digits).
+MAX_INT_DIGITS: Final = 1000
 
 _SCALARS: Final = (str, int, bool, type(None))
 # A JSON escape of a UTF-16 surrogate: paired ones are fine, a lone one is not text.
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+# A run of digits longer than an integer may be (in a number or in a string: the
+# parse then checks the numbers one by one).
+_LONG_DIGITS: Final = re.compile(rf"[0-9]{{{MAX_INT_DIGITS + 1}}}")
+_INT_BOUND: Final = 10**MAX_INT_DIGITS
 
 
 def _describe(path: str) -> str:
@@ -65,6 +78,11 @@ def _check_value(value: object, path: str, depth: int) -> object:
     """Return ``value`` as plain JSON data, or raise why it is not JSON."""
     if isinstance(value, str):
         return _encodable(value, _describe(path))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT_BOUND:
+        raise InvalidMetadataError(
+            f"{_describe(path)} is an integer of more than {MAX_INT_DIGITS:,} digits; "
+            "store it as a string instead."
+        )
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, float):
@@ -284,12 +302,86 @@ def _dumps(data: object) -> bytes:
         raise InvalidMetadataError(f"the metadata cannot be written as JSON: {error}.") from error
 
 
+def load_stored_json(text: str, source: str, *, constants: bool = False) -> Any:
+    """Parse JSON text read from a store, within the read limits that every later
+    step relies on: at most :data:`MAX_READ_NESTING` levels, integers of at most
+    :data:`MAX_INT_DIGITS` digits, and Unicode text only (no lone surrogate escape).
+
+    Args:
+        text: The stored text.
+        source: The file or object it came from, for the message.
+        constants: Accept ``NaN`` and the infinities (Minari writes them into a
+            dataset's metadata).
+
+    Raises:
+        CorruptMetadataError: If ``text`` breaks a read limit; the message names
+            ``source`` and the limit.
+        ValueError: If ``text`` is not JSON (or holds ``NaN`` or an infinity
+            without ``constants``).
+    """
+    try:
+        data = json.loads(
+            text,
+            parse_int=_bounded_int if _LONG_DIGITS.search(text) else None,
+            parse_constant=None if constants else _refuse_constant,
+        )
+    except RecursionError:
+        raise _too_deep(source) from None
+    except OverflowError:
+        raise CorruptMetadataError(
+            f"{source} holds an integer of more than {MAX_INT_DIGITS:,} digits; fix or "
+            "delete the file."
+        ) from None
+    if not _shallow(data, text):
+        raise _too_deep(source)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise CorruptMetadataError(
+                f"{source} holds text that is not Unicode (a lone surrogate escape such as "
+                "\\ud800); fix or delete the file."
+            ) from None
+    return data
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise OverflowError(f"an integer of {len(digits):,} digits")
+    return int(digits)
+
+
+def _too_deep(source: str) -> CorruptMetadataError:
+    return CorruptMetadataError(
+        f"{source} nests lists and objects deeper than {MAX_READ_NESTING} levels; fix or "
+        "delete the file."
+    )
+
+
+def _shallow(data: object, text: str) -> bool:
+    """Whether ``data`` (parsed from ``text``) nests at most :data:`MAX_READ_NESTING`
+    levels: walked without recursion, and only when ``text`` holds that many brackets."""
+    if text.count("[") + text.count("{") <= MAX_READ_NESTING:
+        return True
+    pending: list[tuple[dict[str, Any] | list[Any], int]] = []
+    if isinstance(data, (dict, list)):
+        pending.append((data, 1))
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_READ_NESTING:
+            return False
+        items = value.values() if isinstance(value, dict) else value
+        pending.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
+    return True
+
+
 def decode_metadata(payload: bytes, source: str) -> NamespaceMetadata:
     """Parse stored bytes into metadata, naming ``source`` in any error.
 
     Raises:
         CorruptMetadataError: If ``payload`` is over 1 MiB, not UTF-8, not JSON,
-            not an object, or holds values that are not strict JSON.
+            not an object, holds values that are not strict JSON, or breaks a read
+            limit (see :func:`load_stored_json`).
     """
     if len(payload) > MAX_METADATA_BYTES:
         raise CorruptMetadataError(
@@ -300,27 +392,21 @@ def decode_metadata(payload: bytes, source: str) -> NamespaceMetadata:
     except UnicodeDecodeError as error:
         raise CorruptMetadataError(f"{source} is not UTF-8 text: {error}.") from error
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
+        data = load_stored_json(text, source)
+    except CorruptMetadataError:
+        raise
+    except ValueError as error:
         raise CorruptMetadataError(f"{source} is not valid JSON: {error}.") from error
     if not isinstance(data, dict):
         raise CorruptMetadataError(
             f"{source} holds a JSON {type(data).__name__}, not an object; fix or delete the file."
         )
-    if _SURROGATE_ESCAPE.search(text):
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except (UnicodeEncodeError, RecursionError) as error:
-            raise CorruptMetadataError(
-                f"{source} holds text that is not Unicode (a lone surrogate escape such as "
-                "\\ud800); fix or delete the file."
-            ) from error
-    # Whatever Minari can write is readable: any JSON as the description, any
-    # nesting that JSON itself can parse; only what we write is held to our rules.
+    # Whatever Minari can write within the read limits is readable: any JSON as the
+    # description, deeper nesting than we write; only what we write is held to our rules.
     instance = object.__new__(NamespaceMetadata)
     try:
         instance._set(data, any_description=True, sized=True)
-    except (InvalidMetadataError, RecursionError) as error:
+    except InvalidMetadataError as error:
         raise CorruptMetadataError(f"{source} holds invalid metadata: {error}") from error
     return instance
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: one factory per repository implementation."""
+"""Fixtures only: the servers of the suite, a harness per store, and the lanes a
+test's servers put it in. What tests import lives in ``tests.support``."""
 
 from __future__ import annotations
 
@@ -6,18 +7,23 @@ import os
 import shutil
 import socket
 import tempfile
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceId
-from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.contract import RepositoryHarness
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.emulators import AzureServer, AzuriteServer, FakeGcsServer, GcsServer
-from tests.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_environment
+from tests.support.emulators import AzureServer, AzuriteServer, FakeGcsServer, GcsServer
+from tests.support.harnesses import (
+    CLOUDS,
+    HARNESSES,
+    S3_SERVERS,
+    cloud_harness,
+    hub_harness,
+    s3_harness,
+)
+from tests.support.servers import MotoServer, S3Server, SeaweedServer, isolate_aws_environment
 
 # huggingface_hub reads HF_ENDPOINT once, when it is first imported: bind the stand-in
 # Hub's socket and point every client (ours, the real minari's, subprocesses') at it
@@ -36,168 +42,6 @@ if "MINARI_NAMESPACES_TEST_HUB" not in os.environ:
         }
     )
     os.environ.pop("HF_TOKEN", None)
-#: The user or organisation of the stand-in Hub's repositories (Minari's default).
-HUB_ORG = "farama-minari"
-
-
-def local_dataset(root: Path) -> Callable[[NamespaceId | None, str], None]:
-    """Lay out a Minari-style dataset folder: ``<ns>/<name>/data/main_data.hdf5``."""
-
-    def add(ns: NamespaceId | None, name: str) -> None:
-        folder = root.joinpath(*(ns.parts if ns else ()), name, "data")
-        folder.mkdir(parents=True)
-        (folder / "main_data.hdf5").write_bytes(b"\x89HDF")
-        (folder / "metadata.json").write_text("{}")
-
-    return add
-
-
-def local_dataset_metadata(root: Path) -> Callable[[NamespaceId | None, str, bytes | None], None]:
-    """Write (or, for ``None``, remove) a dataset's ``data/metadata.json``."""
-
-    def write(ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
-        path = root.joinpath(*(ns.parts if ns else ()), name, "data", "metadata.json")
-        if raw is None:
-            path.unlink()
-        else:
-            path.write_bytes(raw)
-
-    return write
-
-
-def local_marker(root: Path) -> Callable[[NamespaceId, bytes], None]:
-    def write(ns: NamespaceId, raw: bytes) -> None:
-        folder = root.joinpath(*ns.parts)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "namespace_metadata.json").write_bytes(raw)
-
-    return write
-
-
-def fsspec_harness(url: str, **storage_options: object) -> RepositoryHarness:
-    """A harness for an ``FsspecNamespaceRepository`` at ``url``."""
-    return fsspec_harness_for(FsspecNamespaceRepository(url, **storage_options))
-
-
-def fsspec_harness_for(repository: FsspecNamespaceRepository) -> RepositoryHarness:
-    """A harness that plants objects through ``repository``'s own filesystem."""
-    fs, root = repository.fs, repository.url
-
-    def path(*parts: str) -> str:
-        return "/".join([fs._strip_protocol(root).rstrip("/"), *parts])
-
-    def put(key: str, raw: bytes) -> None:
-        fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
-        with warnings.catch_warnings():
-            # gcsfs hands aiohttp raw bytes, which it warns about over 1 MiB.
-            warnings.filterwarnings("ignore", "Sending a large body", ResourceWarning)
-            fs.pipe_file(key, raw)
-
-    def add_dataset(ns: NamespaceId | None, name: str) -> None:
-        folder = path(*(ns.parts if ns else ()), name, "data")
-        put(f"{folder}/main_data.hdf5", b"\x89HDF")
-        put(f"{folder}/metadata.json", b"{}")
-
-    def write_marker(ns: NamespaceId, raw: bytes) -> None:
-        put(path(*ns.parts, "namespace_metadata.json"), raw)
-
-    def write_dataset_metadata(ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
-        key = path(*(ns.parts if ns else ()), name, "data", "metadata.json")
-        if raw is None:
-            fs.rm_file(key)
-        else:
-            put(key, raw)
-
-    return RepositoryHarness(
-        repository,
-        add_dataset,
-        write_marker,
-        write_dataset_metadata=write_dataset_metadata,
-        lists_datasets_by_folder=repository.driver.staged_datasets,
-    )
-
-
-def local_harness(tmp_path: Path) -> RepositoryHarness:
-    root = tmp_path / "datasets"
-    return RepositoryHarness(
-        repository=LocalNamespaceRepository(root),
-        add_dataset=local_dataset(root),
-        write_marker=local_marker(root),
-        write_dataset_metadata=local_dataset_metadata(root),
-        lists_datasets_by_folder=True,
-    )
-
-
-def memory_harness(tmp_path: Path) -> RepositoryHarness:
-    repository = InMemoryNamespaceRepository()
-    return RepositoryHarness(
-        repository=repository,
-        add_dataset=repository.add_dataset,
-        write_marker=repository.write_marker,
-        write_dataset_metadata=repository.write_dataset_metadata,
-        lists_datasets_by_folder=True,
-    )
-
-
-def fsspec_memory_harness(tmp_path: Path) -> RepositoryHarness:
-    return fsspec_harness(f"memory://contract/{tmp_path.name}")
-
-
-def fsspec_file_harness(tmp_path: Path) -> RepositoryHarness:
-    return fsspec_harness(f"file://{tmp_path}/remote")
-
-
-def s3_harness(server: S3Server) -> RepositoryHarness:
-    return fsspec_harness(f"s3://{server.new_bucket()}/prefix", **server.storage_options())
-
-
-def cloud_harness(server: GcsServer | AzureServer) -> RepositoryHarness:
-    url = f"{server.protocol}://{server.new_bucket()}/prefix"
-    return fsspec_harness(url, **server.storage_options())
-
-
-def hub_harness(hub: HubStandIn) -> RepositoryHarness:
-    """A harness for ``hf://farama-minari`` on the stand-in Hub: a namespace's top
-    segment is a dataset repository, the rest a path inside it."""
-    repository = FsspecNamespaceRepository(f"hf://{HUB_ORG}")
-
-    def put(parts: tuple[str, ...], raw: bytes) -> None:
-        hub.put_file(f"{HUB_ORG}/{parts[0]}", "/".join(parts[1:]), raw)
-
-    def add_dataset(ns: NamespaceId | None, name: str) -> None:
-        folder = (*(ns.parts if ns else ()), name, "data")
-        put((*folder, "main_data.hdf5"), b"\x89HDF")
-        put((*folder, "metadata.json"), b"{}")
-
-    def write_marker(ns: NamespaceId, raw: bytes) -> None:
-        put((*ns.parts, "namespace_metadata.json"), raw)
-
-    def write_dataset_metadata(ns: NamespaceId | None, name: str, raw: bytes | None) -> None:
-        parts = (*(ns.parts if ns else ()), name, "data", "metadata.json")
-        if raw is None:
-            hub.delete_file(f"{HUB_ORG}/{parts[0]}", "/".join(parts[1:]))
-        else:
-            put(parts, raw)
-
-    return RepositoryHarness(
-        repository,
-        add_dataset,
-        write_marker,
-        ascii_top_level=True,
-        write_dataset_metadata=write_dataset_metadata,
-        copies_datasets=False,
-    )
-
-
-HARNESSES: dict[str, Callable[[Path], RepositoryHarness]] = {
-    "local": local_harness,
-    "in-memory": memory_harness,
-    "fsspec-memory": fsspec_memory_harness,
-    "fsspec-file": fsspec_file_harness,
-}
-S3_SERVERS = ("moto", "seaweed")
-#: The cloud emulators, by the name of their fixture's lane.
-CLOUDS = ("gcs", "azure")
 
 
 @pytest.fixture(scope="session")
@@ -303,27 +147,11 @@ _SERVER_WORDS: dict[str, str] = {
     "azure": "azure",
     "hub": "hub",
 }
-#: Folders and modules whose tests all belong to a lane.
-_LANES_BY_PATH: dict[str, str] = {
-    "tests/compat/": "compat",
-    "tests/integration/test_processes.py": "processes",
-    "tests/integration/test_object_store_processes.py": "processes",
-    "tests/integration/test_hub_processes.py": "processes",
-    "tests/integration/test_cli_subprocess.py": "processes",
-    "tests/integration/test_demo.py": "processes",
-    "tests/integration/test_dataset_memory.py": "processes",
-    "tests/integration/test_catalog_browser.py": "browser",
-    "tests/test_docs.py": "slow",
-    # Every write and read of a transfer, one run each: the rest of the quick lane's
-    # time again; it runs with everything else in `make test`.
-    "tests/integration/test_fault_injection.py": "slow",
-}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put each test in its lanes: by the servers its fixtures start (a harness
-    parameter such as ``s3-moto`` counts) and by where it lives."""
-    root = Path(str(config.rootpath))
+    """Put each test in the lanes of the servers its fixtures start (a harness
+    parameter such as ``s3-moto`` counts); a module's own lanes are its ``pytestmark``."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
@@ -332,10 +160,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(_SERVER_WORDS[word])
         for fixture, lane in _SERVER_FIXTURES.items():
             if fixture in names:
-                item.add_marker(lane)
-        where = Path(str(item.path)).relative_to(root).as_posix()
-        for path, lane in _LANES_BY_PATH.items():
-            if where.startswith(path):
                 item.add_marker(lane)
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from tests.terminal import run_in_terminal
+from tests.support.terminal import run_in_terminal
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -213,7 +215,8 @@ def test_every_test_the_guarantees_page_names_exists() -> None:
     assert len(references) > 10
     every_test = "\n".join(
         path.read_text() for path in [*ROOT.joinpath("tests").rglob("*.py"),
-                                      ROOT / "minari_namespaces/testing/contract.py"]
+                                      ROOT / "minari_namespaces/testing/contract.py",
+                                      ROOT / "minari_namespaces/testing/dataset_contract.py"]
     )  # fmt: skip
     for file, name in references:
         if file:

@@ -36,8 +36,9 @@ SUMMARY_LENGTH: Final = 200
 # a backslash escape any ASCII punctuation, so the escaped text reads as itself.
 _INLINE_MARKUP: Final = frozenset("\\`*_[]<>|~&${}")
 # Characters that are markup only where a line starts (headings, lists, quotes,
-# setext underlines, MyST's colon fences). Each paragraph is one line here.
-_LINE_START_MARKUP: Final = frozenset("#+-=:")
+# setext underlines, MyST's colon fences, comments ``% ...`` and targets ``(name)=``).
+# Each paragraph is one line here.
+_LINE_START_MARKUP: Final = frozenset("#+-=:%(")
 _ORDERED_ITEM: Final = re.compile(r"([0-9]{1,9})([.)])")
 # Any run of white space or control characters is one space: a newline would end a
 # table row, and a paragraph is kept on one line so that only its start can open a block.

@@ -83,7 +83,8 @@ class CatalogNamespace:
     def display_name(self) -> str:
         """``display_name`` from the metadata if it is a non-empty string, else the
         last segment with its first letter capitalised (as Minari's docs do)."""
-        shown = None if self.metadata is None else self.metadata.to_dict().get("display_name")
+        # One key read, not a copy of the whole object (which may nest 128 levels).
+        shown = None if self.metadata is None else self.metadata.get("display_name")
         if isinstance(shown, str) and shown.strip():
             return shown
         name = self.id.name

@@ -66,18 +66,28 @@ def write_catalog(catalog: Catalog, outdir: str | os.PathLike[str]) -> list[path
         dataset (all in tree order), then ``index.html``.
 
     Raises:
+        ValueError: If ``outdir`` is empty (it would mean the current folder).
         NotADirectoryError: If ``outdir``, or a folder a page goes into, is a
             symbolic link or a file.
+        IsADirectoryError: If a folder stands where a page belongs.
         OSError: If a folder cannot be created or a page cannot be written.
     """
+    if not os.fspath(outdir):
+        raise ValueError("the output folder is empty; name one ('.' for the current folder)")
     root = pathlib.Path(outdir)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(root)) from None
     pages = [*markdown_pages(catalog), Page((), "index.html", html_page(catalog))]
+    # Every page is encoded before the first is written: one that cannot be is an
+    # error with nothing written, never a half-updated site.
+    encoded = [page.text.encode("utf-8") for page in pages]
     root_fd = _open_folder(None, str(root), root)
     try:
         previous = _read_manifest(root_fd)
-        for page in pages:
-            _write_page(root_fd, root, page)
+        for page, text in zip(pages, encoded, strict=True):
+            _write_page(root_fd, root, page, text)
         written = {_relative(page) for page in pages}
         for stale in sorted(previous - written):
             _remove_stale(root_fd, stale)
@@ -128,11 +138,18 @@ def _descend(root_fd: int, root: pathlib.Path, folder: Iterable[str], *, create:
     return current
 
 
-def _write_page(root_fd: int, root: pathlib.Path, page: Page) -> None:
+def _write_page(root_fd: int, root: pathlib.Path, page: Page, text: bytes) -> None:
     folder_fd = _descend(root_fd, root, page.folder, create=True)
     try:
         # os.replace swaps the name itself: a link planted there is replaced, not followed.
-        replace_atomic(folder_fd, page.name, page.text.encode("utf-8"))
+        replace_atomic(folder_fd, page.name, text)
+    except IsADirectoryError:
+        # Named by the page, not by the temporary file the failed replace moved.
+        raise IsADirectoryError(
+            errno.EISDIR,
+            "is a folder where a catalog page belongs; move it away",
+            str(root.joinpath(*page.folder, page.name)),
+        ) from None
     finally:
         os.close(folder_fd)
 

@@ -88,7 +88,7 @@ def datasets(
 
 def catalog(
     outdir: Annotated[
-        Path,
+        str,
         typer.Argument(
             help="The folder to write the pages into (made if missing; pages of a "
             "previous run there are replaced, other files kept).",
@@ -112,10 +112,13 @@ def catalog(
     """
     from minari_namespaces.catalog.pages import write_catalog
 
+    if not outdir:
+        # Path("") is the current folder: an empty argument is a slip, not a choice.
+        raise typer.BadParameter("is empty; name a folder ('.' for this one)", param_hint="OUTDIR")
     service, from_remote, namespace = _side(root, remote, from_remote, prefix)
     gathered = service.catalog(namespace, remote=from_remote)
     pages = write_catalog(gathered, outdir)
-    print_catalog_written(gathered, pages, outdir)
+    print_catalog_written(gathered, pages, Path(outdir))
 
 
 def register(app: typer.Typer) -> None:

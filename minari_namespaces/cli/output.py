@@ -232,8 +232,8 @@ def _dataset_label(entry: DatasetEntry) -> str:
     if entry.error is not None:
         return f"{label}  [red]{UNREADABLE}[/]"
     counts = [
-        f"{number:,} {unit}"
-        for number, unit in ((entry.total_episodes, "episodes"), (entry.total_steps, "steps"))
+        f"{number:,} {unit}{'' if number == 1 else 's'}"
+        for number, unit in ((entry.total_episodes, "episode"), (entry.total_steps, "step"))
         if number is not None
     ]
     return f"{label}  [dim]{', '.join(counts) or 'dataset'}[/]"

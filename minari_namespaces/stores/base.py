@@ -31,6 +31,7 @@ from minari_namespaces.datasets import (
     DatasetEntry,
     DatasetId,
     TreeListing,
+    UnreadableFile,
     dataset_ids_of,
     decode_dataset_metadata,
 )
@@ -260,9 +261,12 @@ class NamespaceStoreBase(ABC):
         empty when ``prefix`` lies in or on a dataset."""
 
     @abstractmethod
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
         """The raw ``data/metadata.json`` of each dataset (at most
-        ``MAX_METADATA_BYTES + 1`` bytes of it), or ``None`` where it is missing."""
+        ``MAX_METADATA_BYTES + 1`` bytes of it), ``None`` where it is missing, and
+        why where it cannot be read (the entry's error, never the listing's)."""
 
     @abstractmethod
     def has_datasets(self, ns: NamespaceId) -> bool:

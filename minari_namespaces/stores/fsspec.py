@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from minari_namespaces.atomic import is_stale_temp_name
-from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId
+from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId, UnreadableFile
 from minari_namespaces.errors import NamespaceError, RemoteError, warn_skipped
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import METADATA_FILENAME, MetadataChange, NamespaceMetadata
@@ -61,6 +61,21 @@ DRIVERS: Final[dict[str, str]] = {
     "hf": "minari_namespaces.stores.drivers.hub:HubDriver",
 }
 _CAS_ATTEMPTS: Final = 50
+#: What a read of one object raises when that object (not the store) is the problem,
+#: and how a listing says it.
+_ENTRY_ERRORS_SAID: Final = (
+    (
+        FileExistsError,
+        f"an object or a file named {DATASET_MARKER} stands where its folder belongs",
+    ),
+    (
+        NotADirectoryError,
+        f"a file or an object named {DATASET_MARKER} stands where its folder belongs",
+    ),
+    (IsADirectoryError, "it is a folder, not a file"),
+    (PermissionError, "permission denied"),
+)
+_ENTRY_ERRORS: Final = tuple(kind for kind, _ in _ENTRY_ERRORS_SAID)
 #: Up to this many leaves, conflicts are checked level by level, not by a listing.
 _SHALLOW_CHECKS: Final = 4
 #: Up to this many folders, the dataset rule is checked by probes, not a listing.
@@ -139,7 +154,10 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
             self._driver, where = driver_class.connect(url, dict(storage_options))
         except (ImportError, ValueError) as error:
             detail = self._scrub(str(error))
-            hint = _install_hint(driver_class, protocol, detail)
+            # A package to install helps only when one is missing (no driver, or an
+            # import failed); a URL its driver refused (``hf://`` alone) is said as it is.
+            missing = driver_class is None or isinstance(error, ImportError)
+            hint = _install_hint(driver_class, protocol, detail) if missing else ""
             raise RemoteError(f"Cannot open the store at {shown}: {detail}.{hint}") from None
         super().__init__(self._scrub(redact(where)))
 
@@ -390,7 +408,8 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
         return {ns for (ns, _), was in zip(items, flags, strict=True) if was}
 
     def _create_level(self, items: Sequence[tuple[NamespaceId, bytes]]) -> list[bool]:
-        with self.backend(f"create {_namespaces(len(items))}", None, [ns for ns, _ in items]):
+        ids = [ns for ns, _ in items]
+        with self.backend(_creating(ids), None, ids):
             return self._driver.create_all([(self._marker(ns), raw) for ns, raw in items])
 
     # -- listing -------------------------------------------------------------
@@ -443,22 +462,47 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
             return False
         return any(len(folder) == ns.depth + 1 for folder in outermost_datasets(datasets_in(keys)))
 
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
-        """Each dataset's ``data/metadata.json``, in one concurrent batch."""
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
+        """Each dataset's ``data/metadata.json``, in one concurrent batch; if an
+        entry spoils the batch (an object named ``data`` where its folder belongs, a
+        file the store may not read), one read each, so that it spoils only its own."""
         paths = [
             f"{self.path_of(dataset.parts)}/{DATASET_MARKER}/{DATASET_METADATA_FILENAME}"
             for dataset in ids
         ]
-        with self.backend(f"read the metadata of {len(ids)} dataset(s)"):
-            found = (
-                self._driver.read_many(paths)
-                if len(paths) > 1
-                else {paths[0]: self._driver.read(paths[0])}
-            )
+        found: dict[str, bytes | Missing | UnreadableFile]
+        try:
+            with self.backend(f"read the metadata of {len(ids)} dataset(s)"):
+                found = dict(self._driver.read_many(paths))
+        except (RemoteError, *_ENTRY_ERRORS) as error:
+            cause = error.__cause__ if isinstance(error, RemoteError) else error
+            if not isinstance(cause, _ENTRY_ERRORS):
+                raise
+            found = {path: self._read_entry(path) for path in paths}
+        for path in paths:
+            # Something that is no object to read (a FIFO, a folder, a link on
+            # file://) is said as such, not as missing: one probe per missing file.
+            if isinstance(found[path], Missing) and self._occupied(path):
+                found[path] = UnreadableFile("is not a regular file")
         return {
             dataset: None if isinstance(data := found[path], Missing) else data
             for dataset, path in zip(ids, paths, strict=True)
         }
+
+    def _occupied(self, path: str) -> bool:
+        with self.backend("check the metadata of 1 dataset(s)"):
+            return self._driver.any_under(path)
+
+    def _read_entry(self, path: str) -> bytes | Missing | UnreadableFile:
+        """One dataset metadata file; what stands in its way is that entry's."""
+        with self.backend("read the metadata of 1 dataset(s)"):
+            try:
+                return self._driver.read(path)
+            except _ENTRY_ERRORS as error:
+                why = next(text for kind, text in _ENTRY_ERRORS_SAID if isinstance(error, kind))
+                return UnreadableFile(f"cannot be read: {why}")
 
     # -- writing -------------------------------------------------------------
 
@@ -530,6 +574,18 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
 
 def _namespaces(count: int) -> str:
     return "namespace" if count == 1 else f"{count} namespaces"
+
+
+def _creating(ids: Sequence[NamespaceId]) -> str:
+    """What a batch of creates does, by the namespaces asked for: the ancestors that
+    come with them may exist already (an upload of one new namespace sends its
+    parents too), so they are not counted as namespaces to create."""
+    above = {parent for ns in ids for parent in ns.ancestors()}
+    asked = [ns for ns in ids if ns not in above]
+    with_parents = " (and the parents it lacks)" if len(ids) > len(asked) else ""
+    if len(asked) == 1:
+        return f"create namespace '{asked[0]}'{with_parents}"
+    return f"create {len(asked):,} namespaces{with_parents.replace('it lacks', 'they lack')}"
 
 
 def _is_temp(name: str) -> bool:

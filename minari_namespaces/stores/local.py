@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +38,7 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId
+from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId, UnreadableFile
 from minari_namespaces.errors import (
     InvalidNamespaceError,
     NamespaceConflictError,
@@ -295,9 +296,10 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
         with os.scandir(fd) as entries:
             for entry in entries:
                 name = entry.name
-                if name == DATASET_MARKER:
-                    if parts:
-                        datasets.append(parts)
+                # ``data`` at the root is a stray entry, never a dataset: the root is
+                # no dataset folder, and must not hide the tree (Minari lists it too).
+                if name == DATASET_MARKER and parts:
+                    datasets.append(parts)
                     return
                 if name == METADATA_FILENAME:
                     marker = entry.is_file(follow_symlinks=False)
@@ -310,61 +312,53 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
             else:
                 skipped.append(os.path.join(self._root, *parts))
                 return
-        if len(parts) >= MAX_DEPTH:
-            # Minari writes deeper trees; say what is left out rather than drop it.
-            skipped += self._namespaces_below(fd, parts, subfolders)
-            return
         for name in subfolders:
             if name.startswith("."):
                 continue  # hidden: tool bookkeeping such as .cache, never a namespace (as Minari)
-            if not is_valid_segment(name):
-                skipped.append(os.path.join(self._root, *parts, name))
+            child = self._open_folder(fd, name)
+            if child is None:
                 continue
             try:
-                child = os.open(name, DIR_FLAGS, dir_fd=fd)
-            except OSError as error:
-                if error.errno in LINK_ERRNOS or error.errno == errno.ENOENT:
+                below = (*parts, name)
+                if len(parts) >= MAX_DEPTH or not is_valid_segment(name):
+                    # No id names it, and none below it: said, never walked (so a chain
+                    # of folders of any depth costs one level more than an id may have).
+                    # A dataset folder is the dataset listing's to report.
+                    if lexists(DATASET_MARKER, child):
+                        datasets.append(below)
+                    elif len(parts) < MAX_DEPTH or _holds_more(child):
+                        skipped.append(os.path.join(self._root, *below))
                     continue
-                raise
-            try:
-                self._visit(child, (*parts, name), found, datasets, skipped)
+                self._visit(child, below, found, datasets, skipped)
             finally:
                 os.close(child)
 
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+    @staticmethod
+    def _open_folder(fd: int, name: str) -> int | None:
+        """A descriptor of the folder ``name`` in ``fd``; ``None`` if it is gone or
+        became a link or a file meanwhile."""
+        try:
+            return os.open(name, DIR_FLAGS, dir_fd=fd)
+        except OSError as error:
+            if error.errno in LINK_ERRNOS or error.errno == errno.ENOENT:
+                return None
+            raise
+
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
         """Each dataset's ``data/metadata.json``, reached without following a link;
         each namespace folder is opened once for all the datasets in it."""
         by_folder: dict[tuple[str, ...], list[DatasetId]] = {}
         for dataset in ids:
             by_folder.setdefault(dataset.parts[:-1], []).append(dataset)
-        found: dict[DatasetId, bytes | None] = dict.fromkeys(ids)
+        found: dict[DatasetId, bytes | UnreadableFile | None] = dict.fromkeys(ids)
         for parts, datasets in by_folder.items():
             with FolderWalk(str(self._root)) as walk:
                 if not (walk.opened and walk.reach(parts)):
                     continue
                 for dataset in datasets:
                     found[dataset] = _read_in(walk.fd, (dataset.folder, DATASET_MARKER))
-        return found
-
-    def _namespaces_below(self, fd: int, parts: tuple[str, ...], names: list[str]) -> list[str]:
-        """The paths of the namespace folders anywhere below ``fd`` (too deep to list)."""
-        found: list[str] = []
-        for name in names:
-            try:
-                child = os.open(name, DIR_FLAGS, dir_fd=fd)
-            except OSError:
-                continue
-            try:
-                with os.scandir(child) as entries:
-                    listed = {e.name: e.is_dir(follow_symlinks=False) for e in entries}
-                if DATASET_MARKER in listed:
-                    continue
-                if METADATA_FILENAME in listed:
-                    found.append(os.path.join(self._root, *parts, name))
-                deeper = [n for n, is_dir in listed.items() if is_dir and not n.startswith(".")]
-                found += self._namespaces_below(child, (*parts, name), deeper)
-            finally:
-                os.close(child)
         return found
 
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
@@ -512,9 +506,30 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
                 yield walk
 
 
-def _read_in(fd: int, folders: tuple[str, ...]) -> bytes | None:
+def _holds_more(fd: int) -> bool:
+    """Whether the folder ``fd`` holds a marker or a folder that is not hidden: a
+    namespace, or the way to one."""
+    with os.scandir(fd) as entries:
+        return any(
+            entry.name == METADATA_FILENAME
+            or (entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."))
+            for entry in entries
+        )
+
+
+#: What a listing calls an entry that stands where a regular file belongs.
+_KINDS: Final = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read_in(fd: int, folders: tuple[str, ...]) -> bytes | UnreadableFile | None:
     """The dataset metadata file in ``folders`` below the folder ``fd``, each opened
-    without following a link; ``None`` if one is missing, a file or a link."""
+    without following a link; ``None`` if it is missing, and what stands in its way
+    if it cannot be read (a link, a file where a folder belongs, no permission)."""
     opened: list[int] = []
     try:
         for name in folders:
@@ -523,10 +538,28 @@ def _read_in(fd: int, folders: tuple[str, ...]) -> bytes | None:
             except FileNotFoundError:
                 return None
             except OSError as error:
-                if error.errno not in LINK_ERRNOS:
-                    raise
-                return None
-        return read_capped(DATASET_METADATA_FILENAME, opened[-1], MAX_METADATA_BYTES)
+                if error.errno in LINK_ERRNOS:
+                    return UnreadableFile(
+                        f"cannot be read: {name} is a file or a link, not a folder"
+                    )
+                return UnreadableFile(f"cannot be read: {error.strerror}")
+        return _read_regular(opened[-1], DATASET_METADATA_FILENAME)
     finally:
         for each in reversed(opened):
             os.close(each)
+
+
+def _read_regular(fd: int, name: str) -> bytes | UnreadableFile | None:
+    """The regular file ``name`` in the folder ``fd`` (capped); ``None`` if it is
+    missing, and what it is if it is something else (a FIFO, a folder, a link)."""
+    try:
+        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    for test, kind in _KINDS:
+        if test(info.st_mode):
+            return UnreadableFile(f"is {kind}, not a regular file")
+    try:
+        return read_capped(name, fd, MAX_METADATA_BYTES)
+    except OSError as error:
+        return UnreadableFile(f"cannot be read: {error.strerror}")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from minari_namespaces.datasets import DatasetId
+from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import CorruptMetadataError, SkippedEntryWarning
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
@@ -167,3 +167,56 @@ class DatasetListingContract:
         assert entry.metadata is None
         assert entry.error is not None
         assert "larger than" in str(entry.error)
+
+    # -- hostile dataset metadata and folder names (issue 25) ---------------------------
+
+    def _read_door(self, repo: NamespaceRepository) -> dict[str, DatasetEntry]:
+        return {
+            str(entry.id): entry
+            for entry in repo.read_datasets(repo.list_datasets(NamespaceId("D4RL/door")))
+        }
+
+    @pytest.mark.parametrize(
+        ("raw", "words"),
+        [
+            (b'{"description": "\\ud800"}', "not Unicode"),
+            (b'{"x": ' + b"[" * 500 + b"]" * 500 + b"}", "deeper than"),
+            (b'{"total_steps": ' + b"9" * 4300 + b"}", "digits"),
+        ],
+        ids=["lone-surrogate", "nested-500-deep", "4300-digit-integer"],
+    )
+    def test_dataset_metadata_past_a_read_limit_is_that_entrys_error_alone(
+        self, repo: NamespaceRepository, write_metadata: PlantMetadata, raw: bytes, words: str
+    ) -> None:
+        """Issue 25, medium 1, 4 and 5: a lone surrogate, nesting 500 deep or an integer
+        too long to print was read as metadata and broke the catalog, JSON output and
+        the HTML page's sums for the whole listing."""
+        write_metadata(NamespaceId("D4RL/door"), "human-v2", raw)
+        entries = self._read_door(repo)
+        bad = entries["D4RL/door/human-v2"]
+        assert bad.metadata is None
+        assert isinstance(bad.error, CorruptMetadataError)
+        assert words in str(bad.error)
+        assert "D4RL/door/human-v2/data/metadata.json" in str(bad.error)
+        healthy = [entry for name, entry in entries.items() if name != "D4RL/door/human-v2"]
+        assert len(healthy) == 2
+        assert all(entry.error is None and entry.metadata == {} for entry in healthy)
+
+    def test_a_dataset_folder_named_in_nfd_is_skipped_as_a_dataset_never_read_as_its_twin(
+        self, harness: RepositoryHarness, repo: NamespaceRepository
+    ) -> None:
+        """Issue 25, medium 7 and a low one: a decomposed (NFD) dataset folder was
+        listed under its composed (NFC) id, twice beside its twin, or reported with
+        advice about namespace ids."""
+        plant_door_tree(harness)
+        door = NamespaceId("D4RL/door")
+        harness.add_dataset(door, "cafe\u0301-v0")
+        with pytest.warns(SkippedEntryWarning, match="dataset") as caught:
+            alone = repo.list_datasets(door)
+        assert DatasetId("D4RL/door/café-v0") not in alone
+        assert all("namespace ids" not in str(warning.message) for warning in caught)
+        harness.add_dataset(door, "caf\u00e9-v0")
+        with pytest.warns(SkippedEntryWarning, match="dataset"):
+            listed = repo.list_datasets(door)
+        assert listed.count(DatasetId("D4RL/door/café-v0")) == 1
+        assert len(listed) == len(alone) + 1

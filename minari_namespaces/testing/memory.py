@@ -16,12 +16,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from minari_namespaces.dataset_files import (
-    CopiedFile,
-    DatasetFile,
-    DatasetWrite,
-)
-from minari_namespaces.datasets import DatasetId
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, DatasetWrite
+from minari_namespaces.datasets import DatasetId, UnreadableFile
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
 from minari_namespaces.stores.base import NamespaceStoreBase
@@ -197,7 +193,9 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
             )
             return namespaces, datasets
 
-    def _read_dataset_files(self, ids: Sequence[DatasetId]) -> dict[DatasetId, bytes | None]:
+    def _read_dataset_files(
+        self, ids: Sequence[DatasetId]
+    ) -> dict[DatasetId, bytes | UnreadableFile | None]:
         with self._lock:
             return {dataset: self._dataset_files.get(dataset.parts) for dataset in ids}
 

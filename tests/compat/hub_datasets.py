@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
 #: Namespaces, parents first, with their descriptions.
 NAMESPACES = {

@@ -13,9 +13,10 @@ import pytest
 from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceService
 from minari_namespaces.testing.transfer_contract import tree_bytes
 from tests.compat.cartpole import collect_cartpole
-from tests.servers import S3Server
+from tests.support.servers import S3Server
 
 pytestmark = [
+    pytest.mark.compat,
     pytest.mark.s3,
     pytest.mark.filterwarnings("ignore:`eval_env` is set to None:UserWarning"),
 ]

@@ -23,9 +23,9 @@ import pytest
 from minari_namespaces import NamespaceService
 from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.hub_datasets import NAMESPACED, TOP_LEVEL, minari_ids, minari_metadata, publish
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.compat, pytest.mark.hub]
 
 REPOS = 2
 DATASETS = len(NAMESPACED)

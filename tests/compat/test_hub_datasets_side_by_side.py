@@ -25,9 +25,9 @@ from tests.compat.hub_datasets import (
     minari_metadata,
     publish,
 )
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.compat, pytest.mark.hub]
 
 
 def our_ids(service: NamespaceService, prefix: str | None = None) -> set[str]:

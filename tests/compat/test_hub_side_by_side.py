@@ -20,9 +20,9 @@ import pytest
 
 from minari_namespaces import NamespaceId, compat
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.compat, pytest.mark.hub]
 
 MARKER = "namespace_metadata.json"
 TREE: dict[str, dict[str, Any]] = {

@@ -10,6 +10,8 @@ import pytest
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceService
 
+pytestmark = pytest.mark.compat
+
 TREE = [
     "D4RL/door/human-v1",
     "D4RL/door/human-v2",

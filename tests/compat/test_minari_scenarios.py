@@ -21,6 +21,8 @@ from minari_namespaces.compat import (
 from minari_namespaces.testing.hub.server import HubStandIn
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
+pytestmark = pytest.mark.compat
+
 
 @pytest.fixture(autouse=True)
 def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -10,7 +10,10 @@ import pytest
 from minari_namespaces import NamespaceNotEmptyError, NamespaceService, compat
 from tests.compat.cartpole import cartpole_collector, collect_cartpole
 
-pytestmark = pytest.mark.filterwarnings("ignore:`eval_env` is set to None:UserWarning")
+pytestmark = [
+    pytest.mark.compat,
+    pytest.mark.filterwarnings("ignore:`eval_env` is set to None:UserWarning"),
+]
 
 DATASET_ID = "robots/cartpole/random-v0"
 

@@ -18,6 +18,8 @@ import pytest
 
 from minari_namespaces import compat
 
+pytestmark = pytest.mark.compat
+
 Outcome = tuple[str, Any]
 
 VALID_CASES: list[tuple[str, str | None, dict[str, Any]]] = [

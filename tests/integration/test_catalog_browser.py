@@ -22,7 +22,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 from minari_namespaces.catalog.pages import write_catalog
-from tests.catalog_tree import DOOR_NAME, catalog_of, example_tree
+from tests.support.catalog_tree import DOOR_NAME, catalog_of, example_tree
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

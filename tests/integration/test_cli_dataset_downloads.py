@@ -24,8 +24,8 @@ import pytest
 
 from benchmarks.dataset_tree import NAMESPACE, DatasetTree, build_dataset_tree
 from minari_namespaces import LocalNamespaceRepository, NamespaceService
-from tests.deadline import within
-from tests.terminal import run_in_terminal
+from tests.support.deadline import within
+from tests.support.terminal import run_in_terminal
 
 pytestmark = [pytest.mark.processes, pytest.mark.compat]
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.terminal import run_in_terminal
+from tests.support.terminal import run_in_terminal
+
+pytestmark = pytest.mark.processes
 
 SCRIPT = Path(sys.executable).with_name("minari-namespaces")
 

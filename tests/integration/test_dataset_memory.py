@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.processes import run_workers
-from tests.servers import S3Server
+from tests.support.processes import run_workers
+from tests.support.servers import S3Server
+
+pytestmark = pytest.mark.processes
 
 #: The big file: several hundred MiB.
 BIG_MIB = 320

@@ -17,8 +17,8 @@ from minari_namespaces import (
 )
 from minari_namespaces.errors import UnsafeDatasetFileError
 from minari_namespaces.testing.transfer_contract import plant_local_datasets, tree_bytes
-from tests.emulators import GcsServer
-from tests.servers import S3Server
+from tests.support.emulators import GcsServer
+from tests.support.servers import S3Server
 
 HUMAN = DatasetId("D4RL/door/human-v2")
 

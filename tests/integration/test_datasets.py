@@ -17,6 +17,7 @@ from minari_namespaces import (
     NamespaceNotEmptyError,
     NamespaceService,
 )
+from tests.support.layout import DATASET_METADATA, local_files, put_dataset
 
 MARKER = "namespace_metadata.json"
 
@@ -32,12 +33,13 @@ def service(root: Path) -> NamespaceService:
 
 
 def add_dataset(root: Path, dataset_id: str) -> Path:
-    """Lay out ``<root>/<dataset_id>/data/...`` as ``minari`` stores a dataset."""
-    folder = root / dataset_id
-    (folder / "data").mkdir(parents=True)
-    (folder / "data" / "main_data.hdf5").write_bytes(b"\x89HDF\r\n\x1a\n")
-    (folder / "data" / "metadata.json").write_text(json.dumps({"dataset_id": dataset_id}))
-    return folder
+    """Lay out ``<root>/<dataset_id>/data/...`` as ``minari`` stores a dataset, its
+    metadata naming it."""
+    put, _ = local_files(root)
+    folder = tuple(dataset_id.split("/"))
+    put_dataset(put, folder)
+    put((*folder, *DATASET_METADATA), json.dumps({"dataset_id": dataset_id}).encode())
+    return root / dataset_id
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

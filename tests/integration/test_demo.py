@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.processes
+
 
 def test_the_demo_runs_its_whole_tour() -> None:
     environment = {key: value for key, value in os.environ.items() if key != "MINARI_REMOTE"}

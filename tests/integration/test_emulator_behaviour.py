@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from minari_namespaces import FsspecNamespaceRepository, NamespaceId, NamespaceMetadata
-from tests.emulators import AzureServer, GcsServer
+from tests.support.emulators import AzureServer, GcsServer
 
 
 def media_upload(server: GcsServer, bucket: str, key: str, data: bytes, generation: str) -> int:

@@ -82,9 +82,13 @@ from minari_namespaces import (
     TransferReport,
 )
 from minari_namespaces.metadata import MetadataChange
-from tests.emulators import AzureServer, GcsServer, hooked_blob_client
-from tests.integration.nested_tree import TREE, contents, files_under, orphans, populate
-from tests.servers import S3Server
+from tests.support.emulators import AzureServer, GcsServer, hooked_blob_client
+from tests.support.nested_tree import TREE, contents, files_under, orphans, populate
+from tests.support.servers import S3Server
+
+# Every write and read of a transfer, one run each: the rest of the quick lane's
+# time again; it runs with everything else in `make test`.
+pytestmark = pytest.mark.slow
 
 Server = S3Server | GcsServer | AzureServer
 

@@ -20,7 +20,7 @@ from minari_namespaces import (
     compat,
 )
 from minari_namespaces.repository import open_repository
-from tests.deadline import within
+from tests.support.deadline import within
 
 MARKER = "namespace_metadata.json"
 

@@ -26,6 +26,7 @@ import urllib.request
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -43,8 +44,8 @@ from minari_namespaces import (
     RemoteError,
     SkippedEntryWarning,
 )
-from tests.emulators import AzureServer, GcsServer
-from tests.servers import S3Server
+from tests.support.emulators import AzureServer, GcsServer
+from tests.support.servers import S3Server
 
 MARKER = "namespace_metadata.json"
 MiB = 1024 * 1024
@@ -64,6 +65,12 @@ UNSAFE_EVERYWHERE = [f"bad name/{MARKER}", f"x.y/{MARKER}", f"CON/{MARKER}"]
 UNSAFE_LITERAL = [f"../../x/{MARKER}", f"a//b/{MARKER}", f"good/../../escape/{MARKER}"]
 #: The literal keys an emulator that normalises names can hold.
 LITERAL_ON = {"gcs": [], "azure": [f"a//b/{MARKER}"]}
+#: fsspec's memory filesystem lists a key with an empty segment (``a//b``) as it is
+#: from 2026.7.0 on; before, it lists a folder in its place, so the floors lane (which
+#: installs fsspec's oldest supported release) plants no such key there.
+MEMORY_KEEPS_EMPTY_SEGMENTS = tuple(map(int, version("fsspec").split(".")[:2])) >= (2026, 7)
+if not MEMORY_KEEPS_EMPTY_SEGMENTS:
+    LITERAL_ON["memory"] = [key for key in UNSAFE_LITERAL if "//" not in key]
 #: Dataset content: skipped silently.
 DATASET_CONTENT = [f"data/{MARKER}", f"ok/data/x/{MARKER}", "ok/data/main_data.hdf5"]
 
@@ -152,7 +159,7 @@ def open_hostile(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> H
     if kind == "memory":
         url = f"memory://hostile/{tmp_path.name}"
         plant = plant_memory(url)
-        unsafe = UNSAFE_EVERYWHERE + UNSAFE_LITERAL
+        unsafe = UNSAFE_EVERYWHERE + LITERAL_ON.get(kind, UNSAFE_LITERAL)
     elif kind == "file":
         url = f"file://{tmp_path / 'remote'}"
         plant = plant_file(tmp_path / "remote")
@@ -390,7 +397,10 @@ def test_hostile_dataset_keys_are_skipped_and_bad_metadata_stays_with_its_entry(
         url, options, plant = plant_cloud(kind, request)
     plant("good/ds-v1/data/metadata.json", b'{"total_episodes": 2, "description": "\\u001b[31m"}')
     plant("good/huge-v1/data/metadata.json", b'{"d": "' + b"x" * (3 * MiB) + b'"}')
-    for unsafe in ("../../esc-v1", "a//b-v1", "bad name/x-v1", "good/noversion", "good/x-v01"):
+    planted = ["../../esc-v1", "a//b-v1", "bad name/x-v1", "good/noversion", "good/x-v01"]
+    if kind == "memory" and not MEMORY_KEEPS_EMPTY_SEGMENTS:
+        planted.remove("a//b-v1")
+    for unsafe in planted:
         plant(f"{unsafe}/data/metadata.json", b"{}")
     service = NamespaceService(
         LocalNamespaceRepository(tmp_path / "local"), FsspecNamespaceRepository(url, **options)
@@ -398,8 +408,8 @@ def test_hostile_dataset_keys_are_skipped_and_bad_metadata_stays_with_its_entry(
     with pytest.warns(SkippedEntryWarning, match="not valid dataset ids") as caught:
         entries = service.list_datasets(remote=True, metadata=True)
     skipped = " ".join(str(warning.message) for warning in caught)
-    for unsafe in ("esc-v1", "a//b-v1", "bad name/x-v1", "good/noversion", "good/x-v01"):
-        assert unsafe in skipped
+    for unsafe in planted:
+        assert unsafe.removeprefix("../../") in skipped
     assert [str(entry.id) for entry in entries] == ["good/ds-v1", "good/huge-v1"]
     assert entries[0].metadata == {"total_episodes": 2, "description": "\x1b[31m"}
     assert entries[1].metadata is None

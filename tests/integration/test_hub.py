@@ -21,8 +21,8 @@ from minari_namespaces import (
     SkippedEntryWarning,
 )
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
-from tests.integration.nested_tree import files_under
+from tests.support.harnesses import HUB_ORG, hub_harness
+from tests.support.nested_tree import files_under
 
 pytestmark = pytest.mark.hub
 
@@ -250,7 +250,7 @@ def test_a_namespace_inside_a_dataset_folder_on_the_hub_does_not_exist(
     hub: HubStandIn, tmp_path: Path
 ) -> None:
     hub.put_file(repo_id("T"), MARKER, b"{}")
-    hub.put_file(repo_id("T"), "door-v0/data/main_data.hdf5", b"\x89HDF")
+    hub_harness(hub).add_dataset(NamespaceId("T"), "door-v0")
     hub.put_file(repo_id("T"), f"door-v0/inner/{MARKER}", b"{}")
     service = service_on(hub, tmp_path)
     assert not service.exists("T/door-v0/inner", remote=True)

@@ -11,7 +11,6 @@ and a rerun in sync with no commit at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from minari_namespaces import (
     RemoteError,
 )
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
+from tests.support.harnesses import HUB_ORG
 
 pytestmark = pytest.mark.hub
 
@@ -214,35 +213,12 @@ def test_a_commit_failing_past_the_retry_deadline_writes_nothing_and_a_rerun_com
     assert_in_sync(hub, service, made)
 
 
-@pytest.fixture
-def impatient_client() -> Iterator[None]:
-    """``huggingface_hub``'s shared HTTP client, timing out after half a second."""
-    import httpx2
-    from huggingface_hub import set_client_factory
-    from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook
-
-    def impatient() -> httpx2.Client:
-        return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=0.5
-        )
-
-    set_client_factory(impatient)
-    try:
-        yield
-    finally:
-        set_client_factory(default_client_factory)
-
-
 def test_a_commit_whose_answer_comes_after_the_client_timed_out_is_not_sent_again(
-    hub: HubStandIn, tmp_path: Path, impatient_client: None
+    hub: HubStandIn, tmp_path: Path
 ) -> None:
-    import httpx2
-    from huggingface_hub import get_session
-
-    hub.slow_next("list_repos", 2.0)
-    with pytest.raises(httpx2.TimeoutException):  # the client gives up on a 2 s answer
-        get_session().get(f"{hub.endpoint}/api/datasets")
-    service = service_on(tmp_path)
+    # Each request waits for its answer until the deadline (at least a second): a
+    # commit answered 2 s late, with a deadline of 1 s, has timed out when it lands.
+    service = service_on(tmp_path, retry_deadline=1)
     made = twelve(service)
     hub.slow_next("commit", 2.0)
     hub.take_counts()

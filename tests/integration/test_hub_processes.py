@@ -26,10 +26,10 @@ from minari_namespaces import (
     NamespaceService,
 )
 from minari_namespaces.testing.hub.server import HubStandIn
-from tests.conftest import HUB_ORG
-from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
+from tests.support.harnesses import HUB_ORG
+from tests.support.processes import CONTEXT, TIMEOUT, error_text, run_workers
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.processes, pytest.mark.hub]
 
 URL = f"hf://{HUB_ORG}"
 CREATORS = 6

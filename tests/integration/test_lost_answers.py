@@ -39,9 +39,9 @@ from minari_namespaces import (
     NamespaceMetadata,
     NamespaceService,
 )
-from tests.emulators import AzureServer, GcsServer
-from tests.integration.nested_tree import TREE, contents, populate
-from tests.servers import S3Server
+from tests.support.emulators import AzureServer, GcsServer
+from tests.support.nested_tree import TREE, contents, populate
+from tests.support.servers import S3Server
 
 Server = S3Server | GcsServer | AzureServer
 

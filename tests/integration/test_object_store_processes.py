@@ -26,10 +26,12 @@ from minari_namespaces import (
     NamespaceId,
     NamespaceService,
 )
-from tests.emulators import AzureServer, GcsServer
-from tests.integration.nested_tree import TREE, contents, populate
-from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
-from tests.servers import S3Server
+from tests.support.emulators import AzureServer, GcsServer
+from tests.support.nested_tree import TREE, contents, populate
+from tests.support.processes import CONTEXT, TIMEOUT, error_text, run_workers
+from tests.support.servers import S3Server
+
+pytestmark = pytest.mark.processes
 
 ROUNDS = 8
 ADDERS = 4

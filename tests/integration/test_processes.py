@@ -26,7 +26,9 @@ from minari_namespaces import (
     NamespaceNotEmptyError,
     NamespaceService,
 )
-from tests.processes import CONTEXT, TIMEOUT, error_text, run_workers
+from tests.support.processes import CONTEXT, TIMEOUT, error_text, run_workers
+
+pytestmark = pytest.mark.processes
 
 MARKER = "namespace_metadata.json"
 

@@ -26,8 +26,8 @@ from minari_namespaces import (
     NamespaceNotFoundError,
     RemoteError,
 )
-from tests.emulators import AzureServer, GcsServer
-from tests.servers import S3Server, free_port
+from tests.support.emulators import AzureServer, GcsServer
+from tests.support.servers import S3Server, free_port
 
 MARKER = "namespace_metadata.json"
 ACCESS_KEY = "AKIAMINARITESTKEY0001"

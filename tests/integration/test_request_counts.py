@@ -21,9 +21,9 @@ from minari_namespaces import (
     NamespaceService,
     NamespaceWarning,
 )
-from tests.conftest import fsspec_harness_for
-from tests.emulators import AzureServer, GcsServer, HttpCounter, counted_cloud_repository
-from tests.servers import RequestCounter, S3Server, counted_repository
+from tests.support.emulators import AzureServer, GcsServer, HttpCounter, counted_cloud_repository
+from tests.support.harnesses import fsspec_harness_for
+from tests.support.servers import RequestCounter, S3Server, counted_repository
 
 N = 1_050
 #: Keys per listing page on each server.

@@ -30,9 +30,9 @@ from minari_namespaces import (
     RemoteNotConfiguredError,
     open_repository,
 )
-from tests.emulators import AzureServer, GcsServer
-from tests.integration.nested_tree import TREE, contents, files_under, populate
-from tests.servers import S3Server
+from tests.support.emulators import AzureServer, GcsServer
+from tests.support.nested_tree import TREE, contents, files_under, populate
+from tests.support.servers import S3Server
 
 MARKER = "namespace_metadata.json"
 REMOTES = ("memory", "file", "moto", "seaweed", "gcs", "azure")

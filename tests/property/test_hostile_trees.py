@@ -29,7 +29,7 @@ from minari_namespaces import (
     NamespaceService,
     NamespaceWarning,
 )
-from tests.deadline import within
+from tests.support.deadline import within
 
 MARKER = "namespace_metadata.json"
 NAMES = ["a", "b", "D4RL", "door", "data", "café", "cafe\u0301", ".hidden", "x" * 200]

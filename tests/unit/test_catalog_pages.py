@@ -19,8 +19,8 @@ from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceSe
 from minari_namespaces.catalog.markdown import first_sentence, plain_text
 from minari_namespaces.catalog.model import format_size
 from minari_namespaces.catalog.pages import write_catalog
-from tests.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
-from tests.conftest import local_dataset, local_marker
+from tests.support.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
+from tests.support.harnesses import local_harness_at
 
 #: ``HOSTILE`` as the pages spell it: every character of markup escaped.
 ESCAPED_HOSTILE = (
@@ -143,7 +143,9 @@ def test_paragraphs_of_a_description_stay_paragraphs(store: Path, tmp_path: Path
 
 
 def test_corrupt_metadata_is_a_short_note_never_a_crash(store: Path, tmp_path: Path) -> None:
-    local_marker(store)(NamespaceId("D4RL/door-x"), b"\xff not json")
+    harness = local_harness_at(store)
+    assert harness.write_marker is not None
+    harness.write_marker(NamespaceId("D4RL/door-x"), b"\xff not json")
     write_catalog(catalog_of(store), tmp_path / "pages")
     door_x = (tmp_path / "pages/D4RL/door-x/index.md").read_text()
     assert door_x.startswith("# Door-x\n\n**Metadata unreadable:** ")
@@ -188,6 +190,20 @@ def test_plain_text_renders_as_the_text_itself(text: str) -> None:
     html = rendered(plain_text(text))
     assert html.get_text().strip() == flat.replace("\x00", "\ufffd")
     assert html.find(lambda tag: tag.name not in ("p",)) is None
+
+
+@pytest.mark.parametrize("text", ["% a paragraph MyST read as a comment", "(target)="])
+def test_myst_comments_and_targets_are_escaped_like_all_markup(text: str) -> None:
+    """Issue 25, low: a paragraph starting with ``% `` vanished from the built site (a
+    MyST comment) and ``(name)=`` became a target, though all MyST markup is escaped."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    myst = create_md_parser(MdParserConfig(), RendererHTML)
+    tokens = myst.parse(plain_text(text))
+    assert [token.type for token in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+    assert BeautifulSoup(myst.render(plain_text(text)), "html.parser").get_text().strip() == text
 
 
 def test_the_first_sentence_ends_at_its_full_stop_and_is_cut_when_long() -> None:
@@ -338,7 +354,7 @@ def test_a_catalog_under_a_prefix_starts_its_pages_at_the_prefix(
 
 
 def test_a_top_level_dataset_gets_its_page_at_the_top(store: Path, tmp_path: Path) -> None:
-    local_dataset(store)(None, "cartpole-v0")
+    local_harness_at(store).add_dataset(None, "cartpole-v0")
     out = tmp_path / "pages"
     write_catalog(catalog_of(store), out)
     assert "| [cartpole-v0](cartpole-v0.md) |  |  |  |\n" in (out / "index.md").read_text()
@@ -349,6 +365,29 @@ def test_a_top_level_dataset_gets_its_page_at_the_top(store: Path, tmp_path: Pat
     _remove_tree(store / "cartpole-v0")
     write_catalog(catalog_of(store), out)
     assert not (out / "cartpole-v0.md").exists()
+
+
+def test_an_outdir_that_is_empty_or_a_file_and_a_folder_in_a_pages_place_say_so(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 25, low: ``""`` wrote into the current folder; an OUTDIR that is a file
+    raised FileExistsError (the docstring promises NotADirectoryError); a folder where
+    a page belongs was reported by the name of a temporary file."""
+    catalog = catalog_of(store)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    with pytest.raises(ValueError, match="empty"):
+        write_catalog(catalog, "")
+    assert list(Path().iterdir()) == []
+    (tmp_path / "a-file").write_text("mine")
+    with pytest.raises(NotADirectoryError) as not_a_folder:
+        write_catalog(catalog, tmp_path / "a-file")
+    assert not_a_folder.value.filename == str(tmp_path / "a-file")
+    (tmp_path / "pages" / "D4RL" / "index.md").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError) as blocked:
+        write_catalog(catalog, tmp_path / "pages")
+    assert blocked.value.filename == str(tmp_path / "pages" / "D4RL" / "index.md")
+    assert ".tmp" not in str(blocked.value)
 
 
 @pytest.mark.parametrize(

@@ -298,3 +298,22 @@ def test_catalog_of_a_remote_and_its_usage_errors(root: Path, tmp_path: Path) ->
     assert run("catalog", str(tmp_path / "x"), "--remote", remote, "--root", str(root))[0] == 2
     assert run("catalog", str(tmp_path / "x"), "not a/namespace")[0] == 2
     assert run("catalog")[0] == 2
+
+
+def test_catalog_refuses_an_empty_outdir_instead_of_writing_here(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 25, low: ``catalog ""`` wrote the pages into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("catalog", "", "--root", str(root))
+    assert code == 2
+    assert "OUTDIR" in err
+    assert list(tmp_path.iterdir()) == [root]
+
+
+def test_list_datasets_counts_one_episode_and_one_step_in_the_singular(root: Path) -> None:
+    """Issue 25, low: ``list --datasets`` said "1 episodes"."""
+    write_dataset(root, "cartpole-v0", {"total_episodes": 1, "total_steps": 1})
+    code, out, err = run("list", "--datasets", "--root", str(root))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "└── cartpole-v0  1 episode, 1 step"

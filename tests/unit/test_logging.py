@@ -18,7 +18,7 @@ from minari_namespaces import (
     NamespaceService,
     RemoteError,
 )
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 SECRET = "tok3n/that+must-never-be-logged"
 ACCESS_KEY = "AKIAMINARILOGGINGKEY1"

@@ -23,7 +23,7 @@ from minari_namespaces import (
     NamespaceMetadata,
     NamespaceService,
 )
-from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.metadata import MAX_INT_DIGITS, MAX_METADATA_BYTES, MAX_READ_NESTING
 from minari_namespaces.testing import InMemoryNamespaceRepository
 from minari_namespaces.testing.strategies import metadata as metadata_objects
 
@@ -536,3 +536,18 @@ def test_everything_minari_can_write_is_readable(raw: bytes) -> None:
     assert stored.description is None or isinstance(stored.description, str)
     assert stored.to_json_bytes() == json.dumps(json.loads(raw)).encode()
     assert stored.merged({"k": 2}).to_dict() == {**json.loads(raw), "k": 2}
+
+
+def test_what_is_written_can_be_read_back_within_the_read_limits() -> None:
+    """Issue 25, medium 5: integers are held to the read limit on write too, so
+    that no namespace is written that its own store would refuse to read."""
+    longest = int("9" * MAX_INT_DIGITS)
+    assert read_back(NamespaceMetadata(n=longest).to_json_bytes())["n"] == longest
+    with pytest.raises(InvalidMetadataError, match="digits"):
+        NamespaceMetadata(n=longest + 1)
+    with pytest.raises(CorruptMetadataError, match="digits"):
+        read_back(b'{"n": -' + b"9" * (MAX_INT_DIGITS + 1) + b"}")
+    deepest = json.loads("[" * (MAX_READ_NESTING - 1) + "]" * (MAX_READ_NESTING - 1))
+    assert read_back(json.dumps({"x": deepest}).encode())["x"] == deepest
+    with pytest.raises(CorruptMetadataError, match="deeper than"):
+        read_back(json.dumps({"x": [deepest]}).encode())

@@ -15,9 +15,10 @@ import pytest
 from minari_namespaces.stores.drivers.retry import (
     DEFAULT_RETRY_DEADLINE,
     RateLimitedError,
+    RetryBudget,
     RetryPolicy,
 )
-from minari_namespaces.stores.drivers.status import retry_after, status_of
+from minari_namespaces.stores.drivers.status import LONGEST_ASKED_WAIT, retry_after, status_of
 
 NOW = datetime(2026, 12, 6, 8, 0, 0, tzinfo=timezone.utc)
 
@@ -129,3 +130,48 @@ def test_the_deadline_comes_from_the_storage_options_and_is_removed_from_them() 
 def test_a_deadline_that_is_not_seconds_is_refused(deadline: object) -> None:
     with pytest.raises(ValueError, match="retry_deadline"):
         RetryPolicy.from_options({"retry_deadline": deadline})
+
+
+def exhaust(budget: RetryBudget, refusal: RefusedError) -> None:
+    """Wait after ``refusal`` again and again, until the budget refuses to."""
+    while True:
+        budget.wait(refusal, throttled=True)
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "\u00b2"}, None),
+        ({"Retry-After": "\u0663"}, None),
+        ({"Retry-After": "99999999999999"}, LONGEST_ASKED_WAIT),
+        ({"Retry-After": "9" * 400}, LONGEST_ASKED_WAIT),
+        ({"RateLimit": '"api";r=0;t=99999999999999'}, LONGEST_ASKED_WAIT),
+        ({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, LONGEST_ASKED_WAIT),
+    ],
+    ids=["superscript-two", "arabic-three", "huge", "400-digits", "ratelimit-huge", "year-9999"],
+)
+def test_a_malformed_or_huge_wait_reads_as_throttling_with_a_bounded_wait(
+    headers: dict[str, str], seconds: float | None
+) -> None:
+    """Issue 25, medium 9: ``Retry-After: ²`` (``isdigit()`` is true, ``float()``
+    fails) and a huge ``Retry-After`` or ``RateLimit`` ``t=`` (``OverflowError``)
+    surfaced as "could not convert string to float" instead of rate limiting."""
+    assert retry_after(headers, now=NOW) == seconds
+    retry, time = policy(10)
+    # Read as throttling: waits (backing off where the header said nothing usable)
+    # until the deadline, then rate limited, never a conversion error.
+    with pytest.raises(RateLimitedError, match="rate limited") as caught:
+        exhaust(retry.budget(), RefusedError(429, **headers))
+    assert caught.value.retry_at is not None
+    assert sum(time.slept) <= 10
+
+
+def test_a_wait_of_a_day_or_more_names_the_date_not_only_the_time_of_day() -> None:
+    """Issue 25, low: past a day, "try again after 08:00:00 UTC" named the wrong day."""
+    retry, _ = policy(10)
+    for seconds, shown in (
+        ("100000", r"after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"),
+        ("120", r"after \d\d:\d\d:\d\d UTC"),
+    ):
+        with pytest.raises(RateLimitedError, match=shown):
+            retry.budget().wait(RefusedError(429, Retry_After=seconds), throttled=True)

@@ -22,11 +22,8 @@ from minari_namespaces.atomic import (
     read_capped,
     replace_atomic,
 )
-from minari_namespaces.dataset_files import (
-    CopiedFile,
-    DatasetFile,
-    DatasetWrite,
-)
+from minari_namespaces.dataset_files import CopiedFile, DatasetFile, DatasetWrite
+from minari_namespaces.identifier import MAX_DEPTH
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores import dataset_folders
 from minari_namespaces.stores.base import DATASET_MARKER
@@ -106,14 +103,20 @@ class FileDriver(FsspecDriver):
             return walk is not None and lexists(name, walk.fd)
 
     def find(self, path: str) -> list[str]:
+        """The files under ``path``, down to the depth where a key can still be a
+        namespace's marker or a dataset's entry (one level past the deepest id, so
+        that a marker one level too deep is reported): a chain of folders of any
+        depth costs no more, and never exhausts the stack."""
+        relative = path[len(self.root) :].strip("/")
+        levels = MAX_DEPTH + 1 - (len(relative.split("/")) if relative else 0)
         with self._folder(path, make=False) as walk:
             if walk is None:
                 return []
             files: list[str] = []
-            self._walk(walk.fd, path.rstrip("/"), files)
+            self._walk(walk.fd, path.rstrip("/"), files, levels)
         return files
 
-    def _walk(self, fd: int, path: str, files: list[str]) -> None:
+    def _walk(self, fd: int, path: str, files: list[str], levels: int) -> None:
         with os.scandir(fd) as entries:
             listed = [
                 (
@@ -128,13 +131,13 @@ class FileDriver(FsspecDriver):
                 # A ``data`` folder makes a dataset even when it is empty, as locally;
                 # it is reported as an entry and not entered.
                 files.append(f"{path}/{name}")
-            elif is_dir:
+            elif is_dir and levels > 0:
                 try:
                     child = os.open(name, DIR_FLAGS, dir_fd=fd)
                 except OSError:
                     continue
                 try:
-                    self._walk(child, f"{path}/{name}", files)
+                    self._walk(child, f"{path}/{name}", files, levels - 1)
                 finally:
                     os.close(child)
 

