@@ -15,6 +15,8 @@ AZURITE := .tools/azurite/node_modules/.bin/azurite-blob
 # Headless Chromium and its WebDriver from Debian, for the browser test of the catalog
 # page; chromium-driver depends on chromium, so its binary stands for both.
 CHROMEDRIVER := /usr/bin/chromedriver
+# rclone from Debian, the baseline of the S3 transfer benchmarks.
+RCLONE := /usr/bin/rclone
 
 .PHONY: demo test quick floors lint typecheck unit docs bench constraints clean
 
@@ -68,6 +70,12 @@ $(CHROMEDRIVER):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		-o DPkg::Lock::Timeout=600 chromium chromium-driver
 
+$(RCLONE):
+	@echo "Installing rclone (apt-get)"
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		-o DPkg::Lock::Timeout=600 rclone
+
 unit: $(STAMP) $(AZURITE) $(CHROMEDRIVER)
 	$(BIN)/python -m pytest
 
@@ -89,7 +97,7 @@ $(FLOOR_STAMP): pyproject.toml constraints-floor.txt constraints-dev.txt
 floors: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -q -m "$(QUICK_LANE)" -p no:randomly --ignore=tests/compat
 
-bench: $(STAMP) $(AZURITE)
+bench: $(STAMP) $(AZURITE) $(RCLONE)
 	$(BIN)/python -m benchmarks
 
 docs: $(STAMP)

@@ -1,5 +1,5 @@
-"""``python -m benchmarks [--local-only | --hub-only | --remote-only]``: print the table;
-exit 1 if a target is missed."""
+"""``python -m benchmarks [--local-only | --hub-only | --remote-only | --transfer-only]``:
+print the table; exit 1 if a target is missed."""
 
 from __future__ import annotations
 
@@ -21,12 +21,17 @@ def main() -> int:
     parser.add_argument(
         "--remote-only",
         action="store_true",
-        help="run the object store benchmarks only (S3, GCS, Azure Blob)",
+        help="run the object store benchmarks only (S3, GCS, Azure Blob, dataset transfers)",
+    )
+    parser.add_argument(
+        "--transfer-only",
+        action="store_true",
+        help="run the dataset-transfer benchmarks only (file://, SeaweedFS, memory)",
     )
     arguments = parser.parse_args()
     started = time.perf_counter()
     report = Report()
-    if not (arguments.local_only or arguments.remote_only):
+    if not (arguments.local_only or arguments.remote_only or arguments.transfer_only):
         from benchmarks import hub_bench
 
         # First: huggingface_hub must not be imported before it points at the stand-in.
@@ -34,12 +39,16 @@ def main() -> int:
     if arguments.hub_only:
         print(report.markdown())
         return 1 if report.missed else 0
-    if not arguments.remote_only:
+    if not (arguments.remote_only or arguments.transfer_only):
         local_bench.run(report)
-    if not arguments.local_only:
+    if not (arguments.local_only or arguments.transfer_only):
         from benchmarks import remote_bench
 
         remote_bench.run(report)
+    if not arguments.local_only:
+        from benchmarks import transfer_bench
+
+        transfer_bench.run(report)
     print(report.markdown())
     print(
         f"\n{platform.python_implementation()} {platform.python_version()} on "

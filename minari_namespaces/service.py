@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace as with_fields
 from typing import Any
 
 from minari_namespaces.catalog import Catalog, read_catalog
+from minari_namespaces.catalog.model import with_sizes
 from minari_namespaces.datasets import (
     DatasetEntry,
     DatasetId,
@@ -322,11 +322,7 @@ class NamespaceService:
         if latest:
             ids = latest_versions(ids)
         entries = store.read_datasets(ids) if metadata else [DatasetEntry(d) for d in ids]
-        held = store.dataset_files(ids, strict=False) if sizes else {}
-        return [
-            with_fields(e, size=sum(max(f.size, 0) for f in held[e.id])) if e.id in held else e
-            for e in entries
-        ]
+        return with_sizes(store, entries) if sizes else entries
 
     def list_tree(
         self, prefix: NamespaceLike | None = None, *, remote: bool = False

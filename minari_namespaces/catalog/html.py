@@ -20,7 +20,7 @@ from collections import Counter
 from typing import Final
 
 from minari_namespaces.catalog.markdown import first_sentence
-from minari_namespaces.catalog.model import Catalog, CatalogNamespace
+from minari_namespaces.catalog.model import Catalog, CatalogNamespace, format_size
 from minari_namespaces.datasets import DatasetEntry
 from minari_namespaces.identifier import NamespaceId
 
@@ -171,6 +171,8 @@ def _dataset(entry: DatasetEntry) -> str:
         if value is not None
     ]
     counts = " · ".join(known) if known else "counts unknown"
+    if entry.size is not None:
+        counts += f" · {format_size(entry.size)}"
     summary = first_sentence(entry.description or "")
     return (
         f'<li class="ds" data-search="{_search_text(str(entry.id), entry.description)}">'

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
-from minari_namespaces.catalog.model import Catalog, CatalogNamespace
+from minari_namespaces.catalog.model import Catalog, CatalogNamespace, format_size
 from minari_namespaces.datasets import DatasetEntry
 
 __all__ = ["Page", "first_sentence", "markdown_pages", "plain_text"]
@@ -183,6 +183,8 @@ def _dataset_page(entry: DatasetEntry) -> Page:
         rows.append(("Namespace", _link(str(entry.id.namespace), "index.md")))
     rows += [("Total episodes", _count(entry.total_episodes) or "unknown")]
     rows += [("Total steps", _count(entry.total_steps) or "unknown")]
+    if entry.size is not None:
+        rows.append(("Dataset Size", format_size(entry.size)))
     for key, label in _DATASET_FIELDS:
         value = _text_value(None if entry.metadata is None else entry.metadata.get(key))
         if value is not None:

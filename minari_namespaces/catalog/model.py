@@ -10,16 +10,58 @@ show it (Minari's documentation layout and an offline HTML page) are written by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as with_fields
 from functools import cached_property
 
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
-from minari_namespaces.errors import CorruptMetadataError
+from minari_namespaces.errors import CorruptMetadataError, RemoteError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
 
-__all__ = ["Catalog", "CatalogNamespace", "read_catalog"]
+__all__ = ["Catalog", "CatalogNamespace", "format_size", "read_catalog", "with_sizes"]
+
+#: Units of :func:`format_size`, by powers of 1,000 (as Minari counts megabytes).
+_UNITS = ("kB", "MB", "GB", "TB", "PB")
+
+
+def format_size(size: int) -> str:
+    """``size`` bytes for people, as Minari shows a dataset's size: ``100 B``,
+    ``2.5 kB``, ``15.8 MB``, ``1.1 GB`` (powers of 1,000, one decimal)."""
+    if size < 1000:
+        return f"{size} B"
+    value = size / 1000
+    for unit in _UNITS[:-1]:
+        if value < 999.95:  # what rounds to 1000.0 is shown in the next unit
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} {_UNITS[-1]}"
+
+
+def with_sizes(store: NamespaceRepository, entries: Sequence[DatasetEntry]) -> list[DatasetEntry]:
+    """``entries`` with their :attr:`~DatasetEntry.size` filled in from one listing of
+    their files in ``store``; entries whose files it does not list, and all of them
+    on a store that cannot list dataset files, are kept as they are.
+
+    Raises:
+        RemoteError: If a remote store fails.
+    """
+    try:
+        held = store.dataset_files([entry.id for entry in entries], strict=False)
+    except RemoteError as error:
+        # A driver that cannot list dataset files yet (the Hub's) says so with
+        # NotImplementedError: sizes are shown where the listing has them.
+        if not isinstance(error.__cause__, NotImplementedError):
+            raise
+        return list(entries)
+    return [
+        with_fields(entry, size=sum(max(file.size, 0) for file in held[entry.id]))
+        if entry.id in held
+        else entry
+        for entry in entries
+    ]
 
 
 @dataclass(frozen=True)
@@ -119,9 +161,10 @@ class Catalog:
 def read_catalog(
     store: NamespaceRepository, prefix: NamespaceId | None = None, *, datasets: bool = True
 ) -> Catalog:
-    """Read the catalog of ``store`` under ``prefix`` (everything for ``None``);
-    without ``datasets``, only the namespaces: the listing of namespaces and one
-    batched read of their metadata, nothing about datasets.
+    """Read the catalog of ``store`` under ``prefix`` (everything for ``None``), each
+    dataset with its metadata and its size; without ``datasets``, only the
+    namespaces: the listing of namespaces and one batched read of their metadata,
+    nothing about datasets.
 
     Raises:
         RemoteError: If a remote store fails.
@@ -137,7 +180,7 @@ def read_catalog(
         source=store.url,
         prefix=prefix,
         namespaces=_read_namespaces(store, sorted(implied), set(listing.namespaces)),
-        datasets=store.read_datasets(listing.datasets) if datasets else [],
+        datasets=with_sizes(store, store.read_datasets(listing.datasets)) if datasets else [],
     )
 
 

@@ -73,14 +73,16 @@ def datasets(
     ] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """List datasets with their episodes, steps and descriptions: the local store's, or
+    """List datasets with their episodes, steps, sizes and descriptions: the local store's, or
     the remote's with --remote URL (or --from-remote, for MINARI_REMOTE). Unreadable
     metadata is marked (-v says why) and never stops the listing.
 
     Example: minari-namespaces datasets D4RL/door --latest --remote hf://farama-minari
     """
     service, from_remote, namespace = _side(root, remote, from_remote, prefix)
-    entries = service.list_datasets(namespace, remote=from_remote, latest=latest, metadata=True)
+    entries = service.list_datasets(
+        namespace, remote=from_remote, latest=latest, metadata=True, sizes=True
+    )
     print_datasets(entries, namespace, as_json=as_json)
 
 

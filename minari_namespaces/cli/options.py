@@ -20,7 +20,7 @@ import typer
 from minari_namespaces.cli.output import printable
 from minari_namespaces.errors import InvalidNamespaceError, NamespaceError
 from minari_namespaces.identifier import NamespaceId
-from minari_namespaces.repository import remote_from_environment
+from minari_namespaces.repository import open_repository, remote_from_environment
 from minari_namespaces.service import NamespaceService
 from minari_namespaces.stores.credentials import carries_credentials
 
@@ -39,16 +39,36 @@ def open_service(root: Path | None, remote: str | None = None) -> NamespaceServi
         RemoteError: If the remote's backend cannot be loaded.
     """
     url = remote if remote is not None else remote_from_environment()
-    if url is not None and carries_credentials(url):
+    if url is not None:
+        _refuse_credentials(url, "--remote / MINARI_REMOTE")
+    service = NamespaceService.from_urls(local=root, remote=url)
+    _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
+    return service
+
+
+def open_stores(source: str, target: str) -> NamespaceService:
+    """A service that copies from the store at ``source`` to the one at ``target``
+    (each a URL or a local folder), for ``mirror``: its "local" side is the source.
+
+    Raises:
+        typer.BadParameter: If a URL carries a user or a password (see
+            :func:`open_service`).
+        RemoteError: If a backend cannot be loaded.
+    """
+    _refuse_credentials(source, "SRC_URL")
+    _refuse_credentials(target, "DST_URL")
+    _log.debug("copying from %s to %s", source, target)
+    return NamespaceService(open_repository(source), open_repository(target))
+
+
+def _refuse_credentials(url: str, param_hint: str) -> None:
+    if carries_credentials(url):
         raise typer.BadParameter(
             "the URL carries credentials ('user:password@' or 'user@'): give them the "
             "backend's own way instead (for S3 the AWS_* variables or ~/.aws, for the Hub "
             "HF_TOKEN)",
-            param_hint="--remote / MINARI_REMOTE",
+            param_hint=param_hint,
         )
-    service = NamespaceService.from_urls(local=root, remote=url)
-    _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
-    return service
 
 
 def refuse_unused(flag: str, value: object, reason: str) -> None:

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from minari_namespaces.catalog import Catalog
+from minari_namespaces.catalog.model import format_size
 from minari_namespaces.datasets import DatasetEntry, DatasetId
 from minari_namespaces.errors import InvalidDatasetIdError, first_few
 from minari_namespaces.identifier import NamespaceId
@@ -84,24 +85,37 @@ def _finite(value: object) -> object:
 
 
 def print_report(verb: str, report: TransferReport) -> None:
-    """A transfer's report (see :func:`transfer_report`), by --quiet/--verbose."""
-    lines, warning = transfer_report(verb, report, every=is_verbose())
-    for line in lines:
-        say(line)
-    if warning is not None:
-        warn(warning)
+    """A transfer's report, by --quiet/--verbose: its namespaces (see
+    :func:`transfer_report`), then its datasets (see :func:`dataset_report`)."""
+    for lines, warning in (
+        transfer_report(verb, report, every=is_verbose()),
+        dataset_report(verb, report, every=is_verbose()),
+    ):
+        for line in lines:
+            say(line)
+        if warning is not None:
+            warn(warning)
 
 
 def confirm_replacing(plan: TransferReport) -> bool:
-    """Ask on the terminal whether the namespaces that ``plan`` would replace may be
-    replaced; on no, say that nothing was written."""
-    stderr_console().print(
-        f"{len(plan.replaced):,} namespace(s) differ in {shown(plan.target)}: "
-        f"{shown(quoted_few(plan.replaced, every=is_verbose()))}."
+    """Ask on the terminal whether the namespaces and datasets that ``plan`` would
+    replace may be replaced; on no, say that nothing was written."""
+    datasets = [each.id for each in plan.datasets_planned if each.action == "replace"]
+    for count, kind, ids in (
+        (len(plan.replaced), "namespace", plan.replaced),
+        (len(datasets), "dataset", datasets),
+    ):
+        if count:
+            stderr_console().print(
+                f"{count:,} {kind}(s) differ in {shown(plan.target)}: "
+                f"{shown(quoted_few(ids, every=is_verbose()))}."
+            )
+    question = (
+        f"Replace them with the copy from {plan.source} (each dataset whole)?"
+        if datasets
+        else f"Replace their metadata with the copy from {plan.source}?"
     )
-    agreed = typer.confirm(
-        f"Replace their metadata with the copy from {plan.source}?", default=False, err=True
-    )
+    agreed = typer.confirm(question, default=False, err=True)
     if not agreed:
         stderr_console().print("Nothing was written.")
     return agreed
@@ -278,10 +292,10 @@ def one_line(text: str, width: int) -> str:
 
 
 def dataset_rows(entries: Sequence[DatasetEntry]) -> list[str]:
-    """One aligned row per dataset under a header: id, episodes, steps and the start
-    of the description; ``-`` for a count the metadata lacks, and the
-    :data:`UNREADABLE` marker instead of a description when it could not be read."""
-    cells = [("DATASET", "EPISODES", "STEPS", "DESCRIPTION")]
+    """One aligned row per dataset under a header: id, episodes, steps, the size of
+    its files and the start of the description; ``-`` for what is not known, and
+    the :data:`UNREADABLE` marker instead of a description when it could not be read."""
+    cells = [("DATASET", "EPISODES", "STEPS", "SIZE", "DESCRIPTION")]
     for entry in entries:
         about = entry.description or ""
         cells.append(
@@ -289,13 +303,15 @@ def dataset_rows(entries: Sequence[DatasetEntry]) -> list[str]:
                 printable(str(entry.id)),
                 _count(entry.total_episodes),
                 _count(entry.total_steps),
+                "-" if entry.size is None else format_size(entry.size),
                 UNREADABLE if entry.error is not None else one_line(about, DESCRIPTION_WIDTH),
             )
         )
-    widths = [max(len(row[column]) for row in cells) for column in range(3)]
+    widths = [max(len(row[column]) for row in cells) for column in range(4)]
     return [
-        f"{name:<{widths[0]}}  {episodes:>{widths[1]}}  {steps:>{widths[2]}}  {about}".rstrip()
-        for name, episodes, steps, about in cells
+        f"{name:<{widths[0]}}  {episodes:>{widths[1]}}  {steps:>{widths[2]}}  "
+        f"{size:>{widths[3]}}  {about}".rstrip()
+        for name, episodes, steps, size, about in cells
     ]
 
 
@@ -351,7 +367,7 @@ def warn_unreadable(entries: Sequence[DatasetEntry]) -> None:
                 warn(str(entry.error))
 
 
-def quoted_few(ids: list[NamespaceId], *, every: bool) -> str:
+def quoted_few(ids: Sequence[NamespaceId | DatasetId], *, every: bool) -> str:
     """The first few ``ids`` quoted (all if ``every``) and how many more."""
     listed, more = first_few(ids, None if every else FIRST_FEW)
     return ", ".join(f"'{ns}'" for ns in listed) + (f"{more} {ALL_OF_THEM}" if more else "")
@@ -391,3 +407,74 @@ def transfer_report(
         f"{len(report.skipped):,} namespace(s) differ in {report.target} and {kept}: "
         f"{quoted_few(report.skipped, every=every)}. --overwrite replaces them."
     )
+
+
+def _files(count: int) -> str:
+    return f"{count:,} file{'' if count == 1 else 's'}"
+
+
+def dataset_report(
+    verb: str, report: TransferReport, *, every: bool
+) -> tuple[list[str], str | None]:
+    """What a transfer prints about its datasets, after its namespaces (nothing if it
+    moved none). A dry run prints the plan (see :func:`dataset_plan`); a transfer one
+    summary line and the datasets written (the first few unless ``every``), and the
+    one warning naming those that differ and were kept."""
+    if not report.datasets_planned:
+        return [], None
+    if report.dry_run:
+        return dataset_plan(verb, report), None
+    moved = [plan for plan in report.datasets_planned if plan.moves]
+    same = len(report.datasets_unchanged)
+    if not (moved or report.datasets_skipped):
+        return [f"Up to date: {same:,} dataset(s) already the same in {report.target}"], None
+    lines = [
+        f"{verb.capitalize()}ed {len(report.datasets_copied):,} dataset(s) "
+        f"({_files(report.files_copied)}, {format_size(report.bytes_copied)}) from "
+        f"{report.source} to {report.target}" + (f"; {same:,} already up to date" if same else "")
+    ]
+    listed, more = first_few(moved, None if every else FIRST_FEW)
+    lines += [
+        f"  {'replaced' if plan.action == 'replace' else 'copied':<9} "
+        f"{printable(str(plan.id))}  {format_size(plan.bytes)}"
+        for plan in listed
+    ]
+    if more:
+        lines.append(f"  ...{more} {ALL_OF_THEM}")
+    if not report.datasets_skipped:
+        return lines, None
+    return lines, (
+        f"{len(report.datasets_skipped):,} dataset(s) differ in {report.target} and were "
+        f"kept: {quoted_few(report.datasets_skipped, every=every)}. A dataset version is "
+        "immutable: --overwrite replaces them whole."
+    )
+
+
+def dataset_plan(verb: str, report: TransferReport) -> list[str]:
+    """A dry run's plan of datasets: one aligned line per dataset with what would
+    happen to it (``copy``, ``replace``, ``unchanged`` or ``kept``), its files and
+    their size; then the total."""
+    plans = report.datasets_planned
+    names = [printable(str(plan.id)) for plan in plans]
+    files = [_files(plan.files) for plan in plans]
+    sizes = [format_size(plan.bytes) for plan in plans]
+    width = [max(map(len, column)) for column in (names, files, sizes)]
+    lines = [f"Plan for {len(plans):,} dataset(s) from {report.source} to {report.target}:"]
+    lines += [
+        f"  {plan.action:<9}  {name:<{width[0]}}  {count:>{width[1]}}  {size:>{width[2]}}"
+        for plan, name, count, size in zip(plans, names, files, sizes, strict=True)
+    ]
+    moving = [plan for plan in plans if plan.moves]
+    replacing = sum(plan.action == "replace" for plan in plans)
+    kept = sum(plan.action == "kept" for plan in plans)
+    total = (
+        f"Total: {len(moving):,} dataset(s) to {verb} "
+        f"({_files(sum(plan.files for plan in moving))}, "
+        f"{format_size(sum(plan.bytes for plan in moving))})"
+    )
+    if replacing:
+        total += f", {replacing:,} of them replacing the target's"
+    total += f"; {len(report.datasets_unchanged):,} unchanged; {kept:,} kept"
+    if kept:
+        total += " (they differ in the target: --overwrite replaces them whole)"
+    return [*lines, total]

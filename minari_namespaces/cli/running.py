@@ -12,20 +12,15 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.text import Text
 
+from minari_namespaces.catalog.model import format_size
 from minari_namespaces.cli.output import (
     is_quiet,
     print_error,
@@ -34,7 +29,12 @@ from minari_namespaces.cli.output import (
     stderr_console,
     warn,
 )
-from minari_namespaces.errors import KeptNamespacesWarning, NamespaceError, RemoteNotConfiguredError
+from minari_namespaces.errors import (
+    KeptDatasetsWarning,
+    KeptNamespacesWarning,
+    NamespaceError,
+    RemoteNotConfiguredError,
+)
 from minari_namespaces.transfer import TransferProgress
 
 __all__: list[str] = []
@@ -48,8 +48,16 @@ LOGGER = logging.getLogger("minari_namespaces")
 #: The exit status of an interrupted command, as shells report a SIGINT.
 INTERRUPTED = 130
 
-#: (done, total) of the transfer under way, for the line printed on Ctrl-C.
-_transferred: ContextVar[tuple[int, int] | None] = ContextVar("transferred", default=None)
+
+class _Transferred:
+    """How far the command's transfer got: set by its progress callback (from any of
+    the transfer's threads), read by the line printed on Ctrl-C."""
+
+    last: TransferProgress | None = None
+
+
+#: The transfer under way, for the line printed on Ctrl-C.
+_transferred: ContextVar[_Transferred | None] = ContextVar("transferred", default=None)
 
 
 def _error_text(error: Exception) -> str:
@@ -81,6 +89,7 @@ def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P,
                 warnings.simplefilter("always")
                 # A transfer's report says what it kept, in the command line's words.
                 warnings.simplefilter("ignore", KeptNamespacesWarning)
+                warnings.simplefilter("ignore", KeptDatasetsWarning)
                 try:
                     return command(*args, **kwargs)
                 except (NamespaceError, ValueError, OSError) as error:
@@ -102,13 +111,20 @@ def cli_command(error_status: int = 1) -> Callable[[Callable[P, R]], Callable[P,
 
 
 def _interrupted_text() -> str:
-    progress = _transferred.get()
+    holder = _transferred.get()
+    progress = None if holder is None else holder.last
     if progress is None:
         return "Interrupted."
-    done, total = progress
+    if progress.files_total:
+        return (
+            f"Interrupted after {progress.files_done:,} of {progress.files_total:,} files "
+            f"({format_size(progress.bytes_done)} of {format_size(progress.bytes_total)}). "
+            "Every dataset in place is whole: run the same command again to finish."
+        )
     return (
-        f"Interrupted after {done:,} of {total:,} namespace(s). What was written is "
-        "complete, parents first: run the same command again to finish."
+        f"Interrupted after {progress.namespaces_done:,} of {progress.namespaces_total:,} "
+        "namespace(s). What was written is complete, parents first: run the same command "
+        "again to finish."
     )
 
 
@@ -126,10 +142,12 @@ def _logging(*, quiet: bool, verbose: bool) -> Iterator[None]:
 def transfer_progress(label: str) -> Iterator[Callable[[TransferProgress], None]]:
     """A callback for the service's transfers: it keeps how far the transfer got (for
     Ctrl-C) and, when stderr is a terminal and not --quiet, moves a progress bar.
-    Nothing is drawn when stderr is piped."""
+    Nothing is drawn when stderr is piped: no redraws, the report says it all."""
+    holder = _Transferred()
+    _transferred.set(holder)
 
     def record(progress: TransferProgress) -> None:
-        _transferred.set((progress.namespaces_done, progress.namespaces_total))
+        holder.last = progress
 
     console = stderr_console()
     if not console.is_terminal or is_quiet():
@@ -139,7 +157,7 @@ def transfer_progress(label: str) -> Iterator[Callable[[TransferProgress], None]
 
         def record_and_move(progress: TransferProgress) -> None:
             record(progress)
-            move(progress.namespaces_done, progress.namespaces_total)
+            move(progress)
 
         yield record_and_move
 
@@ -168,36 +186,68 @@ def log_to_stderr(logger: logging.Logger, level: int) -> Iterator[None]:
         logger.setLevel(previous)
 
 
-class _CountColumn(ProgressColumn):
-    """Namespaces done out of the total, once the total is known."""
+def _moving_files(task: Task) -> bool:
+    return bool(task.fields.get("files_total"))
+
+
+class _AmountColumn(ProgressColumn):
+    """Namespaces done out of the total; once dataset files move, files done out of
+    the total and bytes done out of the total."""
 
     def render(self, task: Task) -> Text:
         if task.total is None:
             return Text("")
-        return Text(
-            f"{task.completed:,.0f}/{task.total:,.0f} namespaces", style="progress.download"
-        )
+        if not _moving_files(task):
+            shown = f"{task.completed:,.0f}/{task.total:,.0f} namespaces"
+            return Text(shown, style="progress.download")
+        files = f"{task.fields['files_done']:,}/{task.fields['files_total']:,} files"
+        size = f"{format_size(int(task.completed))}/{format_size(int(task.total))}"
+        return Text(f"{files} {size}", style="progress.download")
 
 
 class _RateColumn(ProgressColumn):
-    """Namespaces per second since the start (a count, not bytes)."""
+    """Namespaces per second, or bytes per second once dataset files move, since the
+    start."""
 
     def render(self, task: Task) -> Text:
         elapsed = task.finished_time or task.elapsed
         if not (elapsed and task.completed):
             return Text("")
-        return Text(f"{task.completed / elapsed:,.0f}/s", style="progress.data.speed")
+        rate = task.completed / elapsed
+        shown = f"{format_size(int(rate))}/s" if _moving_files(task) else f"{rate:,.0f}/s"
+        return Text(shown, style="progress.data.speed")
+
+
+class _TimeColumn(ProgressColumn):
+    """While dataset files move, the time left at the rate so far; else, and once
+    done, the time taken."""
+
+    def render(self, task: Task) -> Text:
+        if _moving_files(task) and not task.finished:
+            left = task.time_remaining
+            shown = "-:--:-- left" if left is None else f"{timedelta(seconds=int(left))} left"
+            return Text(shown, style="progress.remaining")
+        taken = task.finished_time or task.elapsed or 0
+        return Text(str(timedelta(seconds=int(taken))), style="progress.elapsed")
 
 
 @contextmanager
-def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar on ``console`` with namespaces done/total, rate and time elapsed; yields
-    the function that moves it to (done, total). It stays on screen when done."""
-    columns = (TextColumn("{task.description}"), BarColumn(), _CountColumn(), _RateColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task(label, total=None)
+def progress_bar(console: Console, label: str) -> Iterator[Callable[[TransferProgress], None]]:
+    """A bar on ``console``: namespaces done/total and their rate; once dataset files
+    move, files and bytes done/total, the rate in bytes and the time left. Yields the
+    function that moves it; it stays on screen when done."""
+    columns = (TextColumn("{task.description}"), BarColumn(), _AmountColumn(), _RateColumn())
+    with Progress(*columns, _TimeColumn(), console=console) as progress:
+        task = progress.add_task(label, total=None, files_done=0, files_total=0)
 
-        def move(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def move(done: TransferProgress) -> None:
+            moving = bool(done.files_total)
+            progress.update(
+                task,
+                completed=done.bytes_done if moving else done.namespaces_done,
+                total=done.bytes_total if moving else done.namespaces_total,
+                files_done=done.files_done,
+                files_total=done.files_total,
+            )
 
         yield move

@@ -177,6 +177,11 @@ def _runner(pool: Executor) -> Runner:
     return run
 
 
+class _InterruptedError(Exception):
+    """Raised in the copying threads once the transfer is interrupted; the caller sees
+    the interruption itself (``KeyboardInterrupt``), never this."""
+
+
 @dataclass
 class DatasetTransfer:
     """Datasets from ``source`` to ``target``: :meth:`plan`, then :meth:`copy`.
@@ -198,6 +203,7 @@ class DatasetTransfer:
     _record: CopyRecord | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file
@@ -312,7 +318,16 @@ class DatasetTransfer:
             ):
                 run = _runner(files)
                 futures = [datasets.submit(self._one, plan, run, record) for plan in moving]
-                wait(futures)
+                try:
+                    wait(futures)
+                except BaseException:
+                    # Ctrl-C: no file starts any more and the copies under way end at
+                    # their next chunk, so each unfinished dataset's staging is removed
+                    # and the command exits at once, not when every file has arrived.
+                    self._stop.set()
+                    for future in futures:
+                        future.cancel()
+                    raise
                 for plan, future in zip(moving, futures, strict=True):
                     if future.exception() is None:
                         written.append(plan.id)
@@ -342,8 +357,13 @@ class DatasetTransfer:
             for file in files:
                 record.note(dataset, file, by_path[file.path].file, by_path[file.path].sha256)
 
+    def _go_on(self) -> None:
+        if self._stop.is_set():
+            raise _InterruptedError
+
     @contextmanager
     def _read(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+        self._go_on()
         with self.source.open_dataset_file(dataset, file) as handle:
             yield handle
         with self._lock:
@@ -353,6 +373,7 @@ class DatasetTransfer:
             self.progress(*done)
 
     def _moved(self, size: int) -> None:
+        self._go_on()
         with self._lock:
             self._done[1] += size
             done = tuple(self._done)

@@ -132,9 +132,9 @@ def test_the_page_browses_and_filters_the_tree_offline_and_runs_no_stored_string
     assert shown_names(browser, "li.ds") == ["expert-v2", "human-v1", "human-v2"]
     counts = namespace(browser, "D4RL/door").find_elements(By.CSS_SELECTOR, "li.ds .counts")
     assert [element.text for element in counts] == [
-        "counts unknown",
-        "25 episodes · 6,729 steps",
-        "25 episodes · 6,729 steps",
+        "counts unknown · 50 B",
+        "25 episodes · 6,729 steps · 175 B",
+        "25 episodes · 6,729 steps · 67 B",
     ]
 
     search(browser, "PLAY")

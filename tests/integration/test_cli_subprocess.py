@@ -96,9 +96,9 @@ def test_datasets_through_the_installed_script(environment: dict[str, str], tmp_
     rows = cli(environment, "datasets")
     assert rows.returncode == 0
     assert rows.stdout.splitlines()[1:] == [
-        "D4RL/door/human-v1         25      -",
-        "D4RL/door/human-v2         25      -",
-        "D4RL/door-x/play-v0         -      -  (unreadable metadata: -v says why)",
+        "D4RL/door/human-v1         25      -  22 B",
+        "D4RL/door/human-v2         25      -  22 B",
+        "D4RL/door-x/play-v0         -      -   1 B  (unreadable metadata: -v says why)",
     ]
     usage = cli(environment, "datasets", "D4RL//door")
     assert usage.returncode == 2

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceId, NamespaceService
 from minari_namespaces.catalog.markdown import first_sentence, plain_text
+from minari_namespaces.catalog.model import format_size
 from minari_namespaces.catalog.pages import write_catalog
 from tests.support.catalog_tree import DOOR_NAME, HOSTILE, catalog_of, example_tree
 from tests.support.harnesses import local_harness_at
@@ -121,6 +122,7 @@ def test_a_dataset_page_shows_its_id_counts_and_minaris_fields(store: Path, tmp_
         "| Namespace | [D4RL/door](index.md) |\n"
         "| Total episodes | 25 |\n"
         "| Total steps | 6,729 |\n"
+        "| Dataset Size | 67 B |\n"
         "| Author | Farama |\n"
         "| Download | `minari download D4RL/door/human-v2` |\n"
     )
@@ -326,9 +328,9 @@ def test_the_html_page_shows_the_tree_with_counts_and_notes(store: Path, tmp_pat
     assert text_at(door, ".description") == "Open a door. With a hand."
     rows = {text_at(li, ".name"): li for li in html.select("li.ds")}
     assert list(rows) == ["expert-v2", "human-v1", "human-v2", "play-v0", "cloned-v1"]
-    assert text_at(rows["human-v2"], ".counts") == "25 episodes · 6,729 steps"
+    assert text_at(rows["human-v2"], ".counts") == "25 episodes · 6,729 steps · 67 B"
     assert text_at(rows["human-v1"], ".summary") == HOSTILE
-    assert text_at(rows["play-v0"], ".counts") == "counts unknown"
+    assert text_at(rows["play-v0"], ".counts") == "counts unknown · 6 B"
     assert text_at(rows["cloned-v1"], ".error") == "metadata unreadable"
 
 
@@ -386,3 +388,20 @@ def test_an_outdir_that_is_empty_or_a_file_and_a_folder_in_a_pages_place_say_so(
         write_catalog(catalog, tmp_path / "pages")
     assert blocked.value.filename == str(tmp_path / "pages" / "D4RL" / "index.md")
     assert ".tmp" not in str(blocked.value)
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1_000, "1.0 kB"),
+        (999_949, "999.9 kB"),
+        (999_950, "1.0 MB"),  # never "1000.0 kB"
+        (7_100_000, "7.1 MB"),
+        (1 << 30, "1.1 GB"),
+        (10**18, "1000.0 PB"),
+    ],
+)
+def test_sizes_are_shown_as_minari_shows_them_in_powers_of_1000(size: int, shown: str) -> None:
+    assert format_size(size) == shown

@@ -65,16 +65,17 @@ def strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-def test_one_row_per_dataset_with_episodes_steps_and_description(root: Path) -> None:
+def test_one_row_per_dataset_with_episodes_steps_size_and_description(root: Path) -> None:
+    """Issue 23: the size is that of the dataset's files (here its metadata.json alone)."""
     code, out, err = run("datasets", "--root", str(root))
     assert (code, err) == (0, "")
     assert out.splitlines() == [
-        "DATASET              EPISODES      STEPS  DESCRIPTION",
-        "D4RL/door/expert-v2     5,000  1,000,000  Door opening by an expert policy.",
-        "D4RL/door/human-v1         25      6,729  Door opening by humans, first take.",
-        "D4RL/door/human-v2         25      6,729  Door opening by humans.",
-        "D4RL/door-x/play-v0        10      2,000  Not a door.",
-        "D4RL/pen/cloned-v1      3,755  1,000,000  Pen twirling, cloned.",
+        "DATASET              EPISODES      STEPS   SIZE  DESCRIPTION",
+        "D4RL/door/expert-v2     5,000  1,000,000  137 B  Door opening by an expert policy.",
+        "D4RL/door/human-v1         25      6,729  133 B  Door opening by humans, first take.",
+        "D4RL/door/human-v2         25      6,729  121 B  Door opening by humans.",
+        "D4RL/door-x/play-v0        10      2,000  110 B  Not a door.",
+        "D4RL/pen/cloned-v1      3,755  1,000,000  124 B  Pen twirling, cloned.",
     ]
 
 
@@ -111,7 +112,7 @@ def test_json_is_one_object_per_dataset_and_valid_json(root: Path) -> None:
     assert strict_json(out) == [
         {
             "id": "D4RL/pen/cloned-v1", "namespace": "D4RL/pen", "name": "cloned",
-            "version": 1, "total_episodes": 3755, "total_steps": 1_000_000,
+            "version": 1, "total_episodes": 3755, "total_steps": 1_000_000, "size": 124,
             "metadata": {
                 "dataset_id": "D4RL/pen/cloned-v1", "total_episodes": 3755,
                 "total_steps": 1_000_000, "description": "Pen twirling, cloned.",
@@ -119,7 +120,7 @@ def test_json_is_one_object_per_dataset_and_valid_json(root: Path) -> None:
         },
         {
             "id": "D4RL/pen/human-v0", "namespace": "D4RL/pen", "name": "human",
-            "version": 0, "total_episodes": 1, "total_steps": None,
+            "version": 0, "total_episodes": 1, "total_steps": None, "size": 43,
             "metadata": {"total_episodes": 1, "ref_min_score": None},
         },
     ]  # fmt: skip
@@ -131,7 +132,9 @@ def test_a_corrupt_metadata_file_is_marked_and_never_stops_the_listing(root: Pat
     code, out, err = run("datasets", "D4RL/door", "--root", str(root))
     assert (code, err) == (0, "")
     rows = out.splitlines()
-    assert rows[1] == "D4RL/door/broken-v0         -          -  (unreadable metadata: -v says why)"
+    assert rows[1] == (
+        "D4RL/door/broken-v0         -          -    9 B  (unreadable metadata: -v says why)"
+    )
     assert len(rows) == 5
     code, out, err = run("datasets", "--root", str(root), "-v")
     assert code == 0
@@ -155,7 +158,7 @@ def test_stored_strings_cannot_drive_the_terminal_or_break_a_row(root: Path) -> 
     code, out, _ = run("datasets", "lab", "--root", str(root))
     assert code == 0
     assert out.splitlines()[1:] == [
-        "lab/evil-v0         1      -  "
+        "lab/evil-v0         1      -  112 B  "
         "Evil\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31m red\\nsecond line\\r\\u202\u2026"
     ]
     for listing in (out, run("list", "--datasets", "--root", str(root))[1]):
@@ -200,8 +203,8 @@ def test_a_file_remote_lists_its_datasets(tmp_path: Path) -> None:
         code, out, _ = run("datasets", "D4RL/door", "--latest", *side)
         assert code == 0
         assert out.splitlines()[1:] == [
-            "D4RL/door/expert-v2     5,000  1,000,000  Door opening by an expert policy.",
-            "D4RL/door/human-v2         25      6,729  Door opening by humans.",
+            "D4RL/door/expert-v2     5,000  1,000,000  137 B  Door opening by an expert policy.",
+            "D4RL/door/human-v2         25      6,729  121 B  Door opening by humans.",
         ]
     code, out, _ = run("list", "remote", "--datasets", "--remote", remote, "-p", "D4RL/pen")
     assert (code, out.splitlines()[0]) == (0, remote)
