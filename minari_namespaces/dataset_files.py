@@ -27,6 +27,7 @@ __all__ = [
     "FileSource",
     "Runner",
     "check_copy",
+    "check_hashes",
     "copy_verified",
     "run_in_turn",
     "unsafe_error",
@@ -49,12 +50,18 @@ class DatasetFile:
             does); ``None`` where the store has none.
         md5: The MD5 hex digest the store keeps of the content, where it keeps
             one (S3 single-part ETags, GCS, Azure when set); else ``None``.
+        sha256: The SHA-256 hex digest the store lists, where it lists one (the
+            Hub's LFS files); else ``None``.
+        blob_id: Git's object id of the content, where the store lists it (the
+            Hub's files kept in git itself); else ``None``.
     """
 
     path: str
     size: int
     version: str | None = None
     md5: str | None = None
+    sha256: str | None = None
+    blob_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,13 @@ class Digest:
         size: The bytes read.
         md5: Their MD5 hex digest.
         sha256: Their SHA-256 hex digest.
+        blob_id: Git's object id of them.
     """
 
     size: int
     md5: str
     sha256: str
+    blob_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,17 +194,39 @@ def copy_verified(
     """
     md5 = hashlib.md5(usedforsecurity=False)
     sha256 = hashlib.sha256()
+    # Git's id hashes a header holding the size: the listed one, checked below.
+    blob = hashlib.sha1(b"blob %d\0" % max(expected.size, 0), usedforsecurity=False)
     size = 0
     while chunk := source.read(CHUNK_BYTES):
         md5.update(chunk)
         sha256.update(chunk)
+        blob.update(chunk)
         write(chunk)
         size += len(chunk)
         if on_bytes is not None:
             on_bytes(len(chunk))
-    digest = Digest(size, md5.hexdigest(), sha256.hexdigest())
+    digest = Digest(size, md5.hexdigest(), sha256.hexdigest(), blob.hexdigest())
     check_copy(expected, digest.size, digest.md5, where)
+    check_hashes(expected, digest, where)
     return digest
+
+
+def check_hashes(expected: DatasetFile, digest: Digest, where: str) -> None:
+    """Raise if the SHA-256 or git id of what was read differs from the one the
+    source listed (where it listed one).
+
+    Raises:
+        CopyVerificationError: Naming ``where``, the file.
+    """
+    for name, listed, read in (
+        ("SHA-256", expected.sha256, digest.sha256),
+        ("git id", expected.blob_id, digest.blob_id),
+    ):
+        if listed is not None and read != listed:
+            raise CopyVerificationError(
+                f"Copy of {where} has {name} {read}, but the source lists {listed}: the "
+                "bytes were damaged on the way. Run the transfer again."
+            )
 
 
 def check_copy(expected: DatasetFile, size: int, md5: str | None, where: str) -> None:
