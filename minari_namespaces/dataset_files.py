@@ -163,9 +163,9 @@ def unsafe_error(entries: Iterable[str], where: str) -> UnsafeDatasetFileError:
     names = ", ".join(repr(entry) for entry in shown)
     return UnsafeDatasetFileError(
         f"Refused to copy from {where}: {len(listed)} dataset entr"
-        f"{'y is' if len(listed) == 1 else 'ies are'} a link, a FIFO, a device or a "
-        f"path outside its dataset folder: {names}{more}. Nothing of the transfer was "
-        "written; remove or replace these entries and try again."
+        f"{'y is' if len(listed) == 1 else 'ies are'} a link, a FIFO, a device, an "
+        f"unreadable folder or a path outside its dataset folder: {names}{more}. "
+        "Nothing of the transfer was written; remove or replace these entries and try again."
     )
 
 
