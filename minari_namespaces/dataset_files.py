@@ -5,12 +5,16 @@ folder (``data/main_data.hdf5``), its size, the store's version token (an ETag,
 a generation, a modification stamp) and the MD5 the store keeps of it, where it
 keeps one. :func:`unsafe_reason` is the one rule for a relative path that could
 land outside the folder; :func:`copy_verified` streams one file in chunks,
-hashing it on the way, and checks what it read against the listing.
+hashing it on the way only where a store keeps an MD5 to check it against, and
+checks what it read against the listing.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -35,6 +39,10 @@ __all__ = [
 
 #: How much of a file is read and written at a time: memory stays flat in file size.
 CHUNK_BYTES: Final = 1024 * 1024
+#: What ``os.copy_file_range`` raises where the kernel or file system cannot copy.
+_NO_KERNEL_COPY: Final = frozenset(
+    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -59,17 +67,15 @@ class DatasetFile:
 
 @dataclass(frozen=True)
 class Digest:
-    """What streaming a file read: its size and hashes.
+    """What streaming a file read: its size and, where asked for, its MD5.
 
     Attributes:
         size: The bytes read.
-        md5: Their MD5 hex digest.
-        sha256: Their SHA-256 hex digest.
+        md5: Their MD5 hex digest; ``None`` where neither side keeps one to check.
     """
 
     size: int
-    md5: str
-    sha256: str
+    md5: str | None
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,12 @@ class CopiedFile:
 
     Attributes:
         file: The file as the target store lists it after the write.
-        sha256: The SHA-256 hex digest of its content.
+        sha256: The SHA-256 hex digest of its content where it was computed anyway;
+            ``None`` otherwise (a copy hashes nothing it does not check).
     """
 
     file: DatasetFile
-    sha256: str
+    sha256: str | None = None
 
 
 #: Opens a source file of a dataset for reading, as a context manager.
@@ -116,15 +123,76 @@ class DatasetWrite:
     run: Runner = run_in_turn
     on_bytes: Callable[[int], None] | None = None
 
-    def copy(self, file: DatasetFile, write: Callable[[bytes], object], where: str) -> Digest:
+    def copy(
+        self,
+        file: DatasetFile,
+        write: Callable[[bytes], object],
+        where: str,
+        *,
+        md5: bool = False,
+    ) -> Digest:
         """Stream ``file`` from the source into ``write``, checked (see
-        :func:`copy_verified`).
+        :func:`copy_verified`); ``md5`` where the target keeps one to check.
 
         Raises:
             CopyVerificationError: If what was read differs from the listing.
         """
         with self.source(file) as reader:
-            return copy_verified(reader, write, file, where, self.on_bytes)
+            return copy_verified(reader, write, file, where, self.on_bytes, md5=md5)
+
+    def copy_to_fd(self, file: DatasetFile, out_fd: int, where: str) -> Digest:
+        """Stream ``file`` into the open local file ``out_fd``, checked: by the kernel
+        (``os.copy_file_range``, no bytes through Python) when the source is a local
+        file and no hash is to be checked, else as :meth:`copy` does.
+
+        Raises:
+            CopyVerificationError: If what was read differs from the listing.
+        """
+        with self.source(file) as reader:
+            in_fd = _regular_fd(reader) if file.md5 is None else None
+            if in_fd is not None:
+                size = _kernel_copy(in_fd, out_fd, self.on_bytes)
+                if size is not None:
+                    check_copy(file, size, None, where)
+                    return Digest(size, None)
+            return copy_verified(
+                reader, lambda chunk: _write_all(out_fd, chunk), file, where, self.on_bytes
+            )
+
+
+def _regular_fd(reader: BinaryIO) -> int | None:
+    """The descriptor of ``reader`` if it is a regular file at its start; else ``None``."""
+    try:
+        fd = reader.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode) or reader.tell() != 0:
+        return None
+    return fd
+
+
+def _kernel_copy(in_fd: int, out_fd: int, on_bytes: Callable[[int], None] | None) -> int | None:
+    """Copy ``in_fd`` to ``out_fd`` by ``os.copy_file_range`` in chunks; the size, or
+    ``None`` if the kernel refused before a byte moved (the caller copies instead)."""
+    size = 0
+    while True:
+        try:
+            moved = os.copy_file_range(in_fd, out_fd, CHUNK_BYTES)
+        except OSError as error:
+            if size == 0 and error.errno in _NO_KERNEL_COPY:
+                return None
+            raise
+        if moved == 0:
+            return size
+        size += moved
+        if on_bytes is not None:
+            on_bytes(moved)
+
+
+def _write_all(fd: int, chunk: bytes) -> None:
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def unsafe_reason(path: str) -> str | None:
@@ -166,8 +234,12 @@ def copy_verified(
     expected: DatasetFile,
     where: str,
     on_bytes: Callable[[int], None] | None = None,
+    *,
+    md5: bool = False,
 ) -> Digest:
-    """Copy ``source`` into ``write`` in chunks, hashing it on the way.
+    """Copy ``source`` into ``write`` in chunks, hashing it on the way where a hash
+    is checked: the MD5, when the source lists one or ``md5`` asks for it (the
+    target keeps one to compare).
 
     Args:
         source: The open source file.
@@ -176,24 +248,24 @@ def copy_verified(
             (and its MD5, where the source keeps one).
         where: The file's location, for the error.
         on_bytes: Called with the size of each chunk written.
+        md5: Compute the MD5 even if the source lists none.
 
     Returns:
-        The size and hashes of what was copied.
+        The size (and MD5, if computed) of what was copied.
 
     Raises:
         CopyVerificationError: If the size or the MD5 read differs from the listing.
     """
-    md5 = hashlib.md5(usedforsecurity=False)
-    sha256 = hashlib.sha256()
+    hasher = hashlib.md5(usedforsecurity=False) if md5 or expected.md5 is not None else None
     size = 0
     while chunk := source.read(CHUNK_BYTES):
-        md5.update(chunk)
-        sha256.update(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
         write(chunk)
         size += len(chunk)
         if on_bytes is not None:
             on_bytes(len(chunk))
-    digest = Digest(size, md5.hexdigest(), sha256.hexdigest())
+    digest = Digest(size, hasher.hexdigest() if hasher is not None else None)
     check_copy(expected, digest.size, digest.md5, where)
     return digest
 
