@@ -249,6 +249,9 @@ def run(report: Report) -> None:
     ):
         bench(report, hub, Path(folder))
         bench_datasets(report, hub, Path(folder))
+        from benchmarks import hub_datasets_bench  # it imports this module
+
+        hub_datasets_bench.bench(report, hub, Path(folder))
 
 
 __all__ = ["run"]

@@ -31,6 +31,7 @@ __all__ = [
     "FileSource",
     "Runner",
     "check_copy",
+    "check_hashes",
     "copy_verified",
     "run_in_turn",
     "unsafe_error",
@@ -57,12 +58,18 @@ class DatasetFile:
             does); ``None`` where the store has none.
         md5: The MD5 hex digest the store keeps of the content, where it keeps
             one (S3 single-part ETags, GCS, Azure when set); else ``None``.
+        sha256: The SHA-256 hex digest the store lists, where it lists one (the
+            Hub's LFS files); else ``None``.
+        blob_id: Git's object id of the content, where the store lists it (the
+            Hub's files kept in git itself); else ``None``.
     """
 
     path: str
     size: int
     version: str | None = None
     md5: str | None = None
+    sha256: str | None = None
+    blob_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,11 +78,15 @@ class Digest:
 
     Attributes:
         size: The bytes read.
-        md5: Their MD5 hex digest; ``None`` where neither side keeps one to check.
+        md5: Their MD5 hex digest; ``None`` where it was not computed.
+        sha256: Their SHA-256 hex digest; ``None`` where it was not computed.
+        blob_id: Git's object id of them; ``None`` where it was not computed.
     """
 
     size: int
     md5: str | None
+    sha256: str | None = None
+    blob_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,15 +141,20 @@ class DatasetWrite:
         where: str,
         *,
         md5: bool = False,
+        sha256: bool = False,
+        blob: bool = False,
     ) -> Digest:
         """Stream ``file`` from the source into ``write``, checked (see
-        :func:`copy_verified`); ``md5`` where the target keeps one to check.
+        :func:`copy_verified`); ``md5``, ``sha256``, ``blob`` ask for the hashes the
+        target needs (to check, or to name the content).
 
         Raises:
             CopyVerificationError: If what was read differs from the listing.
         """
         with self.source(file) as reader:
-            return copy_verified(reader, write, file, where, self.on_bytes, md5=md5)
+            return copy_verified(
+                reader, write, file, where, self.on_bytes, md5=md5, sha256=sha256, blob=blob
+            )
 
     def copy_to_fd(self, file: DatasetFile, out_fd: int, where: str) -> Digest:
         """Stream ``file`` into the open local file ``out_fd``, checked: by the kernel
@@ -149,7 +165,8 @@ class DatasetWrite:
             CopyVerificationError: If what was read differs from the listing.
         """
         with self.source(file) as reader:
-            in_fd = _regular_fd(reader) if file.md5 is None else None
+            listed = (file.md5, file.sha256, file.blob_id)
+            in_fd = _regular_fd(reader) if listed == (None, None, None) else None
             if in_fd is not None:
                 size = _kernel_copy(in_fd, out_fd, self.on_bytes)
                 if size is not None:
@@ -236,10 +253,12 @@ def copy_verified(
     on_bytes: Callable[[int], None] | None = None,
     *,
     md5: bool = False,
+    sha256: bool = False,
+    blob: bool = False,
 ) -> Digest:
-    """Copy ``source`` into ``write`` in chunks, hashing it on the way where a hash
-    is checked: the MD5, when the source lists one or ``md5`` asks for it (the
-    target keeps one to compare).
+    """Copy ``source`` into ``write`` in chunks, computing only the hashes that are
+    checked or asked for: each one the source lists, and those ``md5``, ``sha256``
+    and ``blob`` ask for (the target keeps or needs them).
 
     Args:
         source: The open source file.
@@ -249,25 +268,55 @@ def copy_verified(
         where: The file's location, for the error.
         on_bytes: Called with the size of each chunk written.
         md5: Compute the MD5 even if the source lists none.
+        sha256: Compute the SHA-256 even if the source lists none.
+        blob: Compute git's object id even if the source lists none.
 
     Returns:
-        The size (and MD5, if computed) of what was copied.
+        The size (and the hashes computed) of what was copied.
 
     Raises:
         CopyVerificationError: If the size or the MD5 read differs from the listing.
     """
-    hasher = hashlib.md5(usedforsecurity=False) if md5 or expected.md5 is not None else None
+    hashers: dict[str, Any] = {}
+    if md5 or expected.md5 is not None:
+        hashers["md5"] = hashlib.md5(usedforsecurity=False)
+    if sha256 or expected.sha256 is not None:
+        hashers["sha256"] = hashlib.sha256()
+    if blob or expected.blob_id is not None:
+        # Git's id hashes a header holding the size: the listed one, checked below.
+        header = b"blob %d\0" % max(expected.size, 0)
+        hashers["blob"] = hashlib.sha1(header, usedforsecurity=False)
     size = 0
     while chunk := source.read(CHUNK_BYTES):
-        if hasher is not None:
+        for hasher in hashers.values():
             hasher.update(chunk)
         write(chunk)
         size += len(chunk)
         if on_bytes is not None:
             on_bytes(len(chunk))
-    digest = Digest(size, hasher.hexdigest() if hasher is not None else None)
+    found = {name: hasher.hexdigest() for name, hasher in hashers.items()}
+    digest = Digest(size, found.get("md5"), found.get("sha256"), found.get("blob"))
     check_copy(expected, digest.size, digest.md5, where)
+    check_hashes(expected, digest, where)
     return digest
+
+
+def check_hashes(expected: DatasetFile, digest: Digest, where: str) -> None:
+    """Raise if the SHA-256 or git id of what was read differs from the one the
+    source listed (where it listed one).
+
+    Raises:
+        CopyVerificationError: Naming ``where``, the file.
+    """
+    for name, listed, read in (
+        ("SHA-256", expected.sha256, digest.sha256),
+        ("git id", expected.blob_id, digest.blob_id),
+    ):
+        if listed is not None and read != listed:
+            raise CopyVerificationError(
+                f"Copy of {where} has {name} {read}, but the source lists {listed}: the "
+                "bytes were damaged on the way. Run the transfer again."
+            )
 
 
 def check_copy(expected: DatasetFile, size: int, md5: str | None, where: str) -> None:

@@ -236,6 +236,23 @@ class NamespaceRepository(Protocol):
         """
         ...
 
+    @property
+    def keeps_records(self) -> bool:
+        """Whether the store keeps a transfer's bookkeeping files (not the Hub: a
+        transfer to it keeps its record in the source)."""
+        ...
+
+    def write_batch(self) -> AbstractContextManager[None]:
+        """A block whose writes the store may commit together at its end (the Hub:
+        one commit per repository); other stores write each at once.
+
+        Raises:
+            NamespaceConflictError: If a dataset written without ``replace``
+                appeared meanwhile.
+            RemoteError: If the backend fails.
+        """
+        ...
+
     def read_record(self, name: str) -> bytes | None:
         """A transfer's bookkeeping file from the store's hidden
         ``.minari-namespaces`` folder, or ``None``.

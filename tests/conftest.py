@@ -39,6 +39,9 @@ if "MINARI_NAMESPACES_TEST_HUB" not in os.environ:
             "HF_HOME": tempfile.mkdtemp(prefix="minari-test-hf-home-"),
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            # huggingface_hub 2.x uploads through Xet whenever hf_xet is installed;
+            # the stand-in Hub speaks Git LFS only, the path this suite proves.
+            "HF_HUB_DISABLE_XET": "1",
         }
     )
     os.environ.pop("HF_TOKEN", None)

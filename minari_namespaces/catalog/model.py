@@ -51,7 +51,7 @@ def with_sizes(store: NamespaceRepository, entries: Sequence[DatasetEntry]) -> l
     try:
         held = store.dataset_files([entry.id for entry in entries], strict=False)
     except RemoteError as error:
-        # A driver that cannot list dataset files yet (the Hub's) says so with
+        # A driver without dataset files (one of another package's) says so with
         # NotImplementedError: sizes are shown where the listing has them.
         if not isinstance(error.__cause__, NotImplementedError):
             raise

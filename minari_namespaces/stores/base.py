@@ -12,8 +12,8 @@ live here. A store implements only its primitives (see
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import BinaryIO, Final, TypeVar
 
 from minari_namespaces.dataset_files import (
@@ -541,6 +541,26 @@ class NamespaceStoreBase(ABC):
         if unsafe:
             raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
         return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
+
+    @property
+    def keeps_records(self) -> bool:
+        """Whether the store keeps a transfer's bookkeeping files (every store but
+        the Hub)."""
+        return True
+
+    @contextmanager
+    def write_batch(self) -> Iterator[None]:
+        """Writes made inside the block may be committed together at its end, where
+        the store commits (the Hub: one commit per repository, as few as its limits
+        allow); other stores write each at once. Nothing gathered is committed if
+        the block raises.
+
+        Raises:
+            NamespaceConflictError: If a dataset written without ``replace``
+                appeared meanwhile (the gathered writes are not committed).
+            RemoteError: If a remote backend fails.
+        """
+        yield
 
     def children(self, ns: NamespaceId | None = None) -> list[NamespaceId]:
         """The namespaces directly inside ``ns`` (top level for ``None``), sorted.

@@ -15,6 +15,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from typing import BinaryIO
 
 from minari_namespaces.dataset_files import (
@@ -91,8 +92,7 @@ class FsspecDatasetFiles:
                 if entry is None:
                     bad.setdefault(owner, []).append(inner)
                 else:
-                    size, version, md5 = entry.size, entry.version, entry.md5
-                    files.setdefault(owner, []).append(DatasetFile(inner, size, version, md5))
+                    files.setdefault(owner, []).append(replace(entry, path=inner))
                 break
         mark = DATASET_MARKER if self.driver.staged_datasets else DATASET_MARK
         whole = {
@@ -126,6 +126,36 @@ class FsspecDatasetFiles:
                 return self.driver.write_dataset(folder, write, f"{self.texts.url}/{dataset}")
             except FileExistsError:
                 raise self.texts.dataset_appeared(dataset) from None
+
+    @property
+    def keeps_records(self) -> bool:
+        """Whether the store keeps a transfer's bookkeeping files (not the Hub)."""
+        return self.driver.keeps_records
+
+    @contextmanager
+    def write_batch(self) -> Iterator[None]:
+        """Writes made inside the block are committed together at its end where the
+        driver gathers them (the Hub); nothing gathered is committed if it raises.
+
+        Raises:
+            NamespaceConflictError: If a dataset written without ``replace``
+                appeared meanwhile.
+            RemoteError: If the backend fails.
+        """
+        if not self.driver.begin_batch():
+            yield
+            return
+        try:
+            yield
+        except BaseException:
+            self.driver.end_batch(commit=False)
+            raise
+        try:
+            with self.backend("commit the gathered writes"):
+                self.driver.end_batch(commit=True)
+        except FileExistsError as appeared:
+            dataset = DatasetId(str(appeared).split("/", 1)[1])
+            raise self.texts.dataset_appeared(dataset) from None
 
     def read_record(self, name: str) -> bytes | None:
         """The bookkeeping file ``name``, or ``None``.

@@ -29,7 +29,7 @@ class RepositoryHarness:
             digits, ``-``, ``_`` and ``.`` (on the Hugging Face Hub a top-level
             namespace is a repository), and refuses others before writing.
         copies_datasets: The store can send and receive dataset files (the
-            transfer tests run); the Hugging Face Hub's cannot yet.
+            transfer tests run); every store of this package can.
         lists_datasets_by_folder: A dataset is listed by its ``data`` folder
             (local, ``file://``, in-memory) rather than by its
             ``data/metadata.json`` (object stores, ``memory://``).

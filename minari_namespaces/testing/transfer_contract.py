@@ -103,7 +103,7 @@ class DatasetTransferContract:
     @pytest.fixture
     def copies(self, harness: RepositoryHarness) -> NamespaceRepository:
         if not harness.copies_datasets:
-            pytest.skip("this store cannot copy dataset files yet (the Hub: issue 24)")
+            pytest.skip("this store cannot copy dataset files")
         return harness.repository
 
     @pytest.fixture

@@ -169,12 +169,15 @@ class CopyRecord:
         self.changed = True
 
 
-def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> str:
+def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> tuple[str, str]:
+    """The SHA-256 and git id of a file's content, read from ``store``."""
     digest = hashlib.sha256()
+    blob = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
     with store.open_dataset_file(dataset, file) as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
-    return digest.hexdigest()
+            blob.update(chunk)
+    return digest.hexdigest(), blob.hexdigest()
 
 
 def _runner(pool: Executor) -> Runner:
@@ -228,7 +231,7 @@ class DatasetTransfer:
         wanted = sorted(set(ids))
         self._files = self.source.dataset_files(wanted)
         held = self.target.dataset_files(wanted, strict=False) if wanted else {}
-        self._record = record = CopyRecord.load(self.target, self.source.url)
+        self._record = record = CopyRecord.load(self._record_home, self._record_key)
         present = [dataset for dataset in wanted if dataset in self._files]
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
             same = dict(
@@ -251,22 +254,62 @@ class DatasetTransfer:
             plans.append(DatasetPlan(dataset, action, len(files), size))
         return plans
 
+    @property
+    def _record_home(self) -> NamespaceRepository:
+        """Where the record lives: the target, unless it keeps none (the Hub, whose
+        every record would be a commit); then the source, under the target's name."""
+        return self.target if self.target.keeps_records else self.source
+
+    @property
+    def _record_key(self) -> str:
+        return self.source.url if self.target.keeps_records else f"to {self.target.url}"
+
     def _same(self, dataset: DatasetId, held: list[DatasetFile] | None, record: CopyRecord) -> bool:
         """Whether the target's files of ``dataset`` are the source's (size and content)."""
         mine = self._files[dataset]
         if held is None or [(f.path, f.size) for f in mine] != [(f.path, f.size) for f in held]:
             return False
         for source, target in zip(mine, held, strict=True):
-            if source.md5 is not None and target.md5 is not None:
-                if source.md5 != target.md5:
+            listed = [
+                (mine_hash, held_hash)
+                for mine_hash, held_hash in (
+                    (source.md5, target.md5),
+                    (source.sha256, target.sha256),
+                    (source.blob_id, target.blob_id),
+                )
+                if mine_hash is not None and held_hash is not None
+            ]
+            if listed:
+                if any(mine_hash != held_hash for mine_hash, held_hash in listed):
                     return False
                 continue
             if record.holds(dataset, source.path, source=source.version, target=target.version):
                 continue  # both sides are as recorded: nothing read, nothing to note
-            ours = record.known(dataset, source.path, source=source.version, target=None)
-            theirs = record.known(dataset, source.path, source=None, target=target.version)
-            ours = ours or _hash(self.source, dataset, source)
-            theirs = theirs or _hash(self.target, dataset, target)
+            ours = source.sha256 or record.known(
+                dataset, source.path, source=source.version, target=None
+            )
+            theirs = target.sha256 or record.known(
+                dataset, source.path, source=None, target=target.version
+            )
+            if ours is not None and theirs is not None:
+                if ours != theirs:
+                    return False
+                continue  # both sides are known: nothing read, nothing to note
+            if ours is None and theirs is None and (source.blob_id or target.blob_id):
+                # One side lists git's id (the Hub): read the other side only.
+                listed_id, other, store = (
+                    (source.blob_id, target, self.target)
+                    if source.blob_id
+                    else (target.blob_id, source, self.source)
+                )
+                ours, blob = _hash(store, dataset, other)
+                if blob != listed_id:
+                    return False
+                theirs = ours
+            if ours is None:
+                ours = _hash(self.source, dataset, source)[0]
+            if theirs is None:
+                theirs = _hash(self.target, dataset, target)[0]
             if ours != theirs:
                 return False
             with self._lock:
@@ -281,7 +324,7 @@ class DatasetTransfer:
             CopyVerificationError: If a copy differs from its source.
             RemoteError: If a remote store fails.
         """
-        record = self._record if self._record is not None else CopyRecord(self.source.url)
+        record = self._record if self._record is not None else CopyRecord(self._record_key)
         moving = [plan for plan in plans if plan.moves]
         written: list[DatasetId] = []
         try:
@@ -308,7 +351,7 @@ class DatasetTransfer:
                     future.result()
         finally:
             if record.changed:  # an in-sync rerun writes nothing, not even the record
-                record.save(self.target)
+                record.save(self._record_home)
         warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
         return sorted(written)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from minari_namespaces.datasets import DatasetId, DatasetName
@@ -239,11 +240,16 @@ class Transfer:
         if self.dry_run:
             for ns in order:
                 self._sort(ns, source_data, present, members, outcome)
+            copied = [plan.id for plan in moving]
         else:
-            self._write(source_data, order, members, present, outcome)
+            # The Hub commits the namespaces and datasets of a repository together
+            # (namespaces alone land at once: which existed is then exact under races).
+            batch = self.target.write_batch() if moving else nullcontext()
+            with batch:
+                self._write(source_data, order, members, present, outcome)
+                copied = engine.copy(plans)
         if outcome.skipped and not self.dry_run:
             _warn_kept(outcome.skipped, self.target)
-        copied = [plan.id for plan in moving] if self.dry_run else engine.copy(plans)
         done = set(copied)
         return _logged(
             TransferReport(

@@ -26,6 +26,7 @@ def collect_cartpole(
     )
 
 
-def cartpole_collector() -> minari.DataCollector:
-    """A DataCollector over gymnasium's CartPole-v1."""
-    return minari.DataCollector(gym.make("CartPole-v1"))
+def cartpole_collector(data_format: str | None = None) -> minari.DataCollector:
+    """A DataCollector over gymnasium's CartPole-v1, writing ``data_format``
+    (``hdf5``, ``arrow``; ``None``: Minari's default)."""
+    return minari.DataCollector(gym.make("CartPole-v1"), data_format=data_format)

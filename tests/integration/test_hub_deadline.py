@@ -44,6 +44,31 @@ def uploaded(tmp_path: Path, deadline: float) -> NamespaceService:
     return service
 
 
+def publishing(tmp_path: Path) -> Callable[[], object]:
+    """Publish one dataset (its HDF5 file goes through Git LFS), within 2 s."""
+    from tests.integration.test_hub_datasets import write_tree
+
+    write_tree(tmp_path / "local", ["D4RL/door/human-v1"])
+    service = NamespaceService.from_urls(tmp_path / "local", f"hf://{HUB_ORG}", retry_deadline=2)
+    return lambda: service.upload_dataset("D4RL/door/human-v1")
+
+
+def downloading(tmp_path: Path) -> Callable[[], object]:
+    """Download that published dataset, within 2 s."""
+    publishing(tmp_path)()
+    service = NamespaceService.from_urls(tmp_path / "other", f"hf://{HUB_ORG}", retry_deadline=2)
+    return lambda: service.download_dataset("D4RL/door/human-v1")
+
+
+#: Each route only a dataset's files take (the LFS batch API, then the object store the
+#: LFS content is uploaded to and downloaded from), and a call of ours that sends it.
+DATASET_CALLS: dict[str, Callable[[Path], Callable[[], object]]] = {
+    "lfs_batch": publishing,
+    "lfs_upload": publishing,
+    "cdn": downloading,
+}
+
+
 #: Each route of the Hub, and a call of ours that sends it.
 CALLS: dict[str, Callable[[Path], Callable[[], object]]] = {
     "list_repos": lambda tmp: uploaded(tmp, 2).list_remote,
@@ -53,6 +78,7 @@ CALLS: dict[str, Callable[[Path], Callable[[], object]]] = {
     "create_repo": lambda tmp: service_on(tmp, 2).upload_tree,
     "preupload": lambda tmp: service_on(tmp, 2).upload_tree,
     "commit": lambda tmp: service_on(tmp, 2).upload_tree,
+    **DATASET_CALLS,
 }
 
 
@@ -116,3 +142,15 @@ def test_requests_of_others_in_the_process_keep_the_clients_own_retries(
     hub.take_counts()
     assert [info.id for info in HfApi(endpoint=hub.endpoint).list_datasets()] == [f"{HUB_ORG}/T"]
     assert hub.take_counts()["list_repos"] == 2
+
+
+@pytest.mark.parametrize("route", list(DATASET_CALLS))
+def test_a_dataset_answer_slower_than_the_deadline_is_our_error_not_a_wait(
+    hub: HubStandIn, tmp_path: Path, route: str
+) -> None:
+    call = DATASET_CALLS[route](tmp_path)
+    hub.slow_next(route, 25.0)
+    hub.take_counts()
+    with within(40), pytest.raises(RemoteError, match=f"hf://{HUB_ORG}"):
+        call()
+    assert hub.take_counts()[route] == 1

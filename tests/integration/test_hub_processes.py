@@ -9,6 +9,7 @@ workers report what they did and the test judges it.
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -26,6 +27,7 @@ from minari_namespaces import (
     NamespaceService,
 )
 from minari_namespaces.testing.hub.server import HubStandIn
+from tests.compat.hub_datasets import minari_at
 from tests.support.harnesses import HUB_ORG
 from tests.support.processes import CONTEXT, TIMEOUT, error_text, run_workers
 
@@ -138,3 +140,45 @@ def test_two_processes_uploading_overlapping_trees_create_and_register_each_once
     assert [str(ns) for ns in FsspecNamespaceRepository(URL).list_namespaces()] == every
     registry = json.loads(hub.files(f"{HUB_ORG}/lab")["namespace_metadata.json"])["namespaces"]
     assert registry == [name for name in every if name.startswith("lab/")]
+
+
+def download_datasets(root: str) -> None:
+    NamespaceService.from_urls(root, URL).download_tree("D4RL", datasets=True)
+
+
+def test_a_download_killed_mid_way_lists_no_half_dataset_and_the_next_run_completes(
+    hub: HubStandIn, tmp_path: Path
+) -> None:
+    import minari
+
+    from tests.integration.test_hub_datasets import DATASETS, files_in, write_tree
+
+    source = tmp_path / "source"
+    files = write_tree(source)
+    NamespaceService.from_urls(source, URL).upload_tree("D4RL", datasets=True)
+    # Two of the three LFS files stall on the object store: the download is caught
+    # with one dataset whole at most and the others staged.
+    hub.slow_next("cdn", 30.0, times=2)
+    target = tmp_path / "target"
+    process = CONTEXT.Process(target=download_datasets, args=(str(target),))
+    hub.take_counts()
+    process.start()
+    deadline, asked = time.monotonic() + TIMEOUT, 0
+    while asked < 2:  # both stalled requests arrived: the download is mid-way
+        assert time.monotonic() < deadline, "the download never reached the object store"
+        time.sleep(0.05)
+        asked += hub.take_counts()["cdn"]
+    process.kill()
+    process.join(timeout=TIMEOUT)
+
+    local = LocalNamespaceRepository(target)
+    for dataset in local.list_datasets():
+        assert files_in(target / str(dataset)) == files_in(source / str(dataset))
+    with minari_at(target):
+        assert set(minari.list_local_datasets()) == {str(one) for one in local.list_datasets()}
+    NamespaceService.from_urls(target, URL).download_tree("D4RL", datasets=True)
+    assert [str(one) for one in local.list_datasets()] == DATASETS
+    assert {k: v for k, v in files_in(target).items() if k != "D4RL/namespace_metadata.json"} == {
+        k: v for k, v in files.items() if k != "D4RL/namespace_metadata.json"
+    }
+    assert not [path for path in target.rglob("*") if ".minari-partial" in path.name]

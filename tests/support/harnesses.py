@@ -61,8 +61,7 @@ def hub_harness(hub: HubStandIn) -> RepositoryHarness:
         hub.delete_file(f"{HUB_ORG}/{parts[0]}", "/".join(parts[1:]))
 
     repository = FsspecNamespaceRepository(f"hf://{HUB_ORG}")
-    # Copying dataset files to and from the Hub is issue 24's.
-    return layout_harness(repository, put, remove, ascii_top_level=True, copies_datasets=False)
+    return layout_harness(repository, put, remove, ascii_top_level=True)
 
 
 def memory_harness(tmp_path: Path) -> RepositoryHarness:

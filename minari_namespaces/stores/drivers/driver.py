@@ -91,6 +91,9 @@ class Driver(ABC):
     #: (``file://``), so that a ``data`` folder marks a whole dataset; if not, its
     #: ``data/metadata.json`` does, written last (object stores).
     staged_datasets: ClassVar[bool] = False
+    #: Whether the store keeps a transfer's bookkeeping files (the Hub does not:
+    #: each would be a commit; its listing carries every file's hash instead).
+    keeps_records: ClassVar[bool] = True
 
     def __init__(self, root: str, *, retry: RetryPolicy | None = None) -> None:
         #: The store's root path: every path the driver is given lies under it.
@@ -218,6 +221,20 @@ class Driver(ABC):
             CopyVerificationError: If a copy differs from its source (removed).
         """
         raise NotImplementedError(f"{type(self).__name__} cannot write dataset files yet")
+
+    def begin_batch(self) -> bool:
+        """Start gathering writes to commit together at :meth:`end_batch` (the Hub);
+        ``False`` if the backend does not gather (every write lands at once) or a
+        batch is open already."""
+        return False
+
+    def end_batch(self, *, commit: bool) -> None:
+        """Commit what the batch gathered (if ``commit``) and close it.
+
+        Raises:
+            FileExistsError: If a dataset written without ``replace`` appeared meanwhile.
+        """
+        return None  # nothing is gathered: every write landed when it was made
 
     def put(self, path: str, payload: bytes) -> None:
         """Write the small object ``path`` unconditionally and atomically."""

@@ -3,7 +3,8 @@ codes, and the faults a test asks for.
 
 :class:`HubHttpServer` serves a :class:`~minari_namespaces.testing.hub.model.HubModel`
 and answers as the Hub does (JSON bodies, ``Link`` paging, ranges, ``X-Error-Code``
-headers), mapping the model's errors to statuses. Its :class:`Traffic` counts
+headers, Git LFS through :mod:`~minari_namespaces.testing.hub.lfs`), mapping the
+model's errors to statuses. Its :class:`Traffic` counts
 requests per route and holds the :class:`Fault` each of the next requests of a
 route meets: an error answer before anything changes, a request that takes effect
 and whose answer is then replaced or lost (the connection dropped after the body
@@ -25,10 +26,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from minari_namespaces.testing.hub import lfs as hublfs
+from minari_namespaces.testing.hub.lfs import Reply, json_reply
 from minari_namespaces.testing.hub.model import (
+    Blob,
     EntryNotFoundError,
+    FileTooLargeError,
     HubModel,
     HubModelError,
+    LfsObjectError,
+    LfsReference,
     RepoExistsError,
     RepoNotFoundError,
     Repository,
@@ -47,6 +54,8 @@ _STATUS: Final[dict[type[HubModelError], tuple[int, str | None]]] = {
     EntryNotFoundError: (404, "EntryNotFound"),
     RepoExistsError: (409, None),
     StaleParentError: (412, None),
+    LfsObjectError: (422, None),
+    FileTooLargeError: (400, None),
 }
 
 
@@ -67,13 +76,6 @@ class Fault:
     applied: bool = False
     retry_after: str | None = None
     delay: float = 0.0
-
-
-@dataclass
-class _Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 class HttpError(Exception):
@@ -162,23 +164,15 @@ class HubHttpServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
 
-def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Reply:
-    return _Reply(
-        status,
-        {"Content-Type": "application/json", **(headers or {})},
-        json.dumps(payload).encode(),
-    )
-
-
-def _error_reply(status: int, message: str, code: str | None = None) -> _Reply:
+def _error_reply(status: int, message: str, code: str | None = None) -> Reply:
     # Header values are Latin-1 on the wire; paths in messages may be any text.
     headers = {"X-Error-Message": message.encode("ascii", "backslashreplace").decode()}
     if code:
         headers["X-Error-Code"] = code
-    return _json_reply(status, {"error": message}, headers)
+    return json_reply(status, {"error": message}, headers)
 
 
-def _info(repo: Repository, oid: str, files: dict[str, bytes]) -> dict[str, Any]:
+def _info(repo: Repository, oid: str, files: dict[str, Blob]) -> dict[str, Any]:
     return {
         "_id": hashlib.md5(repo.repo_id.encode(), usedforsecurity=False).hexdigest()[:24],
         "id": repo.repo_id,
@@ -196,12 +190,19 @@ def _info(repo: Repository, oid: str, files: dict[str, bytes]) -> dict[str, Any]
     }
 
 
-def _folders(files: dict[str, bytes]) -> set[str]:
+def _folders(files: dict[str, Blob]) -> set[str]:
     return {"/".join(n.split("/")[:d]) for n in files for d in range(1, n.count("/") + 1)}
 
 
-def _file_entry(path: str, data: bytes) -> dict[str, Any]:
-    return {"type": "file", "oid": blob_id(data), "size": len(data), "path": path}
+def _file_entry(path: str, blob: Blob) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "file", "oid": blob.oid, "size": len(blob.data), "path": path}
+    if blob.pointer is not None:
+        entry["lfs"] = {
+            "oid": blob.sha256,
+            "size": len(blob.data),
+            "pointerSize": len(blob.pointer),
+        }
+    return entry
 
 
 def _folder_entry(path: str) -> dict[str, Any]:
@@ -229,13 +230,28 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
     # -- plumbing --------------------------------------------------------------
 
     def _body(self) -> bytes:
         if not hasattr(self, "_read_body"):
-            length = int(self.headers.get("Content-Length") or 0)
-            self._read_body = self.rfile.read(length) if length else b""
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                self._read_body = self._chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._read_body = self.rfile.read(length) if length else b""
         return self._read_body
+
+    def _chunked(self) -> bytes:
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline().strip():
+            pass  # trailers
+        return b"".join(chunks)
 
     def _json(self) -> dict[str, Any]:
         raw = self._body()
@@ -244,7 +260,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         loaded = json.loads(raw)
         return loaded if isinstance(loaded, dict) else {}
 
-    def _write(self, reply: _Reply) -> None:
+    def _write(self, reply: Reply) -> None:
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -258,7 +274,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _page(self, items: list[Any], start: int) -> _Reply:
+    def _page(self, items: list[Any], start: int) -> Reply:
         headers = {}
         if start + _PAGE < len(items):
             split = urlsplit(self.path)
@@ -266,13 +282,13 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             query["cursor"] = [str(start + _PAGE)]
             encoded = "&".join(f"{k}={quote(v)}" for k, vs in query.items() for v in vs)
             headers["Link"] = f'<{self.server.endpoint}{split.path}?{encoded}>; rel="next"'
-        return _json_reply(200, items[start : start + _PAGE], headers)
+        return json_reply(200, items[start : start + _PAGE], headers)
 
     @staticmethod
-    def _route(parts: list[str]) -> str:
+    def _route(method: str, parts: list[str]) -> str:
         """The route's name, as :meth:`Traffic.take_counts` reports it."""
         if parts[:1] != ["api"]:
-            return "resolve"
+            return hublfs.route(method, parts) or "resolve"
         fixed = {
             ("repos", "create"): "create_repo",
             ("repos", "delete"): "delete_repo",
@@ -290,7 +306,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
         parts = [unquote(part) for part in split.path.strip("/").split("/")]
-        route = self._route(parts)
+        route = self._route(method, parts)
         fault = self.server.traffic.arrived(route, self.headers.get("Authorization"))
         if fault is not None and not fault.applied and (fault.drop or fault.status is not None):
             time.sleep(fault.delay)
@@ -324,18 +340,18 @@ class HubRequestHandler(BaseHTTPRequestHandler):
 
     def _answer(
         self, method: str, route: str, parts: list[str], query: dict[str, list[str]]
-    ) -> _Reply:
+    ) -> Reply:
         if route in ("create_repo", "delete_repo"):
             return self._create_or_delete(route)
         if route == "agent_harnesses":
             # The client asks which AI-agent harnesses to detect; this Hub knows none.
-            return _json_reply(200, {"standardEnvVars": [], "harnesses": {}})
+            return json_reply(200, {"standardEnvVars": [], "harnesses": {}})
         if route == "list_repos":
             if parts[1] not in ("datasets", "models", "spaces"):
                 raise HttpError(404, "Not found")
             return self._list(parts[1].rstrip("s"), query)
-        if route == "resolve":
-            return self._resolve(parts)
+        if parts[:1] != ["api"]:
+            return self._outside_api(method, route, parts, query)
         kind, repo_id = parts[1].rstrip("s"), f"{parts[2]}/{parts[3]}"
         if route == "repo_info":
             revision = parts[5] if len(parts) > 5 and parts[4] == "revision" else "main"
@@ -348,7 +364,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         }
         return answers[route](kind, repo_id, parts[5], parts[6:], query)
 
-    def _create_or_delete(self, route: str) -> _Reply:
+    def _create_or_delete(self, route: str) -> Reply:
         model = self.server.model
         body = self._json()
         kind = str(body.get("type") or "model")
@@ -356,23 +372,23 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         repo_id = f"{org}/{name}" if org else name
         if route == "delete_repo":
             model.delete(kind, repo_id)
-            return _json_reply(200, {})
+            return json_reply(200, {})
         prefix = f"{kind}s/" if kind != "model" else ""
         url = f"{self.server.endpoint}/{prefix}{repo_id}"
         try:
             model.create(kind, repo_id)
         except RepoExistsError as exists:
-            return _json_reply(409, {"error": str(exists), "url": url})
-        return _json_reply(200, {"url": url, "name": repo_id, "id": repo_id})
+            return json_reply(409, {"error": str(exists), "url": url})
+        return json_reply(200, {"url": url, "name": repo_id, "id": repo_id})
 
-    def _repo_info(self, kind: str, repo_id: str, revision: str) -> _Reply:
+    def _repo_info(self, kind: str, repo_id: str, revision: str) -> Reply:
         model = self.server.model
         oid, files = model.snapshot(kind, repo_id, revision)
-        return _json_reply(200, _info(model.repository(kind, repo_id), oid, files))
+        return json_reply(200, _info(model.repository(kind, repo_id), oid, files))
 
     def _tree(
         self, kind: str, repo_id: str, revision: str, rest: list[str], query: dict[str, list[str]]
-    ) -> _Reply:
+    ) -> Reply:
         recursive = (query.get("recursive") or ["false"])[0].lower() in ("1", "true")
         start = int((query.get("cursor") or ["0"])[0])
         _, files = self.server.model.snapshot(kind, repo_id, revision)
@@ -392,18 +408,28 @@ class HubRequestHandler(BaseHTTPRequestHandler):
 
     def _preupload(
         self, kind: str, repo_id: str, revision: str, rest: list[str], query: dict[str, list[str]]
-    ) -> _Reply:
-        oid, files = self.server.model.snapshot(kind, repo_id, revision)
+    ) -> Reply:
+        model = self.server.model
+        oid, files = model.snapshot(kind, repo_id, revision)
         answers = []
         for entry in self._json().get("files", []):
             path = str(entry["path"])
-            known = blob_id(files[path]) if path in files else None
+            sample = base64.b64decode(str(entry.get("sample") or ""))
+            lfs = model.wants_lfs(kind, repo_id, path, int(entry.get("size") or 0), sample)
+            held = files.get(path)
+            # The remote oid the client compares with its own: sha256 for LFS, else git's.
+            known = None if held is None else (held.sha256 or held.oid)
             answers.append(
-                {"path": path, "uploadMode": "regular", "shouldIgnore": False, "oid": known}
+                {
+                    "path": path,
+                    "uploadMode": "lfs" if lfs else "regular",
+                    "shouldIgnore": False,
+                    "oid": known,
+                }
             )
-        return _json_reply(200, {"files": answers, "commitOid": oid})
+        return json_reply(200, {"files": answers, "commitOid": oid})
 
-    def _list(self, kind: str, query: dict[str, list[str]]) -> _Reply:
+    def _list(self, kind: str, query: dict[str, list[str]]) -> Reply:
         author = next(iter(query.get("author", [])), None)
         searches = query.get("search", [])
         start = int((query.get("cursor") or ["0"])[0])
@@ -417,7 +443,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
 
     def _paths_info(
         self, kind: str, repo_id: str, revision: str, rest: list[str], query: dict[str, list[str]]
-    ) -> _Reply:
+    ) -> Reply:
         _, files = self.server.model.snapshot(kind, repo_id, revision)
         body = self._body().decode()
         if self.headers.get("Content-Type", "").startswith("application/json"):
@@ -430,13 +456,13 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             for path in paths
             if path in files or path in folders
         ]
-        return _json_reply(200, found)
+        return json_reply(200, found)
 
     def _commit(
         self, kind: str, repo_id: str, revision: str, rest: list[str], query: dict[str, list[str]]
-    ) -> _Reply:
+    ) -> Reply:
         header: dict[str, Any] = {}
-        adds: dict[str, bytes] = {}
+        adds: dict[str, bytes | LfsReference] = {}
         deletes: list[tuple[str, bool]] = []
         for line in (json.loads(raw) for raw in self._body().splitlines() if raw.strip()):
             key, value = line.get("key"), line.get("value", {})
@@ -444,6 +470,9 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 header = value
             elif key == "file":
                 adds[str(value["path"])] = base64.b64decode(value["content"])
+            elif key == "lfsFile":
+                size = value.get("size")
+                adds[str(value["path"])] = LfsReference(str(value["oid"]), size)
             elif key in ("deletedFile", "deletedFolder"):
                 deletes.append((str(value["path"]).rstrip("/"), key == "deletedFolder"))
             else:
@@ -455,7 +484,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         parent = header.get("parentCommit")
         oid = model.commit(kind, repo_id, adds, deletes, None if parent is None else str(parent))
         prefix = f"{kind}s/" if kind != "model" else ""
-        return _json_reply(
+        return json_reply(
             200,
             {
                 "success": True,
@@ -465,7 +494,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             },
         )
 
-    def _resolve(self, parts: list[str]) -> _Reply:
+    def _resolve(self, parts: list[str]) -> Reply:
         # /datasets/ORG/NAME/resolve/REV/PATH (models have no type prefix).
         if parts[0] in ("datasets", "spaces"):
             kind, parts = parts[0].rstrip("s"), parts[1:]
@@ -477,19 +506,46 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         oid, files = self.server.model.snapshot(kind, repo_id, revision)
         if path not in files:
             raise EntryNotFoundError(f"Entry not found: {path}")
-        data = files[path]
-        status, body = 200, data
-        headers = {
-            "X-Repo-Commit": oid,
-            "ETag": f'"{blob_id(data)}"',
-            "Accept-Ranges": "bytes",
-            "Content-Type": "application/octet-stream",
-        }
-        wanted = self.headers.get("Range", "")
-        if wanted.startswith("bytes=") and data:
-            first, _, last = wanted[len("bytes=") :].partition("-")
-            start = int(first or 0)
-            end = min(int(last) if last else len(data) - 1, len(data) - 1)
-            status, body = 206, data[start : end + 1]
-            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        return _Reply(status, headers, body)
+        blob = files[path]
+        headers = {"X-Repo-Commit": oid, "ETag": f'"{blob.oid}"'}
+        if blob.sha256 is not None:
+            # As the Hub: a redirect to the object's CDN address, which carries the
+            # file's own ETag and size for a client that does not follow it.
+            target = hublfs.object_path(kind, repo_id, blob.sha256)
+            headers["Location"] = f"{hublfs.cdn_base(self.server.endpoint)}{target}"
+            headers["X-Linked-Etag"] = f'"{blob.sha256}"'
+            headers["X-Linked-Size"] = str(len(blob.data))
+            return Reply(302, headers)
+        headers["Content-Type"] = "application/octet-stream"
+        return hublfs.ranged(blob.data, self.headers.get("Range", ""), headers)
+
+    def _outside_api(
+        self, method: str, route: str, parts: list[str], query: dict[str, list[str]]
+    ) -> Reply:
+        if route == "resolve":
+            return self._resolve(parts)
+        if route in ("cdn", "lfs_upload"):
+            return self._cdn(method, parts, query)
+        # /datasets/ORG/NAME.git/info/lfs/objects/{batch,verify} (models: no prefix)
+        kind = parts[0].rstrip("s") if parts[0] in ("datasets", "spaces") else "model"
+        repo_id = "/".join(parts[0 if kind == "model" else 1 : -4]).removesuffix(".git")
+        model, request = self.server.model, self._json()
+        if route == "lfs_batch":
+            return hublfs.batch(model, kind, repo_id, request, self.server.endpoint)
+        return hublfs.verify(model, kind, repo_id, request)
+
+    def _cdn(self, method: str, parts: list[str], query: dict[str, list[str]]) -> Reply:
+        # /cdn-lfs/KINDs/ORG/NAME/SHA256
+        if len(parts) != 5:
+            raise HttpError(404, "Not found")
+        kind, repo_id, sha256 = parts[1].rstrip("s"), f"{parts[2]}/{parts[3]}", parts[4]
+        model = self.server.model
+        if method == "PUT":
+            size = query.get("size")
+            expected = int(size[0]) if size else None
+            return hublfs.store(model, kind, repo_id, sha256, self._body(), size=expected)
+        data = model.lfs_object(kind, repo_id, sha256)
+        if data is None:
+            raise HttpError(404, f"No such object: {sha256}")
+        headers = {"ETag": f'"{sha256}"', "Content-Type": "application/octet-stream"}
+        return hublfs.ranged(data, self.headers.get("Range", ""), headers)

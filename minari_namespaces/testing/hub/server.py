@@ -13,6 +13,11 @@ it — runs against it unchanged. Point the client at it with ``HF_ENDPOINT`` *b
 Repositories live in memory (:mod:`~minari_namespaces.testing.hub.model`) with a
 linear history of commits, so ``parent_commit`` checks, revisions and resolves
 behave as on the Hub; the HTTP side is :mod:`~minari_namespaces.testing.hub.http`.
+Large and binary files go through Git LFS as on the Hub
+(:mod:`~minari_namespaces.testing.hub.lfs`), but not through Xet: ``huggingface_hub``
+2.x uploads through Xet whenever ``hf_xet`` is installed, so a client of this
+stand-in runs with ``HF_HUB_DISABLE_XET=1`` (:meth:`HubStandIn.as_hf_endpoint`
+sets it).
 Requests are counted per route (:meth:`HubStandIn.take_counts`), and faults can be
 injected: an error before a request changes anything or after it took effect, a
 dropped connection, a 429 with ``Retry-After``, a slow answer
@@ -25,6 +30,7 @@ Run one in the foreground with ``python -m minari_namespaces.testing.hub.server`
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import socket
 import sys
@@ -35,7 +41,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from minari_namespaces.testing.hub.http import Fault, HubHttpServer
-from minari_namespaces.testing.hub.model import HubModel
+from minari_namespaces.testing.hub.model import LFS_THRESHOLD, HubModel, LfsReference
 
 __all__ = ["HubStandIn"]
 
@@ -46,10 +52,15 @@ class HubStandIn:
     Args:
         sock: A listening socket already bound on 127.0.0.1 (so ``HF_ENDPOINT`` can
             be set before the server starts); ``None`` binds a free port.
+        lfs_threshold: Files of at least this many bytes go through LFS (the Hub's
+            10 MiB by default; binary files and the types ``.gitattributes`` names
+            go through LFS whatever their size).
     """
 
-    def __init__(self, sock: socket.socket | None = None) -> None:
-        self._model = HubModel()
+    def __init__(
+        self, sock: socket.socket | None = None, *, lfs_threshold: int = LFS_THRESHOLD
+    ) -> None:
+        self._model = HubModel(lfs_threshold)
         self._server = HubHttpServer(self._model, sock)
         self._traffic = self._server.traffic
         self._thread: threading.Thread | None = None
@@ -99,6 +110,8 @@ class HubStandIn:
                 "HF_HOME": os.fspath(home),
                 "HF_HUB_DISABLE_TELEMETRY": "1",
                 "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                # This stand-in speaks Git LFS, not Xet.
+                "HF_HUB_DISABLE_XET": "1",
             }
         )
         try:
@@ -152,9 +165,16 @@ class HubStandIn:
         self._model.ensure(kind, repo_id)
 
     def put_file(self, repo_id: str, path: str, data: bytes, kind: str = "dataset") -> None:
-        """Commit ``data`` at ``path`` (creating the repository), unchecked."""
-        self._model.ensure(kind, repo_id)
-        self._model.commit(kind, repo_id, {path: bytes(data)}, [])
+        """Commit ``data`` at ``path`` (creating the repository), unchecked, through
+        LFS where the Hub would store it so."""
+        model, data = self._model, bytes(data)
+        model.ensure(kind, repo_id)
+        if model.wants_lfs(kind, repo_id, path, len(data), data):
+            sha256 = hashlib.sha256(data).hexdigest()
+            model.store_lfs_object(kind, repo_id, sha256, data)
+            model.commit(kind, repo_id, {path: LfsReference(sha256)}, [])
+        else:
+            model.commit(kind, repo_id, {path: data}, [])
 
     def delete_file(self, repo_id: str, path: str, kind: str = "dataset") -> None:
         """Commit the removal of ``path``."""
@@ -164,7 +184,16 @@ class HubStandIn:
         """The files at the head of ``repo_id`` (``{}`` if it does not exist)."""
         if self._model.commits(kind, repo_id) == 0:
             return {}
-        return self._model.snapshot(kind, repo_id, "main")[1]
+        return {
+            path: blob.data for path, blob in self._model.snapshot(kind, repo_id, "main")[1].items()
+        }
+
+    def lfs_paths(self, repo_id: str, kind: str = "dataset") -> set[str]:
+        """The paths of the files at the head of ``repo_id`` that git holds through LFS."""
+        if self._model.commits(kind, repo_id) == 0:
+            return set()
+        files = self._model.snapshot(kind, repo_id, "main")[1]
+        return {path for path, blob in files.items() if blob.lfs}
 
     def repos(self, kind: str = "dataset") -> list[str]:
         """The ids of the repositories of ``kind``."""

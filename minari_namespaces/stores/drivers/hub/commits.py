@@ -25,6 +25,7 @@ __all__ = [
     "STALE",
     "Plan",
     "Snapshot",
+    "Staged",
     "git_blob_id",
     "held_exactly",
     "send",
@@ -46,12 +47,34 @@ class Snapshot:
     root: bytes | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Staged:
+    """A file ready to commit: its ``CommitOperationAdd`` (content on disk, large
+    files already sent through LFS by ``preupload_lfs_files``) and what the Hub will
+    list for it once committed.
+
+    Attributes:
+        operation: The client's ``CommitOperationAdd``.
+        size: The content's size in bytes.
+        sha256: Its SHA-256 (what the Hub lists for an LFS file).
+        blob_id: Git's id of it (what the Hub lists for a file kept in git).
+    """
+
+    operation: Any
+    size: int
+    sha256: str
+    blob_id: str
+
+
 @dataclass
 class Plan:
-    """What one commit writes and deletes (paths inside the repository)."""
+    """What one commit writes and deletes (paths inside the repository), and the
+    datasets it completes (to enter in the root's ``datasets`` registry)."""
 
     adds: dict[str, bytes] = field(default_factory=dict)
     deletes: list[str] = field(default_factory=list)
+    files: dict[str, Staged] = field(default_factory=dict)
+    datasets: list[str] = field(default_factory=list)
 
 
 def git_blob_id(data: bytes) -> str:
@@ -67,6 +90,7 @@ def send(
     changes: dict[str, bytes],
     deletes: list[str],
     summary: str,
+    files: Iterable[Staged] = (),
 ) -> object:
     """Send one commit on ``parent``: :data:`LANDED`, :data:`STALE` (the head moved,
     or the client skipped it because another writer stored these very bytes), or the
@@ -83,7 +107,7 @@ def send(
     adds = [
         CommitOperationAdd(path_in_repo=path, path_or_fileobj=payload)
         for path, payload in sorted(changes.items())
-    ]
+    ] + [staged.operation for staged in files]
     removals = [CommitOperationDelete(path_in_repo=path) for path in deletes]
     try:
         api.create_commit(
@@ -111,18 +135,26 @@ def send(
     return STALE
 
 
-def held_exactly(entries: Iterable[Any], changes: dict[str, bytes], deletes: list[str]) -> bool:
-    """Whether the tree ``entries`` of a head hold exactly the bytes a commit wrote and
-    none of the files it deleted: the commit landed though its answer was lost.
-    (Another writer storing the very same bytes meanwhile reads the same, and leaves
-    the same end state.)"""
+def held_exactly(
+    entries: Iterable[Any],
+    changes: dict[str, bytes],
+    deletes: list[str],
+    files: dict[str, Staged] | None = None,
+) -> bool:
+    """Whether the tree ``entries`` of a head hold exactly the bytes a commit wrote
+    (``changes``, and the staged ``files``: by git's id, or by SHA-256 for an LFS
+    file) and none of the files it deleted: the commit landed though its answer was
+    lost. (Another writer storing the very same bytes meanwhile reads the same, and
+    leaves the same end state.)"""
     from huggingface_hub import RepoFile
 
     held = {
-        str(entry.path): str(getattr(entry, "blob_id", ""))
+        str(entry.path): entry.lfs.sha256 if entry.lfs else str(entry.blob_id)
         for entry in entries
         if isinstance(entry, RepoFile)
     }
-    return all(held.get(path) == git_blob_id(data) for path, data in changes.items()) and not (
+    wanted = {path: {git_blob_id(data)} for path, data in changes.items()}
+    wanted.update({path: {one.sha256, one.blob_id} for path, one in (files or {}).items()})
+    return all(held.get(path) in ids for path, ids in wanted.items()) and not (
         set(deletes) & set(held)
     )

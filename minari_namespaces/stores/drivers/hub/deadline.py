@@ -9,7 +9,9 @@ context variable says so: any other user of ``huggingface_hub`` in the process i
 served as before):
 
 - its transport cuts each request's timeouts to the time left (at least
-  :data:`SHORTEST_REQUEST`), reads the answer whole, and raises a failure to send
+  :data:`SHORTEST_REQUEST`), reads the answer whole (unless inside
+  :func:`streaming`: a dataset file's body is read by its caller, each read
+  bounded by the same timeout), and raises a failure to send
   the request or to read its answer (a timeout, a refused or dropped connection) as
   :class:`~minari_namespaces.stores.drivers.hub.client.LostAnswerError`, which the
   client's retry loop does not catch;
@@ -31,7 +33,7 @@ from typing import Any, Final
 
 from minari_namespaces.stores.drivers.hub.client import LostAnswerError, http_library
 
-__all__ = ["SHORTEST_REQUEST", "install", "time_left", "within"]
+__all__ = ["SHORTEST_REQUEST", "install", "streaming", "time_left", "within"]
 
 #: The least time a request is given, even at the deadline: each call's first
 #: attempt is always made.
@@ -41,6 +43,8 @@ _RETRIED_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 
 # When the driver's current call must end (``time.monotonic``); None outside one.
 _DEADLINE: ContextVar[float | None] = ContextVar("minari_namespaces_hub_deadline", default=None)
+# Whether the answers of the requests made now are streamed to their caller.
+_STREAMED: ContextVar[bool] = ContextVar("minari_namespaces_hub_streamed", default=False)
 _INSTALLING: Final = threading.Lock()
 
 
@@ -56,6 +60,17 @@ def within(seconds: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+@contextmanager
+def streaming() -> Iterator[None]:
+    """Leave the bodies of the answers to the requests made inside for their caller
+    to read (a dataset file may be larger than memory)."""
+    token = _STREAMED.set(True)
+    try:
+        yield
+    finally:
+        _STREAMED.reset(token)
 
 
 def time_left() -> float | None:
@@ -84,6 +99,8 @@ class _BoundedTransport:
         }
         try:
             answer = self._inner.handle_request(request)
+            if _STREAMED.get():
+                return answer
             try:
                 answer.read()  # within the bound too; the answers are small
             except BaseException:

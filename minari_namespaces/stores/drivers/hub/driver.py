@@ -29,7 +29,9 @@ bytes is treated as a conflict (read again, and the retry is a true no-op).
 Requests: a read is one ``resolve`` GET (capped with ``Range``) that also returns the
 commit it read (``X-Repo-Commit``); a listing is one ``list_datasets`` plus one tree
 listing per repository; a commit costs a tree listing, a root read, the client's
-``preupload`` and the commit itself.
+``preupload`` and the commit itself. Datasets (listed with the Hub's content hashes,
+streamed, published in few commits through LFS) live in
+:mod:`~minari_namespaces.stores.drivers.hub.datasets`.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ from minari_namespaces.stores.drivers.hub.commits import (
     REPO_TYPE,
     Plan,
     Snapshot,
+    Staged,
     held_exactly,
     send,
 )
+from minari_namespaces.stores.drivers.hub.datasets import HubDatasetFiles
 from minari_namespaces.stores.drivers.hub.deadline import install, time_left, within
-from minari_namespaces.stores.drivers.hub.registry import REGISTRY, root_with_registry
+from minari_namespaces.stores.drivers.hub.registry import DATASETS, REGISTRY, root_with_registry
 from minari_namespaces.stores.drivers.hub.urls import hub_repo_name_problem, organisation_of
 from minari_namespaces.stores.drivers.retry import RetryBudget, RetryPolicy
 from minari_namespaces.stores.drivers.status import (
@@ -73,7 +77,7 @@ _MISSING_CODES: Final = frozenset({"RepoNotFound", "EntryNotFound", "RevisionNot
 T = TypeVar("T")
 
 
-class HubDriver(Driver):
+class HubDriver(HubDatasetFiles, Driver):
     """Namespaces on the Hugging Face Hub through ``huggingface_hub``: the driver
     contract implemented directly (the Hub is no fsspec filesystem here). It keeps
     no listing cache: every listing asks the Hub.
@@ -87,13 +91,15 @@ class HubDriver(Driver):
     extra = "hf"
     compare_and_swap = True
     atomic_batches = True
-    registry_keys = frozenset({REGISTRY})
+    registry_keys = frozenset({REGISTRY, DATASETS})
+    keeps_records = False
 
     def __init__(
         self, api: Any, org: str, token: str | None = None, *, retry: RetryPolicy | None = None
     ) -> None:
         # The root is the organisation: every path starts with ``ORG/T``.
-        super().__init__(org, retry=retry)
+        Driver.__init__(self, org, retry=retry)
+        HubDatasetFiles.__init__(self)
         #: The ``huggingface_hub.HfApi`` client.
         self.api = api
         self._token = token
@@ -311,9 +317,13 @@ class HubDriver(Driver):
     def _registry(self, repo: str, snapshot: Snapshot, plan: Plan) -> None:
         """Add to ``plan`` the root metadata with a true registry, if the root exists
         after the commit and its registry (or content) changes."""
-        files = (snapshot.files | set(plan.adds)) - set(plan.deletes)
+        files = (snapshot.files | set(plan.adds) | set(plan.files)) - set(plan.deletes)
         root = root_with_registry(
-            repo.split("/", 1)[1], files, plan.adds.get(METADATA_FILENAME), snapshot.root
+            repo.split("/", 1)[1],
+            files,
+            plan.adds.get(METADATA_FILENAME),
+            snapshot.root,
+            plan.datasets,
         )
         if root is not None:
             plan.adds[METADATA_FILENAME] = root
@@ -363,7 +373,7 @@ class HubDriver(Driver):
                     and self._seen.get((repo, str(snapshot.sha), path)) == payload
                 )
             }
-            if not changes and not plan.deletes:
+            if not changes and not plan.deletes and not plan.files:
                 return  # every byte is already what it should be at this commit
             outcome = send(
                 self.api,
@@ -372,13 +382,14 @@ class HubDriver(Driver):
                 changes=changes,
                 deletes=plan.deletes,
                 summary=summary,
+                files=plan.files.values(),
             )
             if outcome is LANDED:
                 return
             if isinstance(outcome, BaseException):
                 # A 429 refused the commit; any other failure may hide one that landed.
                 if status_of(outcome) != TOO_MANY_REQUESTS and self._landed(
-                    repo, changes, plan.deletes
+                    repo, changes, plan.deletes, plan.files
                 ):
                     return
                 budget.wait(outcome, throttled=is_throttled(outcome))
@@ -388,10 +399,16 @@ class HubDriver(Driver):
                 raise ConflictError(repo)
         raise ConflictError(repo)
 
-    def _landed(self, repo: str, changes: dict[str, bytes], deletes: list[str]) -> bool:
+    def _landed(
+        self,
+        repo: str,
+        changes: dict[str, bytes],
+        deletes: list[str],
+        files: dict[str, Staged],
+    ) -> bool:
         """Whether the head holds exactly what a commit wrote (its answer was lost)."""
         entries = self._patiently(self._entries, repo, "", True, None)
-        return held_exactly(entries, changes, deletes)
+        return held_exactly(entries, changes, deletes, files)
 
     def _ensure_repo(self, repo: str) -> None:
         # ``exist_ok``: a repository created by a request whose answer was lost is fine.
@@ -418,6 +435,10 @@ class HubDriver(Driver):
                     existed[(repo, inner)] = inner in snapshot.files
                 return Plan(adds={i: p for i, p in wanted.items() if i not in snapshot.files})
 
+            if self.gather(repo, plan):
+                # A batch commits it later (with its datasets); say now what exists.
+                plan(self._snapshot(repo, None))
+                continue
             self._commit(repo, plan, summary=f"Create {len(wanted)} namespace(s)")
         return [existed[self._split(path)] for path, _ in items]
 

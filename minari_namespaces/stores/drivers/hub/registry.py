@@ -5,25 +5,33 @@ the sub-namespaces present (even after a racing Minari left it stale)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Final
 
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import METADATA_FILENAME
 from minari_namespaces.stores.base import datasets_in, inside_dataset
 
-__all__ = ["REGISTRY", "root_with_registry", "sub_namespaces"]
+__all__ = ["DATASETS", "REGISTRY", "root_with_registry", "sub_namespaces"]
 
 #: The root metadata's key that lists the sub-namespaces.
 REGISTRY: Final = "namespaces"
+#: The root metadata's key that lists the datasets (Minari's, kept by dataset writes).
+DATASETS: Final = "datasets"
 
 
 def root_with_registry(
-    top: str, files: set[str], new_root: bytes | None, current_root: bytes | None
+    top: str,
+    files: set[str],
+    new_root: bytes | None,
+    current_root: bytes | None,
+    datasets: Sequence[str] = (),
 ) -> bytes | None:
     """The root metadata to commit, with a true registry, for a repository that holds
     ``files`` after the commit: ``new_root`` (the root being written, if any) or else
     ``current_root`` (the root at the parent commit), or ``None`` when the root needs
-    no change (absent, corrupt, or already true)."""
+    no change (absent, corrupt, or already true). The ids of ``datasets`` (completed
+    by the commit) join Minari's ``datasets`` list."""
     if METADATA_FILENAME not in files:
         return None
     base = new_root if new_root is not None else current_root
@@ -41,8 +49,12 @@ def root_with_registry(
             current = json.loads(current_root)
         except ValueError:
             current = None
-        if isinstance(current, dict) and "datasets" in current:
-            data["datasets"] = current["datasets"]
+        if isinstance(current, dict) and DATASETS in current:
+            data[DATASETS] = current[DATASETS]
+    if datasets:
+        held = data.get(DATASETS)
+        known = [str(one) for one in held] if isinstance(held, list) else []
+        data[DATASETS] = sorted({*known, *datasets})
     registry = sub_namespaces(top, files)
     if registry or REGISTRY in data:
         # A root with nothing to register is stored exactly as it was given.
