@@ -250,12 +250,13 @@ def _copier(
             out = os.open(base, _FILE_WRITE_FLAGS, 0o644, dir_fd=parent)
         finally:
             os.close(parent)
-        with os.fdopen(out, "wb") as handle:
-            digest = write.copy(file, handle.write, where)
-            handle.flush()
-            os.fsync(handle.fileno())
-            info = os.fstat(handle.fileno())
-        return CopiedFile(DatasetFile(file.path, info.st_size, file_token(info)), digest.sha256)
+        try:
+            write.copy_to_fd(file, out, where)
+            os.fsync(out)
+            info = os.fstat(out)
+        finally:
+            os.close(out)
+        return CopiedFile(DatasetFile(file.path, info.st_size, file_token(info)))
 
     return copy
 
