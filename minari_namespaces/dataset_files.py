@@ -5,12 +5,16 @@ folder (``data/main_data.hdf5``), its size, the store's version token (an ETag,
 a generation, a modification stamp) and the MD5 the store keeps of it, where it
 keeps one. :func:`unsafe_reason` is the one rule for a relative path that could
 land outside the folder; :func:`copy_verified` streams one file in chunks,
-hashing it on the way, and checks what it read against the listing.
+hashing it on the way only where a store keeps an MD5 to check it against, and
+checks what it read against the listing.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -36,6 +40,10 @@ __all__ = [
 
 #: How much of a file is read and written at a time: memory stays flat in file size.
 CHUNK_BYTES: Final = 1024 * 1024
+#: What ``os.copy_file_range`` raises where the kernel or file system cannot copy.
+_NO_KERNEL_COPY: Final = frozenset(
+    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -66,19 +74,19 @@ class DatasetFile:
 
 @dataclass(frozen=True)
 class Digest:
-    """What streaming a file read: its size and hashes.
+    """What streaming a file read: its size and, where asked for, its MD5.
 
     Attributes:
         size: The bytes read.
-        md5: Their MD5 hex digest.
-        sha256: Their SHA-256 hex digest.
-        blob_id: Git's object id of them.
+        md5: Their MD5 hex digest; ``None`` where it was not computed.
+        sha256: Their SHA-256 hex digest; ``None`` where it was not computed.
+        blob_id: Git's object id of them; ``None`` where it was not computed.
     """
 
     size: int
-    md5: str
-    sha256: str
-    blob_id: str = ""
+    md5: str | None
+    sha256: str | None = None
+    blob_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,12 @@ class CopiedFile:
 
     Attributes:
         file: The file as the target store lists it after the write.
-        sha256: The SHA-256 hex digest of its content.
+        sha256: The SHA-256 hex digest of its content where it was computed anyway;
+            ``None`` otherwise (a copy hashes nothing it does not check).
     """
 
     file: DatasetFile
-    sha256: str
+    sha256: str | None = None
 
 
 #: Opens a source file of a dataset for reading, as a context manager.
@@ -125,15 +134,82 @@ class DatasetWrite:
     run: Runner = run_in_turn
     on_bytes: Callable[[int], None] | None = None
 
-    def copy(self, file: DatasetFile, write: Callable[[bytes], object], where: str) -> Digest:
+    def copy(
+        self,
+        file: DatasetFile,
+        write: Callable[[bytes], object],
+        where: str,
+        *,
+        md5: bool = False,
+        sha256: bool = False,
+        blob: bool = False,
+    ) -> Digest:
         """Stream ``file`` from the source into ``write``, checked (see
-        :func:`copy_verified`).
+        :func:`copy_verified`); ``md5``, ``sha256``, ``blob`` ask for the hashes the
+        target needs (to check, or to name the content).
 
         Raises:
             CopyVerificationError: If what was read differs from the listing.
         """
         with self.source(file) as reader:
-            return copy_verified(reader, write, file, where, self.on_bytes)
+            return copy_verified(
+                reader, write, file, where, self.on_bytes, md5=md5, sha256=sha256, blob=blob
+            )
+
+    def copy_to_fd(self, file: DatasetFile, out_fd: int, where: str) -> Digest:
+        """Stream ``file`` into the open local file ``out_fd``, checked: by the kernel
+        (``os.copy_file_range``, no bytes through Python) when the source is a local
+        file and no hash is to be checked, else as :meth:`copy` does.
+
+        Raises:
+            CopyVerificationError: If what was read differs from the listing.
+        """
+        with self.source(file) as reader:
+            listed = (file.md5, file.sha256, file.blob_id)
+            in_fd = _regular_fd(reader) if listed == (None, None, None) else None
+            if in_fd is not None:
+                size = _kernel_copy(in_fd, out_fd, self.on_bytes)
+                if size is not None:
+                    check_copy(file, size, None, where)
+                    return Digest(size, None)
+            return copy_verified(
+                reader, lambda chunk: _write_all(out_fd, chunk), file, where, self.on_bytes
+            )
+
+
+def _regular_fd(reader: BinaryIO) -> int | None:
+    """The descriptor of ``reader`` if it is a regular file at its start; else ``None``."""
+    try:
+        fd = reader.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode) or reader.tell() != 0:
+        return None
+    return fd
+
+
+def _kernel_copy(in_fd: int, out_fd: int, on_bytes: Callable[[int], None] | None) -> int | None:
+    """Copy ``in_fd`` to ``out_fd`` by ``os.copy_file_range`` in chunks; the size, or
+    ``None`` if the kernel refused before a byte moved (the caller copies instead)."""
+    size = 0
+    while True:
+        try:
+            moved = os.copy_file_range(in_fd, out_fd, CHUNK_BYTES)
+        except OSError as error:
+            if size == 0 and error.errno in _NO_KERNEL_COPY:
+                return None
+            raise
+        if moved == 0:
+            return size
+        size += moved
+        if on_bytes is not None:
+            on_bytes(moved)
+
+
+def _write_all(fd: int, chunk: bytes) -> None:
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def unsafe_reason(path: str) -> str | None:
@@ -163,9 +239,9 @@ def unsafe_error(entries: Iterable[str], where: str) -> UnsafeDatasetFileError:
     names = ", ".join(repr(entry) for entry in shown)
     return UnsafeDatasetFileError(
         f"Refused to copy from {where}: {len(listed)} dataset entr"
-        f"{'y is' if len(listed) == 1 else 'ies are'} a link, a FIFO, a device or a "
-        f"path outside its dataset folder: {names}{more}. Nothing of the transfer was "
-        "written; remove or replace these entries and try again."
+        f"{'y is' if len(listed) == 1 else 'ies are'} a link, a FIFO, a device, an "
+        f"unreadable folder or a path outside its dataset folder: {names}{more}. "
+        "Nothing of the transfer was written; remove or replace these entries and try again."
     )
 
 
@@ -175,8 +251,14 @@ def copy_verified(
     expected: DatasetFile,
     where: str,
     on_bytes: Callable[[int], None] | None = None,
+    *,
+    md5: bool = False,
+    sha256: bool = False,
+    blob: bool = False,
 ) -> Digest:
-    """Copy ``source`` into ``write`` in chunks, hashing it on the way.
+    """Copy ``source`` into ``write`` in chunks, computing only the hashes that are
+    checked or asked for: each one the source lists, and those ``md5``, ``sha256``
+    and ``blob`` ask for (the target keeps or needs them).
 
     Args:
         source: The open source file.
@@ -185,27 +267,35 @@ def copy_verified(
             (and its MD5, where the source keeps one).
         where: The file's location, for the error.
         on_bytes: Called with the size of each chunk written.
+        md5: Compute the MD5 even if the source lists none.
+        sha256: Compute the SHA-256 even if the source lists none.
+        blob: Compute git's object id even if the source lists none.
 
     Returns:
-        The size and hashes of what was copied.
+        The size (and the hashes computed) of what was copied.
 
     Raises:
         CopyVerificationError: If the size or the MD5 read differs from the listing.
     """
-    md5 = hashlib.md5(usedforsecurity=False)
-    sha256 = hashlib.sha256()
-    # Git's id hashes a header holding the size: the listed one, checked below.
-    blob = hashlib.sha1(b"blob %d\0" % max(expected.size, 0), usedforsecurity=False)
+    hashers: dict[str, Any] = {}
+    if md5 or expected.md5 is not None:
+        hashers["md5"] = hashlib.md5(usedforsecurity=False)
+    if sha256 or expected.sha256 is not None:
+        hashers["sha256"] = hashlib.sha256()
+    if blob or expected.blob_id is not None:
+        # Git's id hashes a header holding the size: the listed one, checked below.
+        header = b"blob %d\0" % max(expected.size, 0)
+        hashers["blob"] = hashlib.sha1(header, usedforsecurity=False)
     size = 0
     while chunk := source.read(CHUNK_BYTES):
-        md5.update(chunk)
-        sha256.update(chunk)
-        blob.update(chunk)
+        for hasher in hashers.values():
+            hasher.update(chunk)
         write(chunk)
         size += len(chunk)
         if on_bytes is not None:
             on_bytes(len(chunk))
-    digest = Digest(size, md5.hexdigest(), sha256.hexdigest(), blob.hexdigest())
+    found = {name: hasher.hexdigest() for name, hasher in hashers.items()}
+    digest = Digest(size, found.get("md5"), found.get("sha256"), found.get("blob"))
     check_copy(expected, digest.size, digest.md5, where)
     check_hashes(expected, digest, where)
     return digest

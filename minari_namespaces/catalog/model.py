@@ -42,8 +42,9 @@ def format_size(size: int) -> str:
 
 def with_sizes(store: NamespaceRepository, entries: Sequence[DatasetEntry]) -> list[DatasetEntry]:
     """``entries`` with their :attr:`~DatasetEntry.size` filled in from one listing of
-    their files in ``store``; entries whose files it does not list, and all of them
-    on a store that cannot list dataset files, are kept as they are.
+    their files in ``store``; entries whose files it does not list or cannot read
+    whole, and all of them on a store that cannot list dataset files, are kept as
+    they are.
 
     Raises:
         RemoteError: If a remote store fails.
@@ -56,9 +57,11 @@ def with_sizes(store: NamespaceRepository, entries: Sequence[DatasetEntry]) -> l
         if not isinstance(error.__cause__, NotImplementedError):
             raise
         return list(entries)
+    # An entry never copied (a link, an unreadable folder) is listed with size -1:
+    # such a dataset's size is unknown, not the sum of what could be read.
     return [
-        with_fields(entry, size=sum(max(file.size, 0) for file in held[entry.id]))
-        if entry.id in held
+        with_fields(entry, size=sum(file.size for file in held[entry.id]))
+        if entry.id in held and all(file.size >= 0 for file in held[entry.id])
         else entry
         for entry in entries
     ]

@@ -159,6 +159,19 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: The width a tree is laid out in when stdout is not a terminal: no line is cut.
+_PIPE_WIDTH = 1_000_000
+
+
+def print_tree(tree: Tree) -> None:
+    """Print ``tree`` to stdout: fitted to a terminal, never cut on a pipe (a script
+    reads whole names and URLs)."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=_PIPE_WIDTH)
+    console.print(tree)
+
+
 def printable(text: str, *, json_escapes: bool = False) -> str:
     """``text`` with every control or format character (terminal escapes, bidi
     overrides, ...) written as an escape sequence, so stored text can never drive
@@ -273,7 +286,7 @@ def print_catalog(catalog: Catalog, *, as_json: bool, with_datasets: bool) -> No
         print_json(namespace_entries(ids, metadata, errors))
     else:
         tree = namespace_tree(catalog.source, ids, metadata, errors, catalog.datasets)
-        Console(highlight=False).print(tree)
+        print_tree(tree)
 
 
 # -- datasets --------------------------------------------------------------------------

@@ -69,7 +69,8 @@ def _open_folder(fd: int, name: str) -> int | None:
 
 def list_folder(parent_fd: int, name: str) -> tuple[list[DatasetFile], list[str]] | None:
     """The regular files of the dataset folder ``name`` in ``parent_fd`` (sorted by
-    relative path) and its entries never copied (links, FIFOs, sockets, devices);
+    relative path) and its entries never copied (links, FIFOs, sockets, devices,
+    folders it may not read);
     ``None`` if there is no such folder."""
     fd = _open_folder(parent_fd, name)
     if fd is None:
@@ -95,7 +96,10 @@ def _walk(fd: int, prefix: str, files: list[DatasetFile], unsafe: list[str]) -> 
     for entry in listed:
         path = f"{prefix}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            child = _open_folder(fd, entry.name)
+            try:
+                child = _open_folder(fd, entry.name)
+            except PermissionError:
+                child = None  # unreadable: listed as never copied, like a link
             if child is None:
                 unsafe.append(path)
                 continue
@@ -246,12 +250,13 @@ def _copier(
             out = os.open(base, _FILE_WRITE_FLAGS, 0o644, dir_fd=parent)
         finally:
             os.close(parent)
-        with os.fdopen(out, "wb") as handle:
-            digest = write.copy(file, handle.write, where)
-            handle.flush()
-            os.fsync(handle.fileno())
-            info = os.fstat(handle.fileno())
-        return CopiedFile(DatasetFile(file.path, info.st_size, file_token(info)), digest.sha256)
+        try:
+            write.copy_to_fd(file, out, where)
+            os.fsync(out)
+            info = os.fstat(out)
+        finally:
+            os.close(out)
+        return CopiedFile(DatasetFile(file.path, info.st_size, file_token(info)))
 
     return copy
 

@@ -249,9 +249,7 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
                 self.put_dataset_file(dataset, path, raw)
             written = self._files_of(dataset.parts)
         return [
-            CopiedFile(
-                DatasetFile(path, len(raw), written[path][1]), hashlib.sha256(raw).hexdigest()
-            )
+            CopiedFile(DatasetFile(path, len(raw), written[path][1]))
             for path, raw in contents.items()
         ]
 

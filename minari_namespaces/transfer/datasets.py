@@ -98,7 +98,9 @@ class DatasetPlan:
 @dataclass
 class CopyRecord:
     """What this library last copied from one source into one target, per file:
-    ``[source version, size, sha256, target version]``.
+    ``[source version, size, sha256, target version]``; the SHA-256 is ``null``
+    until a comparison computes it (a copy checks sizes and the MD5s stores keep,
+    and hashes nothing else).
 
     Kept as JSON at ``.minari-namespaces/copied-from-<hash of the source URL>.json``
     in the target (outside every namespace and dataset folder).
@@ -132,13 +134,24 @@ class CopyRecord:
         payload = {"source": self.source, "datasets": merged}
         target.write_record(self.name, json.dumps(payload, sort_keys=True).encode())
 
+    def holds(
+        self, dataset: DatasetId, path: str, *, source: str | None, target: str | None
+    ) -> bool:
+        """Whether both sides' versions of a file are the ones recorded together: the
+        target still holds the source's content, nothing read."""
+        entry = self.files.get(str(dataset), {}).get(path)
+        if not entry or source is None or target is None:
+            return False
+        return bool(entry[0] == source and entry[3] == target)
+
     def known(
         self, dataset: DatasetId, path: str, *, source: str | None, target: str | None
     ) -> str | None:
-        """The SHA-256 of a file whose source (or target) version still matches the
-        record; ``None`` if neither does."""
+        """The recorded SHA-256 of a file whose source (or target) version still
+        matches the record; ``None`` if neither does or no hash was recorded (a copy
+        hashes nothing: one is recorded once a comparison computes it)."""
         entry = self.files.get(str(dataset), {}).get(path)
-        if not entry:
+        if not entry or entry[2] is None:
             return None
         if source is not None and entry[0] == source:
             return str(entry[2])
@@ -147,9 +160,10 @@ class CopyRecord:
         return None
 
     def note(
-        self, dataset: DatasetId, source: DatasetFile, target: DatasetFile, sha256: str
+        self, dataset: DatasetId, source: DatasetFile, target: DatasetFile, sha256: str | None
     ) -> None:
-        """Record that ``target`` holds ``source``'s content, whose SHA-256 is ``sha256``."""
+        """Record that ``target`` holds ``source``'s content, whose SHA-256 is ``sha256``
+        (``None`` where it was not computed)."""
         held = self.files.setdefault(str(dataset), {})
         held[source.path] = [source.version, source.size, sha256, target.version]
         self.changed = True
@@ -269,6 +283,8 @@ class DatasetTransfer:
                 if any(mine_hash != held_hash for mine_hash, held_hash in listed):
                     return False
                 continue
+            if record.holds(dataset, source.path, source=source.version, target=target.version):
+                continue  # both sides are as recorded: nothing read, nothing to note
             ours = source.sha256 or record.known(
                 dataset, source.path, source=source.version, target=None
             )

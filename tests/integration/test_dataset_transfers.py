@@ -162,3 +162,25 @@ def test_s3_to_gcs_byte_for_byte_and_a_rerun_moves_nothing(
     assert tree_bytes(gs) == tree_bytes(local)
     again = mirror.upload_tree(datasets=True)
     assert (again.files_copied, again.bytes_copied) == (0, 0)
+
+
+def test_a_touched_file_is_compared_by_content_and_a_same_size_change_is_found(
+    tmp_path: Path,
+) -> None:
+    # A copy records no hash, so a file whose version changed on one side is read
+    # on both sides: same bytes are unchanged, other bytes of the same size are not.
+    local = plant_local_datasets(tmp_path / "local")
+    target = FsspecNamespaceRepository(f"file://{tmp_path}/files")
+    NamespaceService(local, target).upload_tree(datasets=True)
+    touched = next((tmp_path / "local").rglob("main_data.hdf5"))
+    os.utime(touched, ns=(1, 1))
+    assert NamespaceService(local, target).upload_tree(datasets=True).bytes_copied == 0
+    assert NamespaceService(local, target).upload_tree(datasets=True).bytes_copied == 0
+    touched.write_bytes(bytes(reversed(touched.read_bytes())))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        kept = NamespaceService(local, target).upload_tree(datasets=True)
+    assert kept.bytes_copied == 0
+    replaced = NamespaceService(local, target).upload_tree(datasets=True, overwrite=True)
+    assert replaced.bytes_copied > 0
+    assert tree_bytes(target) == tree_bytes(local)

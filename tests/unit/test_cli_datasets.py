@@ -211,6 +211,15 @@ def test_a_file_remote_lists_its_datasets(tmp_path: Path) -> None:
     assert out.splitlines()[-1] == "        └── cloned-v1  3,755 episodes, 1,000,000 steps"
 
 
+def test_a_tree_on_a_pipe_is_never_cut_at_80_columns(tmp_path: Path) -> None:
+    """The fresh-clone run of 2026-12-06: a remote URL longer than 80 characters lost
+    its end in `list remote` output read by a script."""
+    remote = write_tree(tmp_path.joinpath("a-folder-name-long-enough", "x" * 60, "remote")).as_uri()
+    code, out, _ = run("list", "remote", "--datasets", "--remote", remote, "-p", "D4RL/pen")
+    assert len(remote) > 100
+    assert (code, out.splitlines()[0]) == (0, remote)
+
+
 def test_list_datasets_draws_them_under_their_namespaces(root: Path) -> None:
     write_dataset(root, "cartpole-v0", {"total_episodes": 2})
     write_dataset(root, "D4RL/pen/broken-v0", b"[]")

@@ -296,7 +296,8 @@ class FsspecDriver(Driver):
     def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Digest:
         """Stream one source file to ``path`` in parts of :attr:`write_block`."""
         with self.fs.open(path, "wb", block_size=self.write_block) as out:
-            return write.copy(file, out.write, path)
+            # A store keeps an MD5 of a single-part object only (a multipart ETag is not one).
+            return write.copy(file, out.write, path, md5=file.size <= self.write_block)
 
     def put(self, path: str, payload: bytes) -> None:
         try:
@@ -336,7 +337,7 @@ class FsspecDriver(Driver):
             present = {file.path for file in self.stat_files(folder)[0]} & wanted
             self.remove([f"{folder}/{path}" for path in sorted(present, key=_mark_first)], folder)
             raise
-        return [CopiedFile(listed[file.path], digests[file.path].sha256) for file in files]
+        return [CopiedFile(listed[file.path]) for file in files]
 
     def _writer(self, folder: str, file: DatasetFile, write: DatasetWrite) -> Callable[[], Digest]:
         return lambda: self.write_file(f"{folder}/{file.path}", file, write)

@@ -297,17 +297,21 @@ class HubDatasetFiles:
             def stage(file: DatasetFile) -> tuple[Staged, CopiedFile]:
                 local = os.path.join(staging, os.urandom(12).hex())
                 with open(local, "wb") as out:
-                    digest = write.copy(file, out.write, f"{where}/{file.path}")
+                    digest = write.copy(
+                        file, out.write, f"{where}/{file.path}", sha256=True, blob=True
+                    )
+                sha256, blob_id = digest.sha256, digest.blob_id
+                # Both were asked for above.
+                assert sha256 is not None
+                assert blob_id is not None
                 operation = CommitOperationAdd(
                     path_in_repo=f"{in_repo}{file.path}", path_or_fileobj=local
                 )
-                operation.upload_info.sha256 = bytes.fromhex(digest.sha256)
+                operation.upload_info.sha256 = bytes.fromhex(sha256)
                 # The version the record keeps: git's id, as the Hub lists a plain file.
-                listed = DatasetFile(
-                    file.path, digest.size, digest.blob_id, None, digest.sha256, digest.blob_id
-                )
-                staged = Staged(operation, digest.size, digest.sha256, digest.blob_id)
-                return staged, CopiedFile(listed, digest.sha256)
+                listed = DatasetFile(file.path, digest.size, blob_id, None, sha256, blob_id)
+                staged = Staged(operation, digest.size, sha256, blob_id)
+                return staged, CopiedFile(listed, sha256)
 
             done: list[tuple[Staged, CopiedFile]] = write.run(
                 [partial(stage, file) for file in write.files]
