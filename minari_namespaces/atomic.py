@@ -27,6 +27,7 @@ __all__ = [
     "is_stale_temp_name",
     "is_temp_name",
     "lexists",
+    "open_unfollowed",
     "read_capped",
     "replace_atomic",
 ]
@@ -89,19 +90,31 @@ def is_regular_file(name: str, dir_fd: int) -> bool:
     return stat.S_ISREG(info.st_mode)
 
 
-def read_capped(name: str, dir_fd: int, limit: int) -> bytes | None:
-    """Read at most ``limit + 1`` bytes of the regular file ``name``.
+def open_unfollowed(name: str, flags: int, dir_fd: int) -> int | None:
+    """Open ``name`` in folder ``dir_fd`` with ``flags`` (which hold ``O_NOFOLLOW``);
+    ``None`` if it is missing or a link (or, for a folder, a file).
 
-    Returns ``None`` if it is missing, a link or not a regular file.
+    Raises:
+        OSError: For any other failure, a refused permission included.
     """
     try:
-        fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+        return os.open(name, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         return None
     except OSError as error:
         if error.errno in LINK_ERRNOS:
             return None
         raise
+
+
+def read_capped(name: str, dir_fd: int, limit: int) -> bytes | None:
+    """Read at most ``limit + 1`` bytes of the regular file ``name``.
+
+    Returns ``None`` if it is missing, a link or not a regular file.
+    """
+    fd = open_unfollowed(name, _READ_FLAGS, dir_fd)
+    if fd is None:
+        return None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import BinaryIO, Final
 
-from minari_namespaces.atomic import DIR_FLAGS, LINK_ERRNOS
+from minari_namespaces.atomic import DIR_FLAGS, LINK_ERRNOS, open_unfollowed
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
@@ -57,14 +57,7 @@ def file_token(info: os.stat_result) -> str:
 def _open_folder(fd: int, name: str) -> int | None:
     """The folder ``name`` in ``fd``, opened without following a link; ``None`` if it
     is missing, a file or a link."""
-    try:
-        return os.open(name, DIR_FLAGS, dir_fd=fd)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        if error.errno in LINK_ERRNOS:
-            return None
-        raise
+    return open_unfollowed(name, DIR_FLAGS, fd)
 
 
 def list_folder(parent_fd: int, name: str) -> tuple[list[DatasetFile], list[str]] | None:
