@@ -215,6 +215,17 @@ class NamespaceRepository(Protocol):
         """
         ...
 
+    def dataset_reader(
+        self, dataset: DatasetId, files: Sequence[DatasetFile], *, jobs: int = 1
+    ) -> AbstractContextManager[FileSource]:
+        """Opens ``files`` of ``dataset`` for one transfer (a store that reads
+        concurrently reads the small ones ahead, ``jobs`` at once).
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
     def write_dataset(
         self,
         dataset: DatasetId,
@@ -224,6 +235,7 @@ class NamespaceRepository(Protocol):
         replace: bool = False,
         run: Runner = ...,
         on_bytes: Callable[[int], None] | None = None,
+        jobs: int = 1,
     ) -> list[CopiedFile]:
         """Write ``dataset`` with exactly ``files`` (read through ``source``), whole
         or not at all for every listing, each file checked before it appears.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from typing import BinaryIO, Final, TypeVar
 
 from minari_namespaces.dataset_files import (
@@ -510,6 +511,7 @@ class NamespaceStoreBase(ABC):
         replace: bool = False,
         run: Runner = run_in_turn,
         on_bytes: Callable[[int], None] | None = None,
+        jobs: int = 1,
     ) -> list[CopiedFile]:
         """Write ``dataset`` with exactly ``files``, read through ``source``: whole or
         not at all, for our listings and Minari's, even if the process is killed.
@@ -526,6 +528,8 @@ class NamespaceStoreBase(ABC):
                 version is left); otherwise a dataset already there is an error.
             run: Runs the file copies (concurrently, if it can).
             on_bytes: Called with the size of each chunk written.
+            jobs: Requests in flight at once where the store writes small files
+                as coroutines (asynchronous object stores).
 
         Returns:
             Each file as the store now lists it, with the SHA-256 of its content.
@@ -540,7 +544,22 @@ class NamespaceStoreBase(ABC):
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
         if unsafe:
             raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
-        return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
+        return self._write_dataset(
+            dataset, DatasetWrite(files, source, replace, run, on_bytes, jobs)
+        )
+
+    @contextmanager
+    def dataset_reader(
+        self, dataset: DatasetId, files: Sequence[DatasetFile], *, jobs: int = 1
+    ) -> Iterator[FileSource]:
+        """Opens ``files`` of ``dataset`` for one transfer: one at a time, as
+        :meth:`open_dataset_file` does; a store that reads concurrently reads the
+        small ones ahead, ``jobs`` at once, in the order of ``files``.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        yield partial(self.open_dataset_file, dataset)
 
     @property
     def keeps_records(self) -> bool:

@@ -35,6 +35,7 @@ from minari_namespaces.dataset_files import (
 )
 from minari_namespaces.datasets import DATASET_METADATA_FILENAME
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores.drivers.async_files import AsyncFiles
 from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Missing, Read
 from minari_namespaces.stores.drivers.retry import RetryPolicy
 
@@ -322,34 +323,48 @@ class FsspecDriver(Driver):
             self.remove([f"{folder}/{path}" for path in stale], folder)
         body = [file for file in files if file.path != DATASET_MARK]
         last = [file for file in files if file.path == DATASET_MARK]
-        digests: dict[str, Digest] = {}
+        stored: dict[str, DatasetFile] = {}
+        listed: dict[str, DatasetFile] = {}
         try:
             for batch in (body, last):
-                written = write.run([self._writer(folder, file, write) for file in batch])
-                digests.update(zip((file.path for file in batch), written, strict=True))
-                listed = {file.path: file for file in self.stat_files(folder)[0]}
-                for file in batch:
-                    got = listed.get(file.path, DatasetFile(file.path, -1))
+                written = self.write_files(folder, batch, write)
+                # A file the store's answer did not describe is checked by a listing.
+                if any(answer is None for _, answer in written):
+                    listed = {file.path: file for file in self.stat_files(folder)[0]}
+                for file, (digest, answer) in zip(batch, written, strict=True):
+                    got = answer or listed.get(file.path, DatasetFile(file.path, -1))
                     check_copy(file, got.size, got.md5, f"{where}/{file.path}")
-                    check_copy(got, got.size, digests[file.path].md5, f"{where}/{file.path}")
+                    check_copy(got, got.size, digest.md5, f"{where}/{file.path}")
+                    stored[file.path] = got
         except BaseException:
             # The bad or partial copy is not kept (its mark first, if it got one).
             present = {file.path for file in self.stat_files(folder)[0]} & wanted
             self.remove([f"{folder}/{path}" for path in sorted(present, key=_mark_first)], folder)
             raise
-        return [CopiedFile(listed[file.path]) for file in files]
+        return [CopiedFile(stored[file.path]) for file in files]
 
-    def _writer(self, folder: str, file: DatasetFile, write: DatasetWrite) -> Callable[[], Digest]:
-        return lambda: self.write_file(f"{folder}/{file.path}", file, write)
+    def write_files(
+        self, folder: str, files: Sequence[DatasetFile], write: DatasetWrite
+    ) -> list[tuple[Digest, DatasetFile | None]]:
+        """Write ``files`` into ``folder`` (concurrently, where ``write.run`` does):
+        what each copy read, and the file as the store's answer describes it
+        (``None`` where it does not: a listing checks it)."""
+        return write.run([self._writer(folder, file, write) for file in files])
+
+    def _writer(
+        self, folder: str, file: DatasetFile, write: DatasetWrite
+    ) -> Callable[[], tuple[Digest, DatasetFile | None]]:
+        return lambda: (self.write_file(f"{folder}/{file.path}", file, write), None)
 
 
 def _mark_first(path: str) -> bool:
     return path != DATASET_MARK
 
 
-class AsyncDriver(FsspecDriver):
+class AsyncDriver(AsyncFiles, FsspecDriver):
     """The generic driver with batched concurrent reads and creates, for
-    asynchronous filesystems."""
+    asynchronous filesystems; a dataset's small files move as coroutines on the
+    filesystem's loop (:class:`~minari_namespaces.stores.drivers.async_files.AsyncFiles`)."""
 
     def run(self, coroutine: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``coroutine(*args)`` on the filesystem's event loop and wait for it."""
