@@ -311,7 +311,7 @@ class FsspecDriver(Driver):
         listing never shows the dataset before it is whole. Stale objects (an
         interrupted write's, the replaced version's) go first, its mark first of all.
         """
-        held = {file.path for file in self.stat_files(folder)[0]}
+        held = self.held_paths(folder)
         if DATASET_MARK in held:
             if not write.replace:
                 raise FileExistsError(f"{folder}/{DATASET_MARK}")
@@ -338,10 +338,15 @@ class FsspecDriver(Driver):
                     stored[file.path] = got
         except BaseException:
             # The bad or partial copy is not kept (its mark first, if it got one).
-            present = {file.path for file in self.stat_files(folder)[0]} & wanted
+            present = self.held_paths(folder) & wanted
             self.remove([f"{folder}/{path}" for path in sorted(present, key=_mark_first)], folder)
             raise
         return [CopiedFile(stored[file.path]) for file in files]
+
+    def held_paths(self, folder: str) -> set[str]:
+        """The relative paths of the files in ``folder`` that a write may replace
+        or remove (none that would land outside it)."""
+        return {file.path for file in self.stat_files(folder)[0]}
 
     def write_files(
         self, folder: str, files: Sequence[DatasetFile], write: DatasetWrite
@@ -546,6 +551,17 @@ class ObjectStoreDriver(AsyncDriver):
             for name in (*folders, *names)
         ]
         return [name.rstrip("/").rsplit("/", 1)[-1] for name in found if name.rstrip("/")]
+
+    def held_paths(self, folder: str) -> set[str]:
+        # Names are all a write needs: a plain listing, without the HEAD that s3fs's
+        # ``find`` sends for an empty folder.
+        base = f"{folder.rstrip('/')}/"
+        try:
+            found = self.find(folder)
+        except FileNotFoundError:  # no bucket
+            return set()
+        relative = (name[len(base) :] for name in found if name.startswith(base))
+        return {path for path in relative if unsafe_reason(path) is None}
 
     def any_under(self, path: str) -> bool:
         # One request: a dataset folder on an object store is keys under ``data/``.
