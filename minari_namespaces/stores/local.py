@@ -36,6 +36,7 @@ from minari_namespaces.atomic import (
     is_stale_temp_name,
     lexists,
     read_capped,
+    remove_stale_temps,
     replace_atomic,
 )
 from minari_namespaces.dataset_files import total_size
@@ -239,6 +240,7 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
         for _ in range(_CREATE_ATTEMPTS):
             try:
                 with self._descend(ns, make=True) as walk:
+                    remove_stale_temps(walk.fd, METADATA_FILENAME)
                     try:
                         create_exclusive(walk.fd, METADATA_FILENAME, payload)
                     except FileExistsError:
@@ -436,6 +438,7 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
         """
         payload = metadata.to_json_bytes()
         with self._locked(ns) as walk:
+            remove_stale_temps(walk.fd, METADATA_FILENAME)
             replace_atomic(walk.fd, METADATA_FILENAME, payload)
 
     def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
@@ -450,6 +453,7 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
             if payload is None:
                 raise self.texts.not_found(ns)
             updated = change(self.decode(ns, payload))
+            remove_stale_temps(walk.fd, METADATA_FILENAME)
             replace_atomic(walk.fd, METADATA_FILENAME, updated.to_json_bytes())
             return updated
 

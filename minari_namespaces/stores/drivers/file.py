@@ -20,6 +20,7 @@ from minari_namespaces.atomic import (
     folder_lock,
     lexists,
     read_capped,
+    remove_stale_temps,
     replace_atomic,
 )
 from minari_namespaces.dataset_files import CopiedFile, DatasetFile, DatasetWrite
@@ -74,12 +75,14 @@ class FileDriver(FsspecDriver):
         folder, name = path.rsplit("/", 1)
         with self._folder(folder, make=True) as walk:
             assert walk is not None
+            remove_stale_temps(walk.fd, name)
             create_exclusive(walk.fd, name, payload)
 
     def write_if(self, path: str, payload: bytes, version: Any) -> None:
         folder, name = path.rsplit("/", 1)
         with self._folder(folder, make=True) as walk:
             assert walk is not None
+            remove_stale_temps(walk.fd, name)
             replace_atomic(walk.fd, name, payload)
 
     @contextmanager
