@@ -4,9 +4,8 @@
 (namespaces and datasets together, each dataset with its size), one batched read of
 the namespaces' metadata, one concurrent batch of the datasets'
 ``data/metadata.json`` - and reads leniently: a corrupt file is that entry's error,
-never the whole catalog's. The pages that
-show it (Minari's documentation layout and an offline HTML page) are written by
-:mod:`minari_namespaces.catalog.pages`.
+never the whole catalog's. The pages that show it (Minari's documentation layout and
+an offline HTML page) are written by :mod:`minari_namespaces.catalog.pages`.
 """
 
 from __future__ import annotations
