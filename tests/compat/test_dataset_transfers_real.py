@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from minari_namespaces import (
+    METADATA_FILENAME,
     DatasetId,
     FsspecNamespaceRepository,
     LocalNamespaceRepository,
@@ -37,6 +38,8 @@ STORES = ("local", "file", "memory", *SERVERS)
 #: Remote to remote, each pair across two backends.
 PAIRS = (("s3-moto", "gcs"), ("gcs", "azure"), ("azure", "file"), ("memory", "s3-seaweed"))
 DATASETS = sorted(DatasetId(dataset_id) for dataset_id in FORMATS)
+ARROW = "D4RL/door/arrow-v0"
+NAMESPACE_MARKERS = {f"{ns}/{METADATA_FILENAME}" for ns in NAMESPACES}
 
 
 def empty_store(kind: str, request: pytest.FixtureRequest, folder: Path) -> NamespaceRepository:
@@ -104,6 +107,36 @@ def test_real_datasets_go_up_to_every_store_and_come_down_byte_for_byte(
     assert tree_bytes(remote) == tree_bytes(source)
     assert stored_files(remote) == files_of(formats_source)
     assert_downloads_whole_and_loads(remote, formats_source, tmp_path / "target")
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_one_real_dataset_comes_down_from_every_store_with_the_namespaces_above_it(
+    kind: str, formats_source: Path, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    remote = empty_store(kind, request, tmp_path / "remote")
+    NamespaceService(copied_source(formats_source, tmp_path / "source"), remote).upload_tree(
+        datasets=True
+    )
+    target_root = tmp_path / "target"
+
+    # No version: the latest the remote holds, arrow-v0.
+    down = NamespaceService(LocalNamespaceRepository(target_root), remote).download_dataset(
+        "D4RL/door/arrow"
+    )
+
+    assert down.datasets_copied == [DatasetId(ARROW)]
+    assert sorted(map(str, down.copied)) == sorted(NAMESPACES)
+    expected = {
+        path: data
+        for path, data in files_of(formats_source).items()
+        if path in NAMESPACE_MARKERS or path.startswith(f"{ARROW}/")
+    }
+    assert stored_files(LocalNamespaceRepository(target_root)) == expected
+    with minari_at(target_root):
+        import minari
+
+        assert list(minari.list_local_datasets()) == [ARROW]
+    assert_same_steps(target_root, formats_source, ARROW)
 
 
 @pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
