@@ -79,13 +79,19 @@ def copied_source(formats_source: Path, folder: Path) -> LocalNamespaceRepositor
 def assert_downloads_whole_and_loads(
     remote: NamespaceRepository, formats_source: Path, target_root: Path
 ) -> None:
-    """Everything ``remote`` holds comes down into a fresh local folder byte for byte;
-    Minari lists each dataset there and loads it with the source's steps."""
+    """Everything ``remote`` holds comes down into a fresh local folder byte for byte
+    (then compares equal, and a rerun moves nothing); Minari lists each dataset there
+    and loads it with the source's steps."""
     target = LocalNamespaceRepository(target_root)
-    down = NamespaceService(target, remote).download_tree(datasets=True)
+    service = NamespaceService(target, remote)
+    down = service.download_tree(datasets=True)
     assert down.datasets_copied == DATASETS
     assert sorted(map(str, down.copied)) == sorted(NAMESPACES)
     assert stored_files(target) == files_of(formats_source)
+    compared = service.diff(datasets=True)
+    assert (compared.in_sync, compared.datasets_same) == (True, DATASETS)
+    again = service.download_tree(datasets=True)
+    assert (again.datasets_unchanged, again.files_copied, again.bytes_copied) == (DATASETS, 0, 0)
     with minari_at(target_root):
         import minari
 
