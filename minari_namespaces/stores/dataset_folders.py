@@ -7,8 +7,8 @@ reported as an entry never copied (a FIFO is never opened, so it cannot block).
 
 A dataset is written whole or not at all: its files go into a hidden staging
 folder beside it (``.NAME-vN.minari-partial-XXXX``, which neither our listing
-nor Minari's shows), are checked, fsynced, and the folder is renamed into place
-in one step. Replacing a dataset renames the old one aside first (to
+nor Minari's shows), are checked (and fsynced, for a durable store), and the
+folder is renamed into place in one step. Replacing a dataset renames the old one aside first (to
 ``.NAME-vN.minari-old-XXXX``) and removes it after. A staging folder is locked
 (``flock``) while it is written; the next write of the same dataset removes any
 unlocked leftover, so a process killed at any moment leaves nothing that is ever
@@ -247,9 +247,15 @@ def remove_leftovers(parent_fd: int, name: str) -> None:
             os.close(fd)
 
 
-def write_folder(parent_fd: int, name: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
+def write_folder(
+    parent_fd: int, name: str, write: DatasetWrite, where: str, *, durable: bool
+) -> list[CopiedFile]:
     """Write the dataset folder ``name`` in ``parent_fd`` with ``write.files``: staged
     in a hidden folder, checked, then renamed into place (see the module's text).
+    With ``durable``, every file and the staging folder are fsynced before the
+    rename, and the folder holding it after: a power loss cannot publish missing
+    bytes. Without it, nothing is fsynced: a killed process still leaves the
+    dataset whole or absent, as the rename alone makes it.
 
     Raises:
         CopyVerificationError: If a copy differs from its source (nothing is kept).
@@ -268,10 +274,16 @@ def write_folder(parent_fd: int, name: str, write: DatasetWrite, where: str) -> 
                 # copies then open each file in its folder at once.
                 for folder in sorted({file.path.rpartition("/")[0] for file in write.files}):
                     tree.folder(folder)
-                tasks = [_copier(tree, batch, write, where) for batch in _batches(write.files)]
+                tasks = [
+                    _copier(tree, batch, write, where, durable=durable)
+                    for batch in _batches(write.files)
+                ]
                 copied = [each for batch in write.run(tasks) for each in batch]
-            os.fsync(stage_fd)
+            if durable:
+                os.fsync(stage_fd)
             _place(parent_fd, stage, name, replace=write.replace, where=where, token=token)
+            if durable:
+                os.fsync(parent_fd)
         except BaseException:
             remove_tree(parent_fd, stage)
             raise
@@ -296,20 +308,25 @@ def _batches(files: Sequence[DatasetFile]) -> Iterator[list[DatasetFile]]:
 
 
 def _copier(
-    tree: FolderTree, batch: list[DatasetFile], write: DatasetWrite, where: str
+    tree: FolderTree, batch: list[DatasetFile], write: DatasetWrite, where: str, *, durable: bool
 ) -> Callable[[], list[CopiedFile]]:
     def copy() -> list[CopiedFile]:
-        return [_copy_one(tree, file, write, f"{where}/{file.path}") for file in batch]
+        return [
+            _copy_one(tree, file, write, f"{where}/{file.path}", durable=durable) for file in batch
+        ]
 
     return copy
 
 
-def _copy_one(tree: FolderTree, file: DatasetFile, write: DatasetWrite, where: str) -> CopiedFile:
+def _copy_one(
+    tree: FolderTree, file: DatasetFile, write: DatasetWrite, where: str, *, durable: bool
+) -> CopiedFile:
     folder, _, name = file.path.rpartition("/")
     out = os.open(name, _FILE_WRITE_FLAGS, 0o644, dir_fd=tree.folder(folder))
     try:
         write.copy_to_fd(file, out, where)
-        os.fsync(out)
+        if durable:
+            os.fsync(out)
         info = os.fstat(out)
     finally:
         os.close(out)
@@ -335,6 +352,5 @@ def _place(parent_fd: int, stage: str, name: str, *, replace: bool, where: str, 
             f"Dataset folder {where} appeared while it was being copied; it was kept. "
             "Run the transfer again to compare it."
         ) from None
-    os.fsync(parent_fd)
     if moved:
         remove_tree(parent_fd, old)

@@ -41,6 +41,9 @@ class LocalDatasetFiles:
     """The dataset-file primitives of a store rooted at the local folder :attr:`root`."""
 
     texts: StoreTexts
+    #: Flush each dataset written to disk before it appears (see
+    #: :func:`~minari_namespaces.stores.dataset_folders.write_folder`).
+    durable: bool = False
 
     @property
     @abstractmethod
@@ -101,7 +104,11 @@ class LocalDatasetFiles:
                     "link holds a folder on its path. Move it away first."
                 )
             return dataset_folders.write_folder(
-                walk.fd, dataset.folder, write, f"{self.texts.url}/{dataset}"
+                walk.fd,
+                dataset.folder,
+                write,
+                f"{self.texts.url}/{dataset}",
+                durable=self.durable,
             )
 
     def read_record(self, name: str) -> bytes | None:
