@@ -10,7 +10,6 @@ import pytest
 
 from minari_namespaces import LocalNamespaceRepository, NamespaceService, open_repository
 from minari_namespaces.repository import NamespaceRepository
-from minari_namespaces.stores import dataset_folders
 
 # More files than one copy task takes, in folders two levels deep, as Minari's Arrow
 # datasets lay them out (data/<episode>/part-0.arrow).
@@ -73,7 +72,7 @@ def test_a_durable_store_flushes_every_file_before_the_dataset_appears(
         flushed.add(os.fstat(fd).st_ino)
         fsync(fd)
 
-    monkeypatch.setattr(dataset_folders.os, "fsync", noting_fsync)
+    monkeypatch.setattr(os, "fsync", noting_fsync)
     for target in _targets(tmp_path, durable):
         flushed.clear()
         service = NamespaceService(LocalNamespaceRepository(tmp_path / "source"), target)
