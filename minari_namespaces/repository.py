@@ -162,9 +162,11 @@ class NamespaceRepository(Protocol):
         """
         ...
 
-    def list_tree(self, prefix: NamespaceId | None = None) -> TreeListing:
+    def list_tree(self, prefix: NamespaceId | None = None, *, sizes: bool = False) -> TreeListing:
         """The namespaces under ``prefix`` (included) and the datasets in them,
-        from the one listing that :meth:`list_namespaces` makes.
+        from the one listing that :meth:`list_namespaces` makes; with ``sizes``,
+        each dataset's total size in bytes from that same listing, where it shows
+        it (no request more; locally the walk also visits the datasets' files).
 
         Raises:
             RemoteError: If the backend fails.
@@ -215,13 +217,16 @@ class NamespaceRepository(Protocol):
         """
         ...
 
-    def dataset_reader(
-        self, dataset: DatasetId, files: Sequence[DatasetFile], *, jobs: int = 1
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
     ) -> AbstractContextManager[FileSource]:
-        """Opens ``files`` of ``dataset`` for one transfer (a store that reads
-        concurrently reads the small ones ahead, ``jobs`` at once).
+        """Open ``dataset`` for reading its files: an opener of one file at a time,
+        valid inside the block (a local store opens the folder once for all; an
+        asynchronous object store reads the small ones of ``files`` ahead, in their
+        order, ``jobs`` at once).
 
         Raises:
+            FileNotFoundError: If the dataset is gone (or, from the opener, a file).
             RemoteError: If the backend fails.
         """
         ...

@@ -14,8 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from functools import partial
-from typing import BinaryIO, Final, TypeVar
+from typing import BinaryIO, Final, NamedTuple, TypeVar
 
 from minari_namespaces.dataset_files import (
     CopiedFile,
@@ -60,6 +59,7 @@ __all__ = [
     "OS_JUNK_FILES",
     "RECORD_BYTES",
     "NamespaceStoreBase",
+    "Scan",
     "StoreTexts",
     "create_each",
     "datasets_in",
@@ -80,6 +80,17 @@ _SHOWN: Final = 5
 
 Parts = tuple[str, ...]
 K = TypeVar("K")
+
+
+class Scan(NamedTuple):
+    """What one listing of a subtree finds: its namespaces (sorted), its outermost
+    dataset folders (path segments from the root, sorted) and, where asked for, the
+    total size in bytes of each folder's files that the listing shows (a folder
+    holding an entry never copied has none)."""
+
+    namespaces: list[NamespaceId]
+    datasets: list[Parts]
+    sizes: dict[Parts, int]
 
 
 def datasets_in(keys: Iterable[Parts]) -> set[Parts]:
@@ -198,22 +209,18 @@ class NamespaceStoreBase(ABC):
     - :meth:`_read_marker`: the raw marker of a namespace, or ``None`` when it is
       absent, which includes "at or inside a dataset folder" (the dataset rule);
     - :meth:`_check_batch`: raise the conflict a create of any id of a batch would
-      meet (dataset, file, link, case-only twin), writing nothing, and return the
-      ids that are already known to exist (may be empty: ``_create_level`` is the
-      authority);
+      meet (dataset, file, link, case-only twin), writing nothing; return the ids
+      known to exist (``_create_level`` is the authority);
     - :meth:`_create_one`: one create-only write, raising ``FileExistsError``
       (chained to the backend's own error) when the namespace exists; a store
       that can write a whole level at once overrides :meth:`_create_level` too;
-    - :meth:`_scan`: the namespaces and the dataset folders of a subtree, from one
-      listing (so datasets cost no request more than namespaces do);
-    - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets, in
-      one batch;
+    - :meth:`_scan`: the namespaces and the dataset folders of a subtree (and their
+      sizes), from one listing (so datasets cost no request more than namespaces do);
+    - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets;
     - :meth:`modify`, :meth:`delete`, :meth:`has_datasets`;
-    - for transfers of datasets: :meth:`_list_files` (the files of datasets from
-      one listing, and the entries never copied), :meth:`open_dataset_file`,
-      :meth:`_write_dataset` (the dataset appears whole or not at all),
-      :meth:`read_record` and :meth:`write_record` (bookkeeping in
-      :data:`BOOKKEEPING_FOLDER`).
+    - for transfers of datasets: :meth:`_list_files` (files and entries never
+      copied, one listing), :meth:`open_dataset_file`, :meth:`_write_dataset`
+      (whole or not at all), :meth:`read_record`, :meth:`write_record`.
 
     ``exists``, ``get``, ``get_many``, ``create``, ``create_many``, ``replace``,
     ``list_namespaces``, ``list_datasets``, ``list_tree``, ``read_datasets`` and
@@ -256,10 +263,10 @@ class NamespaceStoreBase(ABC):
         """Delete the empty namespace ``ns``."""
 
     @abstractmethod
-    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
-        """The namespaces under ``prefix`` (included), sorted, and the outermost
-        dataset folders strictly under it, as path segments from the root; both
-        empty when ``prefix`` lies in or on a dataset."""
+    def _scan(self, prefix: NamespaceId | None, *, sizes: bool = False) -> Scan:
+        """The namespaces under ``prefix`` (included) and the outermost dataset
+        folders strictly under it, with their sizes if ``sizes``; all empty when
+        ``prefix`` lies in or on a dataset."""
 
     @abstractmethod
     def _read_dataset_files(
@@ -292,6 +299,19 @@ class NamespaceStoreBase(ABC):
             FileNotFoundError: If it is gone.
             RemoteError: If a remote backend fails.
         """
+
+    @contextmanager
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
+        """Open ``dataset`` for reading: an opener of one file at a time (a local store
+        opens the folder once; an object store reads small ``files`` ahead).
+
+        Raises:
+            FileNotFoundError: If the dataset is gone (or, from the opener, a file).
+            RemoteError: If a remote backend fails.
+        """
+        yield lambda file: self.open_dataset_file(dataset, file)
 
     @abstractmethod
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
@@ -425,18 +445,23 @@ class NamespaceStoreBase(ABC):
         Raises:
             RemoteError: If a remote backend fails.
         """
-        return self._scan(prefix)[0]
+        return self._scan(prefix).namespaces
 
-    def list_tree(self, prefix: NamespaceId | None = None) -> TreeListing:
+    def list_tree(self, prefix: NamespaceId | None = None, *, sizes: bool = False) -> TreeListing:
         """The namespaces under ``prefix`` (included) and the datasets in them, from
-        one listing. Dataset folders whose path is not a valid dataset id are
-        skipped with one :class:`~minari_namespaces.errors.SkippedEntryWarning`.
+        one listing (with ``sizes``, each dataset's total size from the same one).
+        Dataset folders whose path is not a valid dataset id are skipped with one
+        :class:`~minari_namespaces.errors.SkippedEntryWarning`.
 
         Raises:
             RemoteError: If a remote backend fails.
         """
-        namespaces, folders = self._scan(prefix)
-        return TreeListing(namespaces, dataset_ids_of(folders, self.url))
+        scan = self._scan(prefix, sizes=sizes)
+        ids = dataset_ids_of(scan.datasets, self.url)
+        found = {
+            dataset: scan.sizes[dataset.parts] for dataset in ids if dataset.parts in scan.sizes
+        }
+        return TreeListing(scan.namespaces, ids, found)
 
     def list_datasets(self, prefix: NamespaceId | None = None) -> list[DatasetId]:
         """Every dataset in ``prefix`` or below it (matched by segments), sorted.
@@ -479,9 +504,8 @@ class NamespaceStoreBase(ABC):
 
         Args:
             ids: The datasets.
-            strict: Refuse entries that are never copied (links, FIFOs, devices,
-                keys outside the folder). Without it they are listed with size
-                ``-1``, so that the dataset never equals a source's.
+            strict: Refuse entries never copied (links, FIFOs, devices, keys outside
+                the folder); else list them with size ``-1`` (never equal a source's).
 
         Raises:
             UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry.
@@ -517,8 +541,8 @@ class NamespaceStoreBase(ABC):
         not at all, for our listings and Minari's, even if the process is killed.
 
         Each file streams in chunks and is checked (size, and MD5 where both sides
-        know it) before the dataset appears; a bad copy is removed. Leftovers of an
-        interrupted write of the same dataset are cleaned first.
+        know it) before the dataset appears; a bad copy is removed, and so are the
+        leftovers of an interrupted write.
 
         Args:
             dataset: The dataset to write.
@@ -528,17 +552,15 @@ class NamespaceStoreBase(ABC):
                 version is left); otherwise a dataset already there is an error.
             run: Runs the file copies (concurrently, if it can).
             on_bytes: Called with the size of each chunk written.
-            jobs: Requests in flight at once where the store writes small files
-                as coroutines (asynchronous object stores).
+            jobs: Requests in flight at once (an asynchronous object store's).
 
         Returns:
-            Each file as the store now lists it, with the SHA-256 of its content.
+            Each file as the store now lists it (and its SHA-256, if computed).
 
         Raises:
             UnsafeDatasetFileError: If a path would land outside the dataset folder.
             CopyVerificationError: If a copy differs from its source.
-            NamespaceConflictError: If the dataset appeared meanwhile and
-                ``replace`` is false.
+            NamespaceConflictError: If it appeared meanwhile and ``replace`` is false.
             RemoteError: If a remote backend fails.
         """
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
@@ -548,35 +570,19 @@ class NamespaceStoreBase(ABC):
             dataset, DatasetWrite(files, source, replace, run, on_bytes, jobs)
         )
 
-    @contextmanager
-    def dataset_reader(
-        self, dataset: DatasetId, files: Sequence[DatasetFile], *, jobs: int = 1
-    ) -> Iterator[FileSource]:
-        """Opens ``files`` of ``dataset`` for one transfer: one at a time, as
-        :meth:`open_dataset_file` does; a store that reads concurrently reads the
-        small ones ahead, ``jobs`` at once, in the order of ``files``.
-
-        Raises:
-            RemoteError: If a remote backend fails.
-        """
-        yield partial(self.open_dataset_file, dataset)
-
     @property
     def keeps_records(self) -> bool:
-        """Whether the store keeps a transfer's bookkeeping files (every store but
-        the Hub)."""
+        """Whether the store keeps a transfer's bookkeeping files (not the Hub)."""
         return True
 
     @contextmanager
     def write_batch(self) -> Iterator[None]:
-        """Writes made inside the block may be committed together at its end, where
-        the store commits (the Hub: one commit per repository, as few as its limits
-        allow); other stores write each at once. Nothing gathered is committed if
-        the block raises.
+        """Writes made inside the block may be committed together at its end (the
+        Hub: one commit per repository); other stores write each at once.
 
         Raises:
             NamespaceConflictError: If a dataset written without ``replace``
-                appeared meanwhile (the gathered writes are not committed).
+                appeared meanwhile (nothing gathered is committed).
             RemoteError: If a remote backend fails.
         """
         yield

@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import pytest
 
-from minari_namespaces.dataset_files import DatasetFile
+from minari_namespaces.dataset_files import DatasetFile, FileSource
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import CopyVerificationError, KeptDatasetsWarning
 from minari_namespaces.identifier import NamespaceId
@@ -95,6 +95,18 @@ class _CountingReads:
     ) -> AbstractContextManager[BinaryIO]:
         self.opened += 1
         return self.inner.open_dataset_file(dataset, file)
+
+    @contextlib.contextmanager
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
+        with self.inner.open_dataset(dataset, files, jobs=jobs) as source:
+
+            def counted(file: DatasetFile) -> AbstractContextManager[BinaryIO]:
+                self.opened += 1
+                return source(file)
+
+            yield counted
 
 
 class DatasetTransferContract:

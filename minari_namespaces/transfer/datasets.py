@@ -365,11 +365,11 @@ class DatasetTransfer:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
-        with self.source.dataset_reader(dataset, files, jobs=self.jobs) as reader:
+        with self.source.open_dataset(dataset, files, jobs=self.jobs) as source:
             copied: list[CopiedFile] = self.target.write_dataset(
                 dataset,
                 files,
-                lambda file: self._read(reader, file),
+                lambda file: self._read(source, file),
                 replace=plan.action == "replace",
                 run=run,
                 on_bytes=self._moved,
@@ -386,9 +386,9 @@ class DatasetTransfer:
             raise _InterruptedError
 
     @contextmanager
-    def _read(self, reader: FileSource, file: DatasetFile) -> Iterator[BinaryIO]:
+    def _read(self, source: FileSource, file: DatasetFile) -> Iterator[BinaryIO]:
         self._go_on()
-        with reader(file) as handle:
+        with source(file) as handle:
             yield handle
         with self._lock:
             self._done[0] += 1

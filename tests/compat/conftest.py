@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.compat.formats import collect_formats
 from tests.compat.hub_datasets import NAMESPACED, TOP_LEVEL, collect
 
 
@@ -15,6 +16,16 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (every id of ``hub_datasets``), collected once per run."""
     root = tmp_path_factory.mktemp("minari-collected")
     collect(root, [*NAMESPACED, TOP_LEVEL])
+    return root
+
+
+@pytest.fixture(scope="session")
+def formats_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dataset folder holding one real dataset per format Minari writes (HDF5 and
+    Arrow, ``formats.FORMATS``), collected once per run: DataCollector is slow.
+    Tests read it and never write into it (copy it first)."""
+    root = tmp_path_factory.mktemp("minari-formats")
+    collect_formats(root)
     return root
 
 

@@ -1,62 +1,168 @@
 """Real Minari datasets (HDF5 and Arrow, written by Minari's DataCollector) move with
-their namespaces local -> S3 -> local byte for byte, and Minari loads them after."""
+their namespaces byte for byte through every store and between two remotes; after a
+download into a fresh local folder, Minari lists them and ``minari.load_dataset``
+opens each with the source's steps.
+
+Every store of the suite is a target and then a source: local, ``file://``,
+``memory://``, S3 (moto and SeaweedFS), GCS (fake-gcs-server) and Azure (Azurite).
+A parameter's id names its servers, which puts the test in their lanes."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
-import gymnasium as gym
-import minari
-import numpy as np
 import pytest
 
-from minari_namespaces import FsspecNamespaceRepository, LocalNamespaceRepository, NamespaceService
+from minari_namespaces import (
+    METADATA_FILENAME,
+    DatasetId,
+    FsspecNamespaceRepository,
+    LocalNamespaceRepository,
+    NamespaceRepository,
+    NamespaceService,
+    open_repository,
+)
+from minari_namespaces.stores.base import BOOKKEEPING_FOLDER
 from minari_namespaces.testing.transfer_contract import tree_bytes
-from tests.compat.cartpole import collect_cartpole
-from tests.support.servers import S3Server
+from tests.compat.formats import FORMATS, NAMESPACES, assert_same_steps, files_of
+from tests.compat.hub_datasets import minari_at
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.s3,
-    pytest.mark.filterwarnings("ignore:`eval_env` is set to None:UserWarning"),
-]
+pytestmark = pytest.mark.compat
 
-DATASETS = {"robots/cartpole/hdf5-v0": "hdf5", "robots/cartpole/arrow-v0": "arrow"}
+#: The fixture of each store that needs a server (a fresh bucket per test).
+SERVERS = {"s3-moto": "moto_s3", "s3-seaweed": "seaweed_s3", "gcs": "gcs", "azure": "azure"}
+#: Every store the datasets travel through.
+STORES = ("local", "file", "memory", *SERVERS)
+#: Remote to remote, each pair across two backends.
+PAIRS = (("s3-moto", "gcs"), ("gcs", "azure"), ("azure", "file"), ("memory", "s3-seaweed"))
+DATASETS = sorted(DatasetId(dataset_id) for dataset_id in FORMATS)
+ARROW = "D4RL/door/arrow-v0"
+NAMESPACE_MARKERS = {f"{ns}/{METADATA_FILENAME}" for ns in NAMESPACES}
 
 
-def steps(dataset_id: str) -> list[np.ndarray]:
-    dataset = minari.load_dataset(dataset_id)
-    return [episode.actions for episode in dataset.iterate_episodes()]
+def empty_store(kind: str, request: pytest.FixtureRequest, folder: Path) -> NamespaceRepository:
+    """A new, empty store of ``kind``; the local kinds live in ``folder``."""
+    if kind == "local":
+        return open_repository(folder)
+    if kind == "file":
+        return open_repository(f"file://{folder}")
+    if kind == "memory":
+        return open_repository(f"memory://real-datasets/{folder.name}")
+    server: Any = request.getfixturevalue(SERVERS[kind])
+    url = f"{server.protocol}://{server.new_bucket()}/minari"
+    return open_repository(url, **server.storage_options())
 
 
-def test_real_datasets_travel_local_to_s3_to_local_and_load_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_s3: S3Server
+def stored_files(store: NamespaceRepository) -> dict[str, bytes]:
+    """Every file ``store`` holds below its root, read straight from the backend:
+    namespace markers and dataset files alike, all but the library's bookkeeping."""
+    if isinstance(store, LocalNamespaceRepository):
+        found = files_of(store.root)
+    else:
+        assert isinstance(store, FsspecNamespaceRepository)
+        root = store.path_of(())
+        raw: dict[str, bytes] = store.fs.cat(store.fs.find(root))
+        found = {path.removeprefix(root).lstrip("/"): data for path, data in raw.items()}
+    return {
+        path: data for path, data in found.items() if not path.startswith(f"{BOOKKEEPING_FOLDER}/")
+    }
+
+
+def copied_source(formats_source: Path, folder: Path) -> LocalNamespaceRepository:
+    """A private copy of the collected datasets: a test may not change the shared one."""
+    shutil.copytree(formats_source, folder)
+    return LocalNamespaceRepository(folder)
+
+
+def assert_downloads_whole_and_loads(
+    remote: NamespaceRepository, formats_source: Path, target_root: Path
 ) -> None:
-    source_root = tmp_path / "source"
-    monkeypatch.setenv("MINARI_DATASETS_PATH", str(source_root))
-    source = LocalNamespaceRepository(source_root)
-    NamespaceService(source).create("robots/cartpole", description="CartPole")
-    for dataset_id, data_format in DATASETS.items():
-        env = minari.DataCollector(gym.make("CartPole-v1"), data_format=data_format)
-        collect_cartpole(env, dataset_id, episodes=3, seed=7)
-        env.close()
-    expected = {dataset_id: steps(dataset_id) for dataset_id in DATASETS}
-
-    remote = FsspecNamespaceRepository(
-        f"s3://{moto_s3.new_bucket()}/minari", **moto_s3.storage_options()
-    )
-    up = NamespaceService(source, remote).upload_tree("robots", datasets=True)
-    assert sorted(map(str, up.datasets_copied)) == sorted(DATASETS)
-    target_root = tmp_path / "target"
+    """Everything ``remote`` holds comes down into a fresh local folder byte for byte
+    (then compares equal, and a rerun moves nothing); Minari lists each dataset there
+    and loads it with the source's steps."""
     target = LocalNamespaceRepository(target_root)
-    down = NamespaceService(target, remote).download_tree(datasets=True)
-    assert sorted(map(str, down.datasets_copied)) == sorted(DATASETS)
-    assert tree_bytes(target) == tree_bytes(source)
+    service = NamespaceService(target, remote)
+    down = service.download_tree(datasets=True)
+    assert down.datasets_copied == DATASETS
+    assert sorted(map(str, down.copied)) == sorted(NAMESPACES)
+    assert stored_files(target) == files_of(formats_source)
+    compared = service.diff(datasets=True)
+    assert (compared.in_sync, compared.datasets_same) == (True, DATASETS)
+    again = service.download_tree(datasets=True)
+    assert (again.datasets_unchanged, again.files_copied, again.bytes_copied) == (DATASETS, 0, 0)
+    with minari_at(target_root):
+        import minari
 
-    monkeypatch.setenv("MINARI_DATASETS_PATH", str(target_root))
-    assert sorted(minari.list_local_datasets()) == sorted(DATASETS)
-    for dataset_id, actions in expected.items():
-        loaded = steps(dataset_id)
-        assert len(loaded) == len(actions)
-        for got, want in zip(loaded, actions, strict=True):
-            np.testing.assert_array_equal(got, want)
+        assert sorted(minari.list_local_datasets()) == sorted(FORMATS)
+    for dataset_id in FORMATS:
+        assert_same_steps(target_root, formats_source, dataset_id)
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_real_datasets_go_up_to_every_store_and_come_down_byte_for_byte(
+    kind: str, formats_source: Path, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    source = copied_source(formats_source, tmp_path / "source")
+    remote = empty_store(kind, request, tmp_path / "remote")
+
+    up = NamespaceService(source, remote).upload_tree("D4RL", datasets=True)
+
+    assert up.datasets_copied == DATASETS
+    assert tree_bytes(remote) == tree_bytes(source)
+    assert stored_files(remote) == files_of(formats_source)
+    assert_downloads_whole_and_loads(remote, formats_source, tmp_path / "target")
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_one_real_dataset_comes_down_from_every_store_with_the_namespaces_above_it(
+    kind: str, formats_source: Path, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    remote = empty_store(kind, request, tmp_path / "remote")
+    NamespaceService(copied_source(formats_source, tmp_path / "source"), remote).upload_tree(
+        datasets=True
+    )
+    target_root = tmp_path / "target"
+
+    # No version: the latest the remote holds, arrow-v0.
+    down = NamespaceService(LocalNamespaceRepository(target_root), remote).download_dataset(
+        "D4RL/door/arrow"
+    )
+
+    assert down.datasets_copied == [DatasetId(ARROW)]
+    assert sorted(map(str, down.copied)) == sorted(NAMESPACES)
+    expected = {
+        path: data
+        for path, data in files_of(formats_source).items()
+        if path in NAMESPACE_MARKERS or path.startswith(f"{ARROW}/")
+    }
+    assert stored_files(LocalNamespaceRepository(target_root)) == expected
+    with minari_at(target_root):
+        import minari
+
+        assert list(minari.list_local_datasets()) == [ARROW]
+    assert_same_steps(target_root, formats_source, ARROW)
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
+def test_real_datasets_move_between_two_remotes_and_load_after_a_download(
+    first: str,
+    second: str,
+    formats_source: Path,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> None:
+    source = copied_source(formats_source, tmp_path / "source")
+    one = empty_store(first, request, tmp_path / "one")
+    NamespaceService(source, one).upload_tree(datasets=True)
+    other = empty_store(second, request, tmp_path / "other")
+
+    mirrored = NamespaceService(one, other).upload_tree("D4RL", datasets=True)
+
+    assert mirrored.datasets_copied == DATASETS
+    assert tree_bytes(other) == tree_bytes(source)
+    assert stored_files(other) == files_of(formats_source)
+    again = NamespaceService(one, other).upload_tree("D4RL", datasets=True)
+    assert (again.datasets_unchanged, again.bytes_copied) == (DATASETS, 0)
+    assert_downloads_whole_and_loads(other, formats_source, tmp_path / "target")
