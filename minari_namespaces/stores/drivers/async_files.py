@@ -40,7 +40,6 @@ __all__ = [
     "WINDOW_BYTES",
     "WINDOW_FILES",
     "ReadAhead",
-    "reading_ahead",
     "write_behind",
     "write_split",
 ]
@@ -71,7 +70,8 @@ def _served(future: Future[bytes]) -> Iterator[BinaryIO]:
 
 class ReadAhead:
     """Reads the small files of one dataset folder ahead of the copies that ask
-    for them.
+    for them; as a context manager, its :meth:`open` for the block, and what it
+    has not served dropped at the end.
 
     Args:
         loop: The filesystem's event loop.
@@ -109,6 +109,12 @@ class ReadAhead:
         self._lock = threading.Lock()
         with self._lock:
             self._top_up()
+
+    def __enter__(self) -> Opener:
+        return self.open
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def open(self, file: DatasetFile) -> AbstractContextManager[BinaryIO]:
         """Open ``file``: served from memory once it has arrived, if it was read
@@ -151,25 +157,6 @@ class ReadAhead:
                 return await self._fetch(f"{self._folder}/{file.path}", file.size)
 
         return asyncio.run_coroutine_threadsafe(read(), self._loop)
-
-
-@contextmanager
-def reading_ahead(
-    loop: asyncio.AbstractEventLoop,
-    fetch: Fetch,
-    stream: Opener,
-    *,
-    folder: str,
-    files: Sequence[DatasetFile],
-    jobs: int,
-) -> Iterator[Opener]:
-    """A :class:`ReadAhead` of ``files`` (up to :data:`LARGEST_READ_AHEAD` bytes
-    each) for the block; what it has not served is dropped at the end."""
-    reader = ReadAhead(loop, fetch, stream, folder, files, jobs=jobs, largest=LARGEST_READ_AHEAD)
-    try:
-        yield reader.open
-    finally:
-        reader.close()
 
 
 def write_split(
@@ -279,8 +266,8 @@ class AsyncFiles:
             opened: AbstractContextManager[BinaryIO] = self.open_file(f"{folder}/{file.path}")
             return opened
 
-        return reading_ahead(
-            self.fs.loop, self._fetch, stream, folder=folder, files=files, jobs=jobs
+        return ReadAhead(
+            self.fs.loop, self._fetch, stream, folder, files, jobs=jobs, largest=LARGEST_READ_AHEAD
         )
 
     async def _fetch(self, path: str, size: int) -> bytes:
