@@ -542,6 +542,16 @@ class NamespaceStoreBase(ABC):
             raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
         return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
 
+    def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
+        """Remove what interrupted dataset writes left in the namespace folders that
+        hold ``datasets`` (any dataset's leftovers there), except what a live writer
+        still holds. Nothing here: where an interrupted write is invisible, the next
+        write of that dataset cleans it up; a staged store removes them.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+
     @property
     def keeps_records(self) -> bool:
         """Whether the store keeps a transfer's bookkeeping files (every store but

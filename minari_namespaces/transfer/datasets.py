@@ -318,12 +318,15 @@ class DatasetTransfer:
 
     def copy(self, plans: list[DatasetPlan]) -> list[DatasetId]:
         """Write every dataset that ``plans`` moves; return those written, sorted.
-        The record is saved even when a copy fails (then its error is raised).
+        First remove what interrupted transfers left in the namespace folders of
+        ``plans``, even when nothing moves. The record is saved even when a copy
+        fails (then its error is raised).
 
         Raises:
             CopyVerificationError: If a copy differs from its source.
             RemoteError: If a remote store fails.
         """
+        self.target.remove_leftovers(plan.id for plan in plans)
         record = self._record if self._record is not None else CopyRecord(self._record_key)
         moving = [plan for plan in plans if plan.moves]
         written: list[DatasetId] = []
