@@ -42,6 +42,7 @@ from minari_namespaces.errors import (
     NamespaceExistsError,
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
+    UnsafeDatasetFileError,
     first_few,
 )
 from minari_namespaces.identifier import NamespaceId, check_batch_twins
@@ -490,6 +491,13 @@ class NamespaceStoreBase(ABC):
         if not wanted:
             return {}
         listed, unsafe = self._list_files(wanted)
+        for dataset, files in listed.items():
+            # A name no folder walk refuses (a backslash in a local file's name) is
+            # still no path to write anywhere: refused here, while planning.
+            outside = [file.path for file in files if unsafe_reason(file.path) is not None]
+            if outside:
+                unsafe.setdefault(dataset, []).extend(outside)
+                listed[dataset] = [file for file in files if file.path not in outside]
         if unsafe and strict:
             raise unsafe_error(
                 (f"{dataset}/{entry}" for dataset, entries in unsafe.items() for entry in entries),
@@ -539,7 +547,12 @@ class NamespaceStoreBase(ABC):
         """
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
         if unsafe:
-            raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
+            shown, more = first_few(unsafe, _SHOWN)
+            raise UnsafeDatasetFileError(
+                f"Refused to write dataset '{dataset}' into {self.url}: "
+                f"{', '.join(map(repr, shown))}{more} would land outside its folder. "
+                "Nothing of this dataset was written."
+            )
         return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
 
     def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:

@@ -237,3 +237,17 @@ def test_forms_that_make_no_sense_are_usage_errors(
     assert code == 2
     assert message in " ".join(err.replace("│", " ").split())
     assert not remote.exists()
+
+
+def test_a_backslash_in_a_source_file_name_is_refused_while_planning_naming_the_source(
+    root: Path, tmp_path: Path
+) -> None:
+    (root / "D4RL/pen/cloned-v0/data/a\\b.bin").write_bytes(b"named for Windows")
+    target = tmp_path / "mirror"
+    code, out, err = run("mirror", str(root), target.as_uri(), "--datasets")
+    assert (code, out) == (1, "")
+    said = " ".join(err.split())
+    assert f"Refused to copy from {root}:" in said
+    assert "'D4RL/pen/cloned-v0/data/a\\\\b.bin'" in said
+    assert "a backslash" in said
+    assert not target.exists()  # nothing of the transfer was written, as it says
