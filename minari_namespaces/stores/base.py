@@ -484,7 +484,8 @@ class NamespaceStoreBase(ABC):
                 ``-1``, so that the dataset never equals a source's.
 
         Raises:
-            UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry.
+            UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry,
+                or a file where another of its keys needs a folder.
             RemoteError: If a remote backend fails.
         """
         wanted = list(dict.fromkeys(ids))
@@ -503,11 +504,40 @@ class NamespaceStoreBase(ABC):
                 (f"{dataset}/{entry}" for dataset, entries in unsafe.items() for entry in entries),
                 self.url,
             )
+        if strict:
+            self._refuse_clashes(listed)
         for dataset, entries in unsafe.items():
             held = listed.setdefault(dataset, [])
             held += [DatasetFile(entry, -1) for entry in entries]
             held.sort()
         return listed
+
+    def _refuse_clashes(self, listed: dict[DatasetId, list[DatasetFile]]) -> None:
+        """Refuse a dataset whose keys hold a file where another key needs a folder
+        (``data/a`` and ``data/a/b``): no file system can hold both.
+
+        Raises:
+            UnsafeDatasetFileError: Naming the dataset and both keys.
+        """
+        clashes: list[str] = []
+        for dataset, files in listed.items():
+            below: dict[str, str] = {}
+            for file in files:
+                parts = file.path.split("/")
+                for depth in range(1, len(parts)):
+                    below.setdefault("/".join(parts[:depth]), file.path)
+            clashes += [
+                f"'{dataset}' holds '{file.path}' and '{below[file.path]}'"
+                for file in files
+                if file.path in below
+            ]
+        if clashes:
+            shown, more = first_few(clashes, _SHOWN)
+            raise UnsafeDatasetFileError(
+                f"Refused to copy from {self.url}: {'; '.join(shown)}{more}: a file where "
+                "another key needs a folder, which no file system can hold. Nothing of the "
+                "transfer was written; remove or rename one of each pair and try again."
+            )
 
     def write_dataset(
         self,

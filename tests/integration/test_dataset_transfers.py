@@ -60,6 +60,20 @@ def test_a_symlink_inside_a_file_remote_dataset_is_refused_on_download(tmp_path:
     assert target.list_datasets() == []
 
 
+def test_a_key_that_is_a_file_and_a_folder_is_refused_while_planning(tmp_path: Path) -> None:
+    remote = FsspecNamespaceRepository(f"memory://clash/{tmp_path.name}")
+    NamespaceService(plant_local_datasets(tmp_path / "local"), remote).upload_tree(datasets=True)
+    # Object keys may hold both; a folder on disk cannot.
+    base = f"/clash/{tmp_path.name}/D4RL/pen/cloned-v0/data"
+    remote.fs.pipe_file(f"{base}/a/b", b"a file below a")
+    remote.fs.pipe_file(f"{base}/a", b"and a is a file too")
+    target = LocalNamespaceRepository(tmp_path / "target")
+    with pytest.raises(UnsafeDatasetFileError) as refused:
+        NamespaceService(target, remote).download_tree(datasets=True)
+    assert "'D4RL/pen/cloned-v0' holds 'data/a' and 'data/a/b'" in str(refused.value)
+    assert not (tmp_path / "target").exists()
+
+
 @pytest.mark.s3
 def test_a_dotdot_key_in_an_s3_dataset_is_refused_and_nothing_lands_outside(
     tmp_path: Path, moto_s3: S3Server
