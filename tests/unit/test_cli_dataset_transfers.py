@@ -251,3 +251,38 @@ def test_a_backslash_in_a_source_file_name_is_refused_while_planning_naming_the_
     assert "'D4RL/pen/cloned-v0/data/a\\\\b.bin'" in said
     assert "a backslash" in said
     assert not target.exists()  # nothing of the transfer was written, as it says
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "said"),
+    [
+        ("data", "file://data/backup", "lies inside the source"),
+        ("file://data/backup", "data", "the source file://"),
+        ("data", "link/backup", "lies inside the source"),  # link -> data, resolved
+        ("data/", "file://data", "is the source itself"),
+        ("memory://m/a", "memory://m/a/b", "lies inside the source"),
+        ("s3://bucket/a", "s3a://bucket/a/b", "lies inside the source"),  # one store, two names
+    ],
+)
+def test_mirror_refuses_a_target_inside_its_source_or_around_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, target: str, said: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path / "data", {"D4RL/door/human-v1": b"1"})
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    before = files_of(tmp_path / "data", bookkeeping=True)
+    code, _, err = run("mirror", source, target, "--datasets")
+    assert code == 2
+    message = " ".join(err.replace("│", " ").split())
+    assert "Invalid value for DST_URL: the stores overlap:" in message
+    assert said in message
+    assert files_of(tmp_path / "data", bookkeeping=True) == before
+
+
+def test_mirror_between_folders_that_only_share_a_name_prefix_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path / "data", {"D4RL/door/human-v1": b"1"})
+    assert run("mirror", "data", "file://data2", "--datasets")[0] == 0
+    assert files_of(tmp_path / "data2") == files_of(tmp_path / "data")
