@@ -588,12 +588,12 @@ class NamespaceStoreBase(ABC):
     def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
         """Remove what interrupted dataset writes left in the namespace folders that
         hold ``datasets`` (any dataset's leftovers there), except what a live writer
-        still holds. Nothing here: where an interrupted write is invisible, the next
-        write of that dataset cleans it up; a staged store removes them.
+        still holds.
 
         Raises:
             RemoteError: If a remote backend fails.
         """
+        return None  # here an interrupted write is invisible; its next write cleans it
 
     @property
     def keeps_records(self) -> bool:
