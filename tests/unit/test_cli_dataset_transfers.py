@@ -5,13 +5,18 @@ between a local folder and a ``file://`` store."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from minari_namespaces.cli import app
+from minari_namespaces.cli.running import progress_bar
+from minari_namespaces.transfer import TransferProgress
+from tests.support.terminal import screen
 
 #: Each dataset's ``data/metadata.json`` (41 bytes) and its one data file.
 METADATA = b'{"total_episodes": 2, "total_steps": 10} '
@@ -286,3 +291,16 @@ def test_mirror_between_folders_that_only_share_a_name_prefix_is_fine(
     write_tree(tmp_path / "data", {"D4RL/door/human-v1": b"1"})
     assert run("mirror", "data", "file://data2", "--datasets")[0] == 0
     assert files_of(tmp_path / "data2") == files_of(tmp_path / "data")
+
+
+@pytest.mark.parametrize("label", ["Uploading", "Downloading", "Mirroring"])
+def test_the_progress_bar_keeps_to_one_line_of_an_80_column_terminal(label: str) -> None:
+    drawn = io.StringIO()
+    console = Console(file=drawn, width=80, force_terminal=True, color_system=None)
+    with progress_bar(console, label) as move:
+        move(TransferProgress(2, 2, 10_000, 10_001, 46_600_000, 200_500_000))
+    shown = screen(drawn.getvalue())
+    assert shown.startswith(f"{label} ━")
+    assert " 10,000/10,001 files 46.6 MB/200.5 MB " in shown
+    assert "\n" not in shown
+    assert len(shown) <= 80
