@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,36 @@ def test_the_progress_bar_keeps_to_one_line_of_an_80_column_terminal(label: str)
     assert " 10,000/10,001 files 46.6 MB/200.5 MB " in shown
     assert "\n" not in shown
     assert len(shown) <= 80
+
+
+def test_diff_with_datasets_names_the_datasets_that_differ_with_diffs_exit_status(
+    root: Path, remote: Path
+) -> None:
+    sides = ("--root", str(root), "--remote", remote.as_uri())
+    assert run("upload", "--tree", "--datasets", *sides)[0] == 0
+    assert run("diff", "--datasets", *sides) == (
+        0,
+        "In sync (3 namespace(s) and 5 dataset(s) on both sides)\n",
+        "",
+    )
+    (root / "D4RL/door/human-v1/data/main_data.hdf5").write_bytes(b"9" * 59)  # same size
+    shutil.rmtree(remote / "cartpole-v0")
+    code, out, err = run("diff", "--datasets", *sides)
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "only local   dataset cartpole-v0",
+        "different    dataset D4RL/door/human-v1",
+    ]
+    code, out, _ = run("diff", "--datasets", "--json", *sides)
+    assert (code, json.loads(out)) == (
+        1,
+        {
+            "only_local": [],
+            "only_remote": [],
+            "different": [],
+            "datasets_only_local": ["cartpole-v0"],
+            "datasets_only_remote": [],
+            "datasets_different": ["D4RL/door/human-v1"],
+        },
+    )
+    assert run("diff", *sides) == (0, "In sync (3 namespace(s) on both sides)\n", "")
