@@ -338,3 +338,30 @@ def test_diff_with_datasets_names_the_datasets_that_differ_with_diffs_exit_statu
         },
     )
     assert run("diff", *sides) == (0, "In sync (3 namespace(s) on both sides)\n", "")
+
+
+def test_upload_of_a_folder_of_datasets_without_a_marker_moves_them_as_the_tree_form_does(
+    tmp_path: Path,
+) -> None:
+    root = write_tree(tmp_path / "datasets", {"foo/x-v0": b"x" * 10, "foo/bar/y-v0": b"y"})
+    one, tree = tmp_path / "one", tmp_path / "tree"
+    sides = ("--root", str(root), "--remote")
+    code, _, err = run("upload", "foo", "--datasets", *sides, one.as_uri())
+    assert (code, err) == (0, "")
+    assert run("upload", "--tree", "foo", "--datasets", *sides, tree.as_uri())[0] == 0
+    # The single form moves the datasets directly in foo; both give foo the marker {}.
+    assert files_of(one) == {
+        path: content for path, content in files_of(tree).items() if "/bar/" not in path
+    }
+    assert json.loads((one / "foo/namespace_metadata.json").read_text()) == {}
+    assert sorted(files_of(one)) == [
+        "foo/namespace_metadata.json",
+        "foo/x-v0/data/main_data.hdf5",
+        "foo/x-v0/data/metadata.json",
+    ]
+    code, _, err = run("upload", "foo", *sides, (tmp_path / "bare").as_uri())
+    assert code == 1
+    assert "Namespace 'foo' does not exist" in err
+    code, _, err = run("upload", "foo/bar/baz", "--datasets", *sides, one.as_uri())
+    assert code == 1
+    assert "Namespace 'foo/bar/baz' does not exist" in err
