@@ -55,8 +55,8 @@ OverwriteOption = Annotated[
     bool,
     typer.Option(
         "--overwrite",
-        help="Replace namespaces whose metadata differs on the target (asks first when "
-        "run at a terminal).",
+        help="Replace namespaces whose metadata differs on the target and, with datasets, "
+        "datasets whose files differ, each whole (asks first when run at a terminal).",
     ),
 ]
 ForceOption = Annotated[

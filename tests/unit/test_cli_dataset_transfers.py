@@ -365,3 +365,12 @@ def test_upload_of_a_folder_of_datasets_without_a_marker_moves_them_as_the_tree_
     code, _, err = run("upload", "foo/bar/baz", "--datasets", *sides, one.as_uri())
     assert code == 1
     assert "Namespace 'foo/bar/baz' does not exist" in err
+
+
+@pytest.mark.parametrize("command", ["upload", "download", "mirror"])
+def test_overwrite_help_says_it_replaces_datasets_too(command: str) -> None:
+    code, out, _ = run(command, "--help")
+    assert code == 0
+    said = " ".join(out.replace("│", " ").split())
+    assert "Replace namespaces whose metadata differs on the target and, with datasets, " in said
+    assert "datasets whose files differ, each whole" in said
