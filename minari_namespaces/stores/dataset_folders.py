@@ -243,10 +243,13 @@ def _locked_stage(parent_fd: int, name: str) -> tuple[str, str, int]:
         token = secrets.token_hex(6)
         stage = f".{name}{_STAGE_MARK}partial-{token}"
         os.mkdir(stage, dir_fd=parent_fd)
-        stage_fd = os.open(stage, DIR_FLAGS, dir_fd=parent_fd)
+        # Another transfer's sweep may take the folder for a leftover between its
+        # creation and the lock: then it is gone, and a new one is made.
+        try:
+            stage_fd = os.open(stage, DIR_FLAGS, dir_fd=parent_fd)
+        except FileNotFoundError:
+            continue
         fcntl.flock(stage_fd, fcntl.LOCK_EX)
-        # Another transfer's sweep may have taken the folder for a leftover between
-        # its creation and the lock: then it is gone, and a new one is made.
         with suppress(FileNotFoundError):
             held = os.stat(stage, dir_fd=parent_fd, follow_symlinks=False)
             if os.path.samestat(held, os.fstat(stage_fd)):
