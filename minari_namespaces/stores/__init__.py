@@ -1,6 +1,8 @@
 """The stores: the repositories, over one shared base, and their drivers.
 
 - :mod:`~minari_namespaces.stores.base`: the rules and texts every store shares;
+- :mod:`~minari_namespaces.stores.dataset_base`: the base's dataset half (metadata,
+  files, checked writes and transfer hooks of the datasets a store holds);
 - :mod:`~minari_namespaces.stores.local`: :class:`LocalNamespaceRepository`;
 - :mod:`~minari_namespaces.stores.fsspec`: :class:`FsspecNamespaceRepository` and
   its driver table, ``DRIVERS``;

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     # of a folder tree, dataset folders written whole, and credentials in URLs.
     (
         "minari_namespaces.stores.base",
+        "minari_namespaces.stores.dataset_base",
         "minari_namespaces.stores.folders",
         "minari_namespaces.stores.dataset_folders",
         "minari_namespaces.stores.credentials",
