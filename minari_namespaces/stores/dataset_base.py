@@ -114,7 +114,8 @@ class DatasetStoreBase(ABC):
 
     @abstractmethod
     def read_record(self, name: str) -> bytes | None:
-        """The bookkeeping file ``name`` in :data:`~minari_namespaces.stores.base.BOOKKEEPING_FOLDER`, or ``None``.
+        """The bookkeeping file ``name``, or ``None``: it lives in
+        :data:`~minari_namespaces.stores.base.BOOKKEEPING_FOLDER`.
 
         Raises:
             RemoteError: If a remote backend fails.
@@ -122,8 +123,9 @@ class DatasetStoreBase(ABC):
 
     @abstractmethod
     def write_record(self, name: str, payload: bytes) -> None:
-        """Write the bookkeeping file ``name`` in :data:`~minari_namespaces.stores.base.BOOKKEEPING_FOLDER`
-        atomically (a reader sees the old or the new content).
+        """Write the bookkeeping file ``name`` in
+        :data:`~minari_namespaces.stores.base.BOOKKEEPING_FOLDER` atomically (a reader
+        sees the old or the new content).
 
         Raises:
             RemoteError: If a remote backend fails.
