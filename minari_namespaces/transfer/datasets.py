@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -218,6 +218,7 @@ class DatasetTransfer:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _unsafe: dict[DatasetId, list[str]] = field(default_factory=dict, init=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file
@@ -231,6 +232,13 @@ class DatasetTransfer:
         wanted = sorted(set(ids))
         self._files = self.source.dataset_files(wanted)
         held = self.target.dataset_files(wanted, strict=False) if wanted else {}
+        # Entries no copy writes (listed with size -1) make a dataset differ from
+        # every source: the kept warning names them.
+        self._unsafe = {
+            dataset: [file.path for file in files if file.size < 0]
+            for dataset, files in held.items()
+            if any(file.size < 0 for file in files)
+        }
         self._record = record = CopyRecord.load(self._record_home, self._record_key)
         present = [dataset for dataset in wanted if dataset in self._files]
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
@@ -352,7 +360,7 @@ class DatasetTransfer:
         finally:
             if record.changed:  # an in-sync rerun writes nothing, not even the record
                 record.save(self._record_home)
-        warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
+        warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target, self._unsafe)
         return sorted(written)
 
     def _one(self, plan: DatasetPlan, run: Runner, record: CopyRecord) -> None:
@@ -397,16 +405,29 @@ class DatasetTransfer:
             self.progress(*done)
 
 
-def warn_kept(kept: list[DatasetId], target: NamespaceRepository) -> None:
-    """One :class:`~minari_namespaces.errors.KeptDatasetsWarning` naming ``kept``."""
+def warn_kept(
+    kept: list[DatasetId],
+    target: NamespaceRepository,
+    unsafe: Mapping[DatasetId, list[str]] | None = None,
+) -> None:
+    """One :class:`~minari_namespaces.errors.KeptDatasetsWarning` naming ``kept``, and
+    the entries of theirs no copy writes (``unsafe``: links, keys outside the folder)."""
     if not kept:
         return
     shown, more = first_few(kept, 10)
     names = ", ".join(f"'{dataset}'" for dataset in shown)
+    entries = [f"{d}/{path}" for d in kept for path in (unsafe or {}).get(d, [])]
+    odd, more_odd = first_few(entries, 5)
+    why = (
+        f" They hold entries no copy writes, which only overwrite removes: "
+        f"{', '.join(repr(entry) for entry in odd)}{more_odd}."
+        if entries
+        else ""
+    )
     warnings.warn(
         f"Kept {len(kept)} existing dataset(s) in {target.url} whose files differ from "
-        f"the source: {names}{more}. A dataset version is immutable; pass overwrite=True "
-        "to replace them whole.",
+        f"the source: {names}{more}.{why} A dataset version is immutable; pass "
+        "overwrite=True to replace them whole.",
         KeptDatasetsWarning,
         stacklevel=6,
     )

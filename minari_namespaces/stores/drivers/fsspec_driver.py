@@ -310,7 +310,11 @@ class FsspecDriver(Driver):
         listing never shows the dataset before it is whole. Stale objects (an
         interrupted write's, the replaced version's) go first, its mark first of all.
         """
-        held = {file.path for file in self.stat_files(folder)[0]}
+        there, unsafe = self.stat_files(folder)
+        # A key no copy writes (``data/../x``) goes too, by its exact name: deleting a
+        # raw key never reaches outside the root, and kept it would make the dataset
+        # differ from its source forever.
+        held = {file.path for file in there} | set(unsafe)
         if DATASET_MARK in held:
             if not write.replace:
                 raise FileExistsError(f"{folder}/{DATASET_MARK}")
