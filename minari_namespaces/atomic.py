@@ -15,7 +15,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Final
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "lexists",
     "open_unfollowed",
     "read_capped",
+    "remove_stale_temps",
     "replace_atomic",
 ]
 
@@ -70,6 +71,22 @@ def is_stale_temp_name(name: str, target: str) -> bool:
     except PermissionError:
         return False  # alive, owned by someone else
     return False
+
+
+def remove_stale_temps(dir_fd: int, target: str) -> None:
+    """Remove the temporary files of ``target`` in folder ``dir_fd`` that
+    :func:`is_stale_temp_name` calls stale: a writer killed between writing its
+    temporary file and putting it in place leaves one. Folders and links named so
+    are left alone."""
+    with os.scandir(dir_fd) as entries:
+        stale = [
+            entry.name
+            for entry in entries
+            if is_stale_temp_name(entry.name, target) and entry.is_file(follow_symlinks=False)
+        ]
+    for name in stale:
+        with suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=dir_fd)
 
 
 def lexists(name: str, dir_fd: int) -> bool:

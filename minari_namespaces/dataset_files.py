@@ -15,7 +15,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, TypeVar
@@ -33,7 +33,9 @@ __all__ = [
     "check_copy",
     "check_hashes",
     "copy_verified",
+    "folder_sizes",
     "run_in_turn",
+    "total_size",
     "unsafe_error",
     "unsafe_reason",
 ]
@@ -230,6 +232,34 @@ def unsafe_reason(path: str) -> str | None:
         if segment in ("", ".", ".."):
             return f"the path holds the segment {segment!r}"
     return None
+
+
+def total_size(files: Iterable[DatasetFile], unsafe: Sequence[str]) -> int | None:
+    """The total size in bytes of a dataset's ``files`` as a listing shows them;
+    ``None`` where it also holds ``unsafe`` entries (links, FIFOs, devices, keys
+    outside its folder): they are never copied, so no size counts them."""
+    return None if unsafe else sum(file.size for file in files)
+
+
+def folder_sizes(
+    folders: Iterable[tuple[str, ...]], objects: Mapping[tuple[str, ...], int]
+) -> dict[tuple[str, ...], int]:
+    """The total size of the objects under each of ``folders`` (dataset folders as
+    path segments from a store's root, none inside another), from one listing of
+    ``objects`` (path segments to size). A folder that holds a key :func:`unsafe_reason`
+    refuses is left out, as :func:`total_size` leaves it out."""
+    totals = dict.fromkeys(folders, 0)
+    depths = sorted({len(folder) for folder in totals})
+    spoiled: set[tuple[str, ...]] = set()
+    for key, size in objects.items():
+        for depth in depths:
+            folder = key[:depth]
+            if len(key) > depth and folder in totals:
+                totals[folder] += size
+                if unsafe_reason("/".join(key[depth:])) is not None:
+                    spoiled.add(folder)
+                break
+    return {folder: size for folder, size in totals.items() if folder not in spoiled}
 
 
 def unsafe_error(entries: Iterable[str], where: str) -> UnsafeDatasetFileError:

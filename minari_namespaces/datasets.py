@@ -265,8 +265,8 @@ class DatasetEntry:
         error: Why ``metadata`` could not be read (the file is missing, not JSON,
             not an object, or over 1 MiB), naming the file; ``None`` if it was read
             or not asked for.
-        size: The total size of its files in bytes, when it was asked for (from
-            the store's listing); ``None`` otherwise.
+        size: The total size of its files in bytes, when it was asked for and the
+            store's listing shows it; ``None`` otherwise.
     """
 
     id: DatasetId
@@ -320,10 +320,14 @@ class TreeListing:
     Attributes:
         namespaces: The namespaces, in tree order.
         datasets: The datasets, sorted (by namespace in tree order, name, version).
+        sizes: The total size in bytes of each dataset's files, from the same
+            listing, where sizes were asked for; a dataset holding an entry never
+            copied (a link, a FIFO, a key outside its folder) has none.
     """
 
     namespaces: list[NamespaceId] = field(default_factory=list)
     datasets: list[DatasetId] = field(default_factory=list)
+    sizes: dict[DatasetId, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

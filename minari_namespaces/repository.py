@@ -162,9 +162,11 @@ class NamespaceRepository(Protocol):
         """
         ...
 
-    def list_tree(self, prefix: NamespaceId | None = None) -> TreeListing:
+    def list_tree(self, prefix: NamespaceId | None = None, *, sizes: bool = False) -> TreeListing:
         """The namespaces under ``prefix`` (included) and the datasets in them,
-        from the one listing that :meth:`list_namespaces` makes.
+        from the one listing that :meth:`list_namespaces` makes; with ``sizes``,
+        each dataset's total size in bytes from that same listing, where it shows
+        it (no request more; locally the walk also visits the datasets' files).
 
         Raises:
             RemoteError: If the backend fails.

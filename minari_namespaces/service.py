@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace as with_fields
 from typing import Any
 
 from minari_namespaces.catalog import Catalog, read_catalog
-from minari_namespaces.catalog.model import with_sizes
 from minari_namespaces.datasets import (
     DatasetEntry,
     DatasetId,
@@ -306,8 +306,9 @@ class NamespaceService:
             latest: Keep only the highest version of each name in each namespace.
             metadata: Read each dataset's ``data/metadata.json``; a missing or
                 corrupt one is that entry's ``error``, the others are unaffected.
-            sizes: Fill each entry's ``size`` (its files' total bytes) from one more
-                listing of the files.
+            sizes: Fill each entry's ``size`` (its files' total bytes) from the same
+                listing: no request more (locally, the walk also visits each
+                dataset's files).
 
         Returns:
             One :class:`~minari_namespaces.datasets.DatasetEntry` per dataset.
@@ -318,24 +319,26 @@ class NamespaceService:
             RemoteError: If the remote fails.
         """
         store = self._store(remote)
-        ids = store.list_datasets(_optional_id(prefix))
-        if latest:
-            ids = latest_versions(ids)
+        listing = store.list_tree(_optional_id(prefix), sizes=sizes)
+        ids = latest_versions(listing.datasets) if latest else listing.datasets
         entries = store.read_datasets(ids) if metadata else [DatasetEntry(d) for d in ids]
-        return with_sizes(store, entries) if sizes else entries
+        if not sizes:
+            return entries
+        return [with_fields(entry, size=listing.sizes.get(entry.id)) for entry in entries]
 
     def list_tree(
-        self, prefix: NamespaceLike | None = None, *, remote: bool = False
+        self, prefix: NamespaceLike | None = None, *, remote: bool = False, sizes: bool = False
     ) -> TreeListing:
         """The namespaces under ``prefix`` (included) and the datasets in them,
-        locally (or on the remote store if ``remote``), from one listing.
+        locally (or on the remote store if ``remote``), from one listing; with
+        ``sizes``, each dataset's total size in bytes from that same listing.
 
         Raises:
             InvalidNamespaceError: If ``prefix`` is not a valid id.
             RemoteNotConfiguredError: If ``remote`` and the service has no remote.
             RemoteError: If the remote fails.
         """
-        return self._store(remote).list_tree(_optional_id(prefix))
+        return self._store(remote).list_tree(_optional_id(prefix), sizes=sizes)
 
     def catalog(
         self, prefix: NamespaceLike | None = None, *, remote: bool = False, datasets: bool = True

@@ -1,27 +1,26 @@
 """The catalog: a store's namespaces and datasets with their metadata, as one value.
 
 :func:`read_catalog` gathers it from any repository in three batches - one listing
-(namespaces and datasets together), one batched read of the namespaces' metadata,
-one concurrent batch of the datasets' ``data/metadata.json`` - and reads leniently:
-a corrupt file is that entry's error, never the whole catalog's. The pages that
-show it (Minari's documentation layout and an offline HTML page) are written by
-:mod:`minari_namespaces.catalog.pages`.
+(namespaces and datasets together, each dataset with its size), one batched read of
+the namespaces' metadata, one concurrent batch of the datasets'
+``data/metadata.json`` - and reads leniently: a corrupt file is that entry's error,
+never the whole catalog's. The pages that show it (Minari's documentation layout and
+an offline HTML page) are written by :mod:`minari_namespaces.catalog.pages`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as with_fields
 from functools import cached_property
 
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
-from minari_namespaces.errors import CorruptMetadataError, RemoteError
+from minari_namespaces.errors import CorruptMetadataError
 from minari_namespaces.identifier import NamespaceId
 from minari_namespaces.metadata import NamespaceMetadata
 from minari_namespaces.repository import NamespaceRepository
 
-__all__ = ["Catalog", "CatalogNamespace", "format_size", "read_catalog", "with_sizes"]
+__all__ = ["Catalog", "CatalogNamespace", "format_size", "read_catalog"]
 
 #: Units of :func:`format_size`, by powers of 1,000 (as Minari counts megabytes).
 _UNITS = ("kB", "MB", "GB", "TB", "PB")
@@ -38,33 +37,6 @@ def format_size(size: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} {_UNITS[-1]}"
-
-
-def with_sizes(store: NamespaceRepository, entries: Sequence[DatasetEntry]) -> list[DatasetEntry]:
-    """``entries`` with their :attr:`~DatasetEntry.size` filled in from one listing of
-    their files in ``store``; entries whose files it does not list or cannot read
-    whole, and all of them on a store that cannot list dataset files, are kept as
-    they are.
-
-    Raises:
-        RemoteError: If a remote store fails.
-    """
-    try:
-        held = store.dataset_files([entry.id for entry in entries], strict=False)
-    except RemoteError as error:
-        # A driver without dataset files (one of another package's) says so with
-        # NotImplementedError: sizes are shown where the listing has them.
-        if not isinstance(error.__cause__, NotImplementedError):
-            raise
-        return list(entries)
-    # An entry never copied (a link, an unreadable folder) is listed with size -1:
-    # such a dataset's size is unknown, not the sum of what could be read.
-    return [
-        with_fields(entry, size=sum(file.size for file in held[entry.id]))
-        if entry.id in held and all(file.size >= 0 for file in held[entry.id])
-        else entry
-        for entry in entries
-    ]
 
 
 @dataclass(frozen=True)
@@ -172,7 +144,11 @@ def read_catalog(
     Raises:
         RemoteError: If a remote store fails.
     """
-    listing = store.list_tree(prefix) if datasets else TreeListing(store.list_namespaces(prefix))
+    listing = (
+        store.list_tree(prefix, sizes=True)
+        if datasets
+        else TreeListing(store.list_namespaces(prefix))
+    )
     implied = {
         above
         for owner in [*listing.namespaces, *_namespaces_of(listing.datasets)]
@@ -183,7 +159,12 @@ def read_catalog(
         source=store.url,
         prefix=prefix,
         namespaces=_read_namespaces(store, sorted(implied), set(listing.namespaces)),
-        datasets=with_sizes(store, store.read_datasets(listing.datasets)) if datasets else [],
+        datasets=[
+            with_fields(entry, size=listing.sizes.get(entry.id))
+            for entry in store.read_datasets(listing.datasets)
+        ]
+        if datasets
+        else [],
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO, Final, TypeVar
+from typing import BinaryIO, Final, NamedTuple, TypeVar
 
 from minari_namespaces.dataset_files import (
     CopiedFile,
@@ -59,6 +59,7 @@ __all__ = [
     "OS_JUNK_FILES",
     "RECORD_BYTES",
     "NamespaceStoreBase",
+    "Scan",
     "StoreTexts",
     "create_each",
     "datasets_in",
@@ -79,6 +80,17 @@ _SHOWN: Final = 5
 
 Parts = tuple[str, ...]
 K = TypeVar("K")
+
+
+class Scan(NamedTuple):
+    """What one listing of a subtree finds: its namespaces (sorted), its outermost
+    dataset folders (path segments from the root, sorted) and, where asked for, the
+    total size in bytes of each folder's files that the listing shows (a folder
+    holding an entry never copied has none)."""
+
+    namespaces: list[NamespaceId]
+    datasets: list[Parts]
+    sizes: dict[Parts, int]
 
 
 def datasets_in(keys: Iterable[Parts]) -> set[Parts]:
@@ -203,8 +215,8 @@ class NamespaceStoreBase(ABC):
     - :meth:`_create_one`: one create-only write, raising ``FileExistsError``
       (chained to the backend's own error) when the namespace exists; a store
       that can write a whole level at once overrides :meth:`_create_level` too;
-    - :meth:`_scan`: the namespaces and the dataset folders of a subtree, from one
-      listing (so datasets cost no request more than namespaces do);
+    - :meth:`_scan`: the namespaces and the dataset folders of a subtree (and their
+      sizes), from one listing (so datasets cost no request more than namespaces do);
     - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets, in
       one batch;
     - :meth:`modify`, :meth:`delete`, :meth:`has_datasets`;
@@ -255,10 +267,10 @@ class NamespaceStoreBase(ABC):
         """Delete the empty namespace ``ns``."""
 
     @abstractmethod
-    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
-        """The namespaces under ``prefix`` (included), sorted, and the outermost
-        dataset folders strictly under it, as path segments from the root; both
-        empty when ``prefix`` lies in or on a dataset."""
+    def _scan(self, prefix: NamespaceId | None, *, sizes: bool = False) -> Scan:
+        """The namespaces under ``prefix`` (included) and the outermost dataset
+        folders strictly under it, with their sizes if ``sizes``; all empty when
+        ``prefix`` lies in or on a dataset."""
 
     @abstractmethod
     def _read_dataset_files(
@@ -424,18 +436,23 @@ class NamespaceStoreBase(ABC):
         Raises:
             RemoteError: If a remote backend fails.
         """
-        return self._scan(prefix)[0]
+        return self._scan(prefix).namespaces
 
-    def list_tree(self, prefix: NamespaceId | None = None) -> TreeListing:
+    def list_tree(self, prefix: NamespaceId | None = None, *, sizes: bool = False) -> TreeListing:
         """The namespaces under ``prefix`` (included) and the datasets in them, from
-        one listing. Dataset folders whose path is not a valid dataset id are
-        skipped with one :class:`~minari_namespaces.errors.SkippedEntryWarning`.
+        one listing (with ``sizes``, each dataset's total size from the same one).
+        Dataset folders whose path is not a valid dataset id are skipped with one
+        :class:`~minari_namespaces.errors.SkippedEntryWarning`.
 
         Raises:
             RemoteError: If a remote backend fails.
         """
-        namespaces, folders = self._scan(prefix)
-        return TreeListing(namespaces, dataset_ids_of(folders, self.url))
+        scan = self._scan(prefix, sizes=sizes)
+        ids = dataset_ids_of(scan.datasets, self.url)
+        found = {
+            dataset: scan.sizes[dataset.parts] for dataset in ids if dataset.parts in scan.sizes
+        }
+        return TreeListing(scan.namespaces, ids, found)
 
     def list_datasets(self, prefix: NamespaceId | None = None) -> list[DatasetId]:
         """Every dataset in ``prefix`` or below it (matched by segments), sorted.

@@ -30,6 +30,7 @@ from minari_namespaces.stores.base import (
     OS_JUNK_FILES,
     NamespaceStoreBase,
     Parts,
+    Scan,
     datasets_in,
     inside_dataset,
     outermost_datasets,
@@ -322,12 +323,12 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
         """
         return {ns: self.decode(ns, raw) for ns, raw in self._read_markers(list(ids)).items()}
 
-    def _keys(self, scope: Parts) -> list[Parts]:
-        """Every object under ``scope`` as path segments relative to the root."""
+    def _keys(self, scope: Parts) -> dict[Parts, int]:
+        """Every object under ``scope`` as path segments from the root, with its size."""
         with self.backend("list namespaces", NamespaceId.from_parts(scope) if scope else None):
-            paths = self._driver.find(self.path_of(scope))
+            found = self._driver.find(self.path_of(scope))
         base = f"{self._driver.root}/" if self._driver.root else ""
-        return [tuple(path[len(base) :].split("/")) for path in paths if path.startswith(base)]
+        return {tuple(p[len(base) :].split("/")): n for p, n in found.items() if p.startswith(base)}
 
     def _check_batch(self, batch: Sequence[NamespaceId]) -> set[NamespaceId]:
         """All conflicts before anything is written: for a few chains (an upload
@@ -414,20 +415,21 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
 
     # -- listing -------------------------------------------------------------
 
-    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[Parts]]:
-        """Namespaces and dataset folders under ``prefix``: one recursive listing.
-        Invalid or unsafe keys are skipped with a warning, never returned."""
+    def _scan(self, prefix: NamespaceId | None, *, sizes: bool = False) -> Scan:
+        """Namespaces and dataset folders (with their sizes) under ``prefix``: one
+        recursive listing. Invalid or unsafe keys are skipped with a warning."""
         # Hidden folders hold tool bookkeeping (ours: ``.minari-namespaces``), never
         # a namespace or a dataset, as locally and for Minari; ``.`` and ``..`` are
         # not hidden folders but unsafe keys, which are warned about below.
+        listed = self._keys(() if prefix is None else prefix.parts)
         keys = [
             key
-            for key in self._keys(() if prefix is None else prefix.parts)
+            for key in listed
             if not any(part.startswith(".") and part.strip(".") for part in key[:-1])
         ]
         datasets = datasets_in(keys)
         if prefix is not None and inside_dataset(prefix.parts, datasets) is not None:
-            return [], []
+            return Scan([], [], {})
         found: list[NamespaceId] = []
         skipped: list[str] = []
         for key in keys:
@@ -448,7 +450,8 @@ class FsspecNamespaceRepository(FsspecDatasetFiles, NamespaceStoreBase):
         if skipped:
             warn_skipped(skipped, f"key(s) in {self.url}", "")
         found.sort()
-        return found, self.whole_datasets(outermost_datasets(datasets), keys)
+        whole = self.whole_datasets(outermost_datasets(datasets), keys)
+        return Scan(found, whole, self.dataset_sizes(whole, listed) if sizes else {})
 
     def has_datasets(self, ns: NamespaceId) -> bool:
         """Whether a dataset folder lies directly inside ``ns``.

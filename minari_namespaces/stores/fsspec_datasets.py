@@ -13,7 +13,7 @@ Bookkeeping lives under the hidden ``.minari-namespaces`` folder at the root.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import BinaryIO
@@ -22,6 +22,8 @@ from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
     DatasetWrite,
+    folder_sizes,
+    total_size,
 )
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.identifier import NamespaceId
@@ -66,6 +68,18 @@ class FsspecDatasetFiles:
             return folders
         present = set(keys)
         return [folder for folder in folders if (*folder, *DATASET_MARK.split("/")) in present]
+
+    def dataset_sizes(self, folders: list[Parts], listed: Mapping[Parts, int]) -> dict[Parts, int]:
+        """The total size of each dataset of ``folders``: from the store's ``listed``
+        objects, or where its listing does not enter datasets (``file://``) from a
+        walk of each folder on local disk; a dataset that holds an entry never
+        copied has none."""
+        if self.driver.lists_dataset_files:
+            return folder_sizes(folders, listed)
+        found = {
+            folder: total_size(*self.driver.stat_files(self.path_of(folder))) for folder in folders
+        }
+        return {folder: size for folder, size in found.items() if size is not None}
 
     def _list_files(
         self, ids: Sequence[DatasetId]

@@ -36,8 +36,10 @@ from minari_namespaces.atomic import (
     is_stale_temp_name,
     lexists,
     read_capped,
+    remove_stale_temps,
     replace_atomic,
 )
+from minari_namespaces.dataset_files import total_size
 from minari_namespaces.datasets import DATASET_METADATA_FILENAME, DatasetId, UnreadableFile
 from minari_namespaces.errors import (
     InvalidNamespaceError,
@@ -58,7 +60,8 @@ from minari_namespaces.metadata import (
     MetadataChange,
     NamespaceMetadata,
 )
-from minari_namespaces.stores.base import DATASET_MARKER, OS_JUNK_FILES, NamespaceStoreBase
+from minari_namespaces.stores import dataset_folders
+from minari_namespaces.stores.base import DATASET_MARKER, OS_JUNK_FILES, NamespaceStoreBase, Scan
 from minari_namespaces.stores.folders import FolderWalk
 from minari_namespaces.stores.local_datasets import LocalDatasetFiles
 
@@ -237,6 +240,7 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
         for _ in range(_CREATE_ATTEMPTS):
             try:
                 with self._descend(ns, make=True) as walk:
+                    remove_stale_temps(walk.fd, METADATA_FILENAME)
                     try:
                         create_exclusive(walk.fd, METADATA_FILENAME, payload)
                     except FileExistsError:
@@ -263,35 +267,31 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
         with self._folder(ns) as walk:
             return walk is not None and is_regular_file(METADATA_FILENAME, walk.fd)
 
-    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[tuple[str, ...]]]:
-        """Namespaces and dataset folders under ``prefix``: one ``os.scandir`` walk.
+    def _scan(self, prefix: NamespaceId | None, *, sizes: bool = False) -> Scan:
+        """Namespaces and dataset folders under ``prefix``: one ``os.scandir`` walk
+        (with ``sizes``, it also walks each dataset folder and adds up its files).
 
-        Dataset folders are not entered, links are not followed, and folders whose
-        names are not valid ids are skipped with one
+        Dataset folders are not searched for namespaces, links are not followed, and
+        folders whose names are not valid ids are skipped with one
         :class:`~minari_namespaces.errors.SkippedEntryWarning`.
         """
-        found: list[NamespaceId] = []
-        datasets: list[tuple[str, ...]] = []
+        scan = Scan([], [], {})
         skipped: list[str] = []
         with self._folder(prefix) as walk:
             if walk is None:
-                return found, datasets
-            self._visit(walk.fd, () if prefix is None else prefix.parts, found, datasets, skipped)
+                return scan
+            start = () if prefix is None else prefix.parts
+            self._visit(walk.fd, start, scan, skipped, sizes=sizes)
         if skipped:
             warn_skipped(skipped, "folder(s)", " Rename them to list them as namespaces.")
-        found.sort()
-        datasets.sort()
-        return found, datasets
+        scan.namespaces.sort()
+        scan.datasets.sort()
+        return scan
 
     def _visit(
-        self,
-        fd: int,
-        parts: tuple[str, ...],
-        found: list[NamespaceId],
-        datasets: list[tuple[str, ...]],
-        skipped: list[str],
+        self, fd: int, parts: tuple[str, ...], scan: Scan, skipped: list[str], *, sizes: bool
     ) -> None:
-        marker = False
+        marker = dataset = False
         subfolders: list[str] = []
         with os.scandir(fd) as entries:
             for entry in entries:
@@ -299,16 +299,20 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
                 # ``data`` at the root is a stray entry, never a dataset: the root is
                 # no dataset folder, and must not hide the tree (Minari lists it too).
                 if name == DATASET_MARKER and parts:
-                    datasets.append(parts)
-                    return
+                    dataset = True
+                    break
                 if name == METADATA_FILENAME:
                     marker = entry.is_file(follow_symlinks=False)
                 elif entry.is_dir(follow_symlinks=False):
                     subfolders.append(name)
+        if dataset:
+            # Walked once the listing above is closed: it shares the descriptor.
+            _found_dataset(fd, parts, scan, sizes=sizes)
+            return
         if marker and parts:
             text = "/".join(parts)
             if len(text) * 4 <= 512 or len(text.encode("utf-8")) <= 512:
-                found.append(id_from_checked_parts(text, parts))
+                scan.namespaces.append(id_from_checked_parts(text, parts))
             else:
                 skipped.append(os.path.join(self._root, *parts))
                 return
@@ -325,11 +329,11 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
                     # of folders of any depth costs one level more than an id may have).
                     # A dataset folder is the dataset listing's to report.
                     if lexists(DATASET_MARKER, child):
-                        datasets.append(below)
+                        _found_dataset(child, below, scan, sizes=sizes)
                     elif len(parts) < MAX_DEPTH or _holds_more(child):
                         skipped.append(os.path.join(self._root, *below))
                     continue
-                self._visit(child, below, found, datasets, skipped)
+                self._visit(child, below, scan, skipped, sizes=sizes)
             finally:
                 os.close(child)
 
@@ -434,6 +438,7 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
         """
         payload = metadata.to_json_bytes()
         with self._locked(ns) as walk:
+            remove_stale_temps(walk.fd, METADATA_FILENAME)
             replace_atomic(walk.fd, METADATA_FILENAME, payload)
 
     def modify(self, ns: NamespaceId, change: MetadataChange) -> NamespaceMetadata:
@@ -448,6 +453,7 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
             if payload is None:
                 raise self.texts.not_found(ns)
             updated = change(self.decode(ns, payload))
+            remove_stale_temps(walk.fd, METADATA_FILENAME)
             replace_atomic(walk.fd, METADATA_FILENAME, updated.to_json_bytes())
             return updated
 
@@ -504,6 +510,15 @@ class LocalNamespaceRepository(LocalDatasetFiles, NamespaceStoreBase):
                 if not is_regular_file(METADATA_FILENAME, walk.fd):
                     raise self.texts.not_found(ns)
                 yield walk
+
+
+def _found_dataset(fd: int, parts: tuple[str, ...], scan: Scan, *, sizes: bool) -> None:
+    """Note the dataset folder ``fd`` at ``parts`` in ``scan``, with ``sizes`` its
+    files' total size (from a ``stat`` of each; none if it holds a link or a FIFO)."""
+    scan.datasets.append(parts)
+    size = total_size(*dataset_folders.list_open(fd)) if sizes else None
+    if size is not None:
+        scan.sizes[parts] = size
 
 
 def _holds_more(fd: int) -> bool:

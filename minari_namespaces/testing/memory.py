@@ -20,7 +20,7 @@ from minari_namespaces.dataset_files import CopiedFile, DatasetFile, DatasetWrit
 from minari_namespaces.datasets import DatasetId, UnreadableFile
 from minari_namespaces.identifier import NamespaceId, portable_key
 from minari_namespaces.metadata import MetadataChange, NamespaceMetadata
-from minari_namespaces.stores.base import NamespaceStoreBase
+from minari_namespaces.stores.base import NamespaceStoreBase, Scan
 
 __all__ = ["InMemoryNamespaceRepository"]
 
@@ -174,11 +174,11 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
                 raise self.texts.not_empty(ns, inside)
             del self._namespaces[ns]
 
-    def _scan(self, prefix: NamespaceId | None) -> tuple[list[NamespaceId], list[tuple[str, ...]]]:
+    def _scan(self, prefix: NamespaceId | None, *, sizes: bool = False) -> Scan:
         with self._lock:
             start = () if prefix is None else prefix.parts
             if start and self._dataset_holding(start) is not None:
-                return [], []
+                return Scan([], [], {})
             namespaces = sorted(
                 ns
                 for ns in self._namespaces
@@ -191,7 +191,11 @@ class InMemoryNamespaceRepository(NamespaceStoreBase):
                 for folder in ((*parts, name) for name in names)
                 if folder[: len(start)] == start and self._dataset_holding(parts) is None
             )
-            return namespaces, datasets
+            found = {
+                folder: sum(len(raw) for raw, _ in self._files_of(folder).values())
+                for folder in (datasets if sizes else ())
+            }
+            return Scan(namespaces, datasets, found)
 
     def _read_dataset_files(
         self, ids: Sequence[DatasetId]

@@ -16,6 +16,7 @@ from minari_namespaces import (
     NamespaceId,
     NamespaceNotEmptyError,
     NamespaceService,
+    open_repository,
 )
 from tests.support.layout import DATASET_METADATA, local_files, put_dataset
 
@@ -186,3 +187,60 @@ def test_a_dataset_in_a_hidden_folder_is_not_listed(root: Path, service: Namespa
     add_dataset(root, ".cache/tmp-v1")
     add_dataset(root, "D4RL/visible-v1")
     assert [str(e.id) for e in service.list_datasets()] == ["D4RL/visible-v1"]
+
+
+def bytes_under(folder: Path) -> int:
+    """The bytes of every regular file under ``folder``, as ``du --bytes`` adds them up."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("url", ["{root}", "file://{root}"], ids=["local", "file"])
+def test_dataset_sizes_are_the_bytes_of_their_files(root: Path, url: str) -> None:
+    """Issue 23: sizes come from the walk that finds the datasets, every file of the
+    folder counted (nested, hidden, beside ``data``), nothing outside it."""
+    service = NamespaceService(open_repository(url.format(root=root)))
+    service.create("D4RL/door", description="x" * 500)
+    for number, dataset in enumerate(["D4RL/door/human-v2", "D4RL/door/expert-v0", "top-v1"]):
+        folder = add_dataset(root, dataset)
+        (folder / "data" / "episodes").mkdir()
+        for episode in range(number + 1):
+            (folder / "data" / "episodes" / f"{episode}.arrow").write_bytes(b"e" * 1000 * number)
+        (folder / "data" / ".checksum").write_bytes(b"c" * (7 + number))
+        (folder / "README.md").write_text("Collected by hand.\n" * number)
+
+    entries = service.list_datasets(sizes=True)
+
+    assert {str(entry.id): entry.size for entry in entries} == {
+        dataset: bytes_under(root / dataset)
+        for dataset in ["top-v1", "D4RL/door/expert-v0", "D4RL/door/human-v2"]
+    }
+    assert len({entry.size for entry in entries}) == 3
+    listing = service.list_tree("D4RL", sizes=True)
+    assert listing.sizes == {
+        DatasetId(dataset): bytes_under(root / dataset)
+        for dataset in ["D4RL/door/expert-v0", "D4RL/door/human-v2"]
+    }
+    assert service.list_tree("D4RL").sizes == {}
+    assert all(entry.size is None for entry in service.list_datasets())
+
+
+@pytest.mark.parametrize("url", ["{root}", "file://{root}"], ids=["local", "file"])
+def test_a_dataset_holding_a_link_or_a_fifo_has_no_size(
+    tmp_path: Path, root: Path, url: str
+) -> None:
+    """A link or a FIFO is never copied, so no size counts it: the size is unknown
+    for that dataset alone."""
+    service = NamespaceService(open_repository(url.format(root=root)))
+    linked = add_dataset(root, "lab/linked-v0")
+    (tmp_path / "secret").write_bytes(b"s" * 4096)
+    os.symlink(tmp_path / "secret", linked / "data" / "extra.bin")
+    os.mkfifo(add_dataset(root, "lab/piped-v0") / "data" / "pipe")
+    plain = add_dataset(root, "lab/plain-v0")
+
+    sizes = {str(entry.id): entry.size for entry in service.list_datasets("lab", sizes=True)}
+
+    assert sizes == {
+        "lab/linked-v0": None,
+        "lab/piped-v0": None,
+        "lab/plain-v0": bytes_under(plain),
+    }

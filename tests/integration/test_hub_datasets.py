@@ -282,3 +282,23 @@ def test_upload_dataset_publishes_it_with_its_missing_ancestors_in_one_commit(
         "datasets": ["D4RL/door/human-v1"],
         "namespaces": ["D4RL/door"],
     }
+
+
+def test_dataset_sizes_cost_no_request_more_than_listing_the_datasets(
+    hub: HubStandIn, service: NamespaceService, published: dict[str, bytes]
+) -> None:
+    """Issue 23: the Hub's tree listing gives every file's size (an LFS file's too),
+    so sizes come with the listing that finds the datasets."""
+    hub.take_counts()
+    service.list_datasets(remote=True)
+    listing = hub.take_counts()
+
+    sized = service.list_datasets(remote=True, sizes=True)
+
+    assert hub.take_counts() == listing
+    assert {str(entry.id): entry.size for entry in sized} == {
+        dataset: sum(
+            len(data) for path, data in published.items() if path.startswith(f"{dataset}/")
+        )
+        for dataset in DATASETS
+    }

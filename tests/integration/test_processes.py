@@ -8,8 +8,11 @@ never assert: they report what they saw, and the test judges it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import shutil
+import signal
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
@@ -309,3 +312,71 @@ def test_a_failed_delete_never_undoes_a_create_that_finished_meanwhile(
         ours.delete(ns)
     monkeypatch.undo()
     assert ours.get(ns).description == "created meanwhile"
+
+
+# -- a writer killed mid-write: the next write of that marker sweeps its leftover --------
+
+
+def rewrite_forever(root: str, ns: str) -> None:
+    """Rewrite the marker of ``ns`` until killed (a large marker: long writes)."""
+    service = NamespaceService(LocalNamespaceRepository(root))
+    for number in itertools.count():
+        service.update_properties(ns, {"description": "x" * 200_000, "number": number})
+
+
+def _temporary_files(folder: Path) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+def kill_mid_write(root: Path, ns: str) -> str:
+    """Start a process rewriting the marker of ``ns``, freeze it (SIGSTOP) at a moment
+    its temporary file is there, and SIGKILL it; the name of the file it left."""
+    process = CONTEXT.Process(target=rewrite_forever, args=(str(root), ns))
+    process.start()
+    assert process.pid is not None
+    try:
+        for _ in range(1_000_000):
+            if not _temporary_files(root / ns):
+                continue
+            os.kill(process.pid, signal.SIGSTOP)
+            left = _temporary_files(root / ns)
+            if left:
+                os.kill(process.pid, signal.SIGKILL)
+                process.join(timeout=TIMEOUT)
+                return left[0]
+            os.kill(process.pid, signal.SIGCONT)  # the write landed meanwhile: again
+        raise AssertionError(f"no temporary file of {ns} was ever seen")
+    finally:
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=TIMEOUT)
+
+
+def test_the_next_write_of_a_marker_sweeps_what_a_killed_writer_left(tmp_path: Path) -> None:
+    """A SIGKILL between a marker's temporary file and its rename leaves the file;
+    the next write of that marker (a replace, a transfer's create or replace) removes
+    it, and never a temporary file of a writer that still runs."""
+    root, source = tmp_path / "datasets", tmp_path / "source"
+    service = NamespaceService(LocalNamespaceRepository(root), LocalNamespaceRepository(source))
+    publisher = NamespaceService(LocalNamespaceRepository(source))
+    service.create("killed")
+    left = kill_mid_write(root, "killed")
+    alive = f".{MARKER}.{os.getpid()}.0123456789ab.tmp"  # this process still runs
+    for ns in ["fresh", "replaced"]:  # as a kill mid-create or mid-replace leaves it
+        (root / ns).mkdir()
+        shutil.copyfile(root / "killed" / left, root / ns / left)
+    for ns in ["killed", "fresh", "replaced"]:
+        (root / ns / alive).write_bytes(b'{"half')
+    (root / "replaced" / MARKER).write_text('{"description": "old"}')
+    publisher.create("fresh", description="new")
+    publisher.create("replaced", description="new")
+
+    service.replace("killed", {"description": "after the kill"})
+    service.download("fresh")
+    service.download("replaced", overwrite=True)
+
+    for ns in ["killed", "fresh", "replaced"]:
+        assert sorted(os.listdir(root / ns)) == [alive, MARKER], ns
+    assert service.get("killed").description == "after the kill"
+    assert service.get("fresh").description == "new"
+    assert service.get("replaced").description == "new"

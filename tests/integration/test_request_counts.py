@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from minari_namespaces import (
+    DatasetId,
     FsspecNamespaceRepository,
     LocalNamespaceRepository,
     NamespaceService,
@@ -124,16 +125,21 @@ def test_single_namespace_operations_cost_one_request_and_one_probe_per_level(
 def test_listing_datasets_costs_what_listing_namespaces_costs(
     counted: Counted, tmp_path: Path
 ) -> None:
-    """Datasets come from the listing that finds namespaces; their metadata is one
-    concurrent batch of GETs, one per dataset, and nothing else."""
+    """Datasets, and their sizes, come from the listing that finds namespaces; their
+    metadata is one concurrent batch of GETs, one per dataset, and nothing else."""
     remote, counter = counted.remote, counted.counter
     service = NamespaceService(_tree(tmp_path / "source"), remote)
     service.upload_tree()
     datasets = 40
     harness = fsspec_harness_for(remote)
+    root = remote.fs._strip_protocol(remote.url).rstrip("/")
+    expected: dict[DatasetId, int] = {}
     for index in range(datasets):
-        harness.add_dataset(service.list_remote()[index % 5], f"run-v{index}")
-    keys = N + 2 * datasets
+        ns = service.list_remote()[index % 5]
+        harness.add_dataset(ns, f"run-v{index}")
+        remote.fs.pipe_file(f"{root}/{ns}/run-v{index}/data/episode.arrow", b"e" * index)
+        expected[DatasetId.of(ns, "run", index)] = len(b"\x89HDF{}") + index
+    keys = N + 3 * datasets
     pages = math.ceil(keys / counted.page)
     counter.take()
 
@@ -145,3 +151,10 @@ def test_listing_datasets_costs_what_listing_namespaces_costs(
     assert all(entry.metadata == {} for entry in entries)
     counts = counter.take()
     assert counts == {"LIST": pages, "GET": datasets}
+
+    sized = service.list_datasets(remote=True, sizes=True)
+    assert counter.take() == {"LIST": pages}
+    assert {entry.id: entry.size for entry in sized} == expected
+    sized = service.list_datasets(remote=True, metadata=True, sizes=True)
+    assert counter.take() == {"LIST": pages, "GET": datasets}
+    assert {entry.id: entry.size for entry in sized} == expected

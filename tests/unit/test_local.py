@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from minari_namespaces import (
     NamespaceNotFoundError,
     NamespaceService,
     SkippedEntryWarning,
+    open_repository,
 )
 
 MARKER = "namespace_metadata.json"
@@ -206,6 +209,37 @@ def test_a_leftover_temporary_file_of_a_crashed_writer_does_not_block_delete(
     (root / "a" / f".{MARKER}.4242.0123456789ab.tmp").write_bytes(b'{"half')
     service.delete("a")
     assert not (root / "a").exists()
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.parametrize("url", ["{root}", "file://{root}"], ids=["local", "file"])
+def test_a_download_sweeps_the_leftovers_of_a_killed_marker_write(
+    root: Path, tmp_path: Path, url: str
+) -> None:
+    """Issue 23: a rerun of a transfer into a local store removes the temporary files
+    a killed writer left beside the markers it writes, and only those."""
+    source = LocalNamespaceRepository(tmp_path / "source")
+    NamespaceService(source).create("D4RL/door", description="door")
+    service = NamespaceService(open_repository(url.format(root=root)), source)
+    dead = f".{MARKER}.{dead_pid()}.0123456789ab.tmp"
+    alive = f".{MARKER}.{os.getpid()}.0123456789ab.tmp"
+    for folder in [root / "D4RL", root / "D4RL" / "door"]:
+        folder.mkdir(parents=True)
+        for name in (dead, alive):
+            (folder / name).write_bytes(b'{"half')
+
+    service.download("D4RL/door")
+
+    for folder in [root / "D4RL", root / "D4RL" / "door"]:
+        assert sorted(name for name in os.listdir(folder) if name.endswith(".tmp")) == [alive]
+        assert (folder / MARKER).is_file()
+    assert service.get("D4RL/door").description == "door"
 
 
 @pytest.mark.parametrize(

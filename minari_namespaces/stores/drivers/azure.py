@@ -160,12 +160,15 @@ class AzureBlobDriver(ObjectStoreDriver):
                     page = await pages.__anext__()
                 except StopAsyncIteration:
                     return None
-                names: list[str] = []
+                objects: dict[str, int] = {}
                 folders: list[str] = []
                 async for item in page:
                     full = f"{container}/{item.name}"
-                    (folders if delimiter and full.endswith("/") else names).append(full)
-                return names, folders
+                    if delimiter and full.endswith("/"):
+                        folders.append(full)  # a prefix: no size
+                    else:
+                        objects[full] = int(item.size or 0)
+                return objects, folders
 
         while (found := self.run(next_page)) is not None:
             yield found

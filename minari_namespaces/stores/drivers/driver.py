@@ -91,6 +91,10 @@ class Driver(ABC):
     #: (``file://``), so that a ``data`` folder marks a whole dataset; if not, its
     #: ``data/metadata.json`` does, written last (object stores).
     staged_datasets: ClassVar[bool] = False
+    #: Whether :meth:`find` lists the files inside dataset folders; if not (``file://``
+    #: stops at a dataset's ``data`` folder), a dataset's size comes from
+    #: :meth:`stat_files` of its folder, on local disk.
+    lists_dataset_files: ClassVar[bool] = True
     #: Whether the store keeps a transfer's bookkeeping files (the Hub does not:
     #: each would be a commit; its listing carries every file's hash instead).
     keeps_records: ClassVar[bool] = True
@@ -154,10 +158,11 @@ class Driver(ABC):
         """Delete ``paths``, objects directly inside ``folder``, the marker last."""
 
     @abstractmethod
-    def find(self, path: str) -> list[str]:
-        """Every object under the folder ``path``, recursively, with as few
-        requests as the backend allows; ``[]`` if it is missing. A failing
-        listing raises: it is never mistaken for an empty folder."""
+    def find(self, path: str) -> dict[str, int]:
+        """Every object under the folder ``path``, recursively, with its size in
+        bytes as the listing gives it, with as few requests as the backend allows;
+        empty if the folder is missing. A failing listing raises: it is never
+        mistaken for an empty folder."""
 
     @abstractmethod
     def names(self, folder: str) -> list[str]:

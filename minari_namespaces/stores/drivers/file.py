@@ -20,6 +20,7 @@ from minari_namespaces.atomic import (
     folder_lock,
     lexists,
     read_capped,
+    remove_stale_temps,
     replace_atomic,
 )
 from minari_namespaces.dataset_files import CopiedFile, DatasetFile, DatasetWrite
@@ -44,6 +45,7 @@ class FileDriver(FsspecDriver):
     """
 
     staged_datasets = True
+    lists_dataset_files = False
 
     @contextmanager
     def _folder(self, folder: str, *, make: bool) -> Iterator[FolderWalk | None]:
@@ -73,12 +75,14 @@ class FileDriver(FsspecDriver):
         folder, name = path.rsplit("/", 1)
         with self._folder(folder, make=True) as walk:
             assert walk is not None
+            remove_stale_temps(walk.fd, name)
             create_exclusive(walk.fd, name, payload)
 
     def write_if(self, path: str, payload: bytes, version: Any) -> None:
         folder, name = path.rsplit("/", 1)
         with self._folder(folder, make=True) as walk:
             assert walk is not None
+            remove_stale_temps(walk.fd, name)
             replace_atomic(walk.fd, name, payload)
 
     @contextmanager
@@ -102,35 +106,34 @@ class FileDriver(FsspecDriver):
         with self._folder(folder, make=False) as walk:
             return walk is not None and lexists(name, walk.fd)
 
-    def find(self, path: str) -> list[str]:
-        """The files under ``path``, down to the depth where a key can still be a
-        namespace's marker or a dataset's entry (one level past the deepest id, so
-        that a marker one level too deep is reported): a chain of folders of any
-        depth costs no more, and never exhausts the stack."""
+    def find(self, path: str) -> dict[str, int]:
+        """The files under ``path`` with their sizes, down to the depth where a key
+        can still be a namespace's marker or a dataset's entry (one level past the
+        deepest id, so that a marker one level too deep is reported): a chain of
+        folders of any depth costs no more, and never exhausts the stack. A
+        dataset's ``data`` folder is an entry of size 0, never entered."""
         relative = path[len(self.root) :].strip("/")
         levels = MAX_DEPTH + 1 - (len(relative.split("/")) if relative else 0)
         with self._folder(path, make=False) as walk:
             if walk is None:
-                return []
-            files: list[str] = []
+                return {}
+            files: dict[str, int] = {}
             self._walk(walk.fd, path.rstrip("/"), files, levels)
         return files
 
-    def _walk(self, fd: int, path: str, files: list[str], levels: int) -> None:
+    def _walk(self, fd: int, path: str, files: dict[str, int], levels: int) -> None:
         with os.scandir(fd) as entries:
             listed = [
-                (
-                    entry.name,
-                    entry.is_dir(follow_symlinks=False),
-                    entry.is_file(follow_symlinks=False),
-                )
+                (entry.name, entry.is_dir(follow_symlinks=False), _file_size(entry))
                 for entry in entries
             ]
-        for name, is_dir, is_file in listed:
-            if is_file or (is_dir and name == DATASET_MARKER):
+        for name, is_dir, size in listed:
+            if size is not None:
+                files[f"{path}/{name}"] = size
+            elif is_dir and name == DATASET_MARKER:
                 # A ``data`` folder makes a dataset even when it is empty, as locally;
                 # it is reported as an entry and not entered.
-                files.append(f"{path}/{name}")
+                files[f"{path}/{name}"] = 0
             elif is_dir and levels > 0:
                 try:
                     child = os.open(name, DIR_FLAGS, dir_fd=fd)
@@ -178,3 +181,16 @@ class FileDriver(FsspecDriver):
 
     def put(self, path: str, payload: bytes) -> None:
         self.write_if(path, payload, None)
+
+
+def _file_size(entry: os.DirEntry[str]) -> int | None:
+    """The size of the regular file ``entry``; ``None`` if it is something else or
+    vanished since the folder was read."""
+    try:
+        return (
+            entry.stat(follow_symlinks=False).st_size
+            if entry.is_file(follow_symlinks=False)
+            else None
+        )
+    except FileNotFoundError:
+        return None

@@ -57,8 +57,9 @@ T = TypeVar("T")
 
 #: How many requests an asynchronous driver keeps in flight.
 BATCH: Final = 64
-#: One page of a listing: the object paths and (with a delimiter) the sub-folder paths.
-Page = tuple[list[str], list[str]]
+#: One page of a listing: the object paths with their sizes in bytes, and (with a
+#: delimiter) the sub-folder paths.
+Page = tuple[dict[str, int], list[str]]
 #: The part size of streamed reads and writes: S3 multipart parts, GCS resumable
 #: chunks and Azure blocks of this size; memory stays flat in file size.
 BLOCK_BYTES: Final = 8 * 1024 * 1024
@@ -219,26 +220,26 @@ class FsspecDriver(Driver):
         finally:
             self._fresh(folder)
 
-    def find(self, path: str) -> list[str]:
+    def find(self, path: str) -> dict[str, int]:
         self._fresh(path)
         if self._list_by_folder:
             return self._walk_folders(path)
         try:
             found = self.fs.find(path, withdirs=False, detail=True)
         except FileNotFoundError:
-            return []
-        return [
-            name
+            return {}
+        return {
+            name: int(info.get("size") or 0)
             for name, info in found.items()
             if info.get("type") == "file" and not info.get("islink", False)
-        ]
+        }
 
-    def _walk_folders(self, root: str) -> list[str]:
+    def _walk_folders(self, root: str) -> dict[str, int]:
         """Files under ``root``, one listing per folder. fsspec's generic walk
         silently skips every folder whose listing fails (its ``on_error`` does
         not reach sub-folders); here only a folder that has vanished is skipped,
         and any other failure fails the whole listing."""
-        files: list[str] = []
+        files: dict[str, int] = {}
         folders = [root.rstrip("/")]
         while folders:
             folder = folders.pop()
@@ -254,7 +255,7 @@ class FsspecDriver(Driver):
                 if info.get("type") == "directory":
                     folders.append(name)
                 elif info.get("type") == "file":
-                    files.append(name)
+                    files[name] = int(info.get("size") or 0)
         return files
 
     def names(self, folder: str) -> list[str]:
@@ -525,8 +526,13 @@ class ObjectStoreDriver(AsyncDriver):
         finally:
             self._fresh(folder)
 
-    def find(self, path: str) -> list[str]:
-        return [name for names, _ in self.pages(path) for name in names if not name.endswith("/")]
+    def find(self, path: str) -> dict[str, int]:
+        return {
+            name: size
+            for objects, _ in self.pages(path)
+            for name, size in objects.items()
+            if not name.endswith("/")
+        }
 
     def names(self, folder: str) -> list[str]:
         found = [
@@ -538,4 +544,4 @@ class ObjectStoreDriver(AsyncDriver):
 
     def any_under(self, path: str) -> bool:
         # One request: a dataset folder on an object store is keys under ``data/``.
-        return bool(next(iter(self.pages(path, limit=1)), ([], []))[0])
+        return bool(next(iter(self.pages(path, limit=1)), ({}, []))[0])

@@ -159,7 +159,10 @@ class GcsDriver(ObjectStoreDriver):
             except FileNotFoundError as error:  # a listing is a 404 only without its bucket
                 raise FileNotFoundError(f"the bucket '{bucket}' does not exist") from error
             yield (
-                [f"{bucket}/{item['name']}" for item in page.get("items", ())],
+                {
+                    f"{bucket}/{item['name']}": int(item.get("size") or 0)
+                    for item in page.get("items", ())
+                },
                 [f"{bucket}/{name}" for name in page.get("prefixes", ())],
             )
             token = page.get("nextPageToken")

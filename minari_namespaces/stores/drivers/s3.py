@@ -99,7 +99,10 @@ class S3Driver(ObjectStoreDriver):
         while True:
             page = self.fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=prefix, **options)
             yield (
-                [f"{bucket}/{entry['Key']}" for entry in page.get("Contents", ())],
+                {
+                    f"{bucket}/{entry['Key']}": int(entry["Size"])
+                    for entry in page.get("Contents", ())
+                },
                 [f"{bucket}/{entry['Prefix']}" for entry in page.get("CommonPrefixes", ())],
             )
             if limit or not page.get("IsTruncated"):

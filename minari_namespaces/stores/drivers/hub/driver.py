@@ -231,12 +231,16 @@ class HubDriver(HubDatasetFiles, Driver):
 
     def _tree(
         self, repo: str, inner: str = "", *, recursive: bool, revision: str | None = None
-    ) -> list[tuple[str, bool]]:
-        """``(path, is_file)`` under ``inner`` in ``repo``; ``[]`` if either is missing."""
+    ) -> list[tuple[str, int | None]]:
+        """``(path, size)`` under ``inner`` in ``repo``, the size ``None`` for a folder;
+        ``[]`` if either is missing."""
         from huggingface_hub import RepoFile
 
         entries = self._idempotently(self._entries, repo, inner, recursive, revision)
-        return [(str(entry.path), isinstance(entry, RepoFile)) for entry in entries]
+        return [
+            (str(entry.path), int(entry.size) if isinstance(entry, RepoFile) else None)
+            for entry in entries
+        ]
 
     def _entries(self, repo: str, inner: str, recursive: bool, revision: str | None) -> list[Any]:
         """The tree entries under ``inner`` (every page); ``[]`` if it is missing."""
@@ -263,19 +267,19 @@ class HubDriver(HubDatasetFiles, Driver):
             if str(info.id).startswith(f"{self.org}/")
         )
 
-    def find(self, path: str) -> list[str]:
+    def find(self, path: str) -> dict[str, int]:
         parts = path.strip("/").split("/")
         if len(parts) == 1:
             repos = self._repos()
             with ThreadPoolExecutor(max_workers=_READERS) as pool:
                 listed = pool.map(lambda name: self.find(f"{self.org}/{name}"), repos)
-            return [found for files in listed for found in files]
+            return {found: size for files in listed for found, size in files.items()}
         repo, inner = self._split(path)
-        return [
-            f"{repo}/{name}"
-            for name, is_file in self._tree(repo, inner, recursive=True)
-            if is_file and name not in _HUB_FILES
-        ]
+        return {
+            f"{repo}/{name}": size
+            for name, size in self._tree(repo, inner, recursive=True)
+            if size is not None and name not in _HUB_FILES
+        }
 
     def names(self, folder: str) -> list[str]:
         parts = folder.strip("/").split("/")
@@ -304,7 +308,9 @@ class HubDriver(HubDatasetFiles, Driver):
             except RepositoryNotFoundError:
                 return Snapshot(sha=None)
         files = {
-            name for name, is_file in self._tree(repo, recursive=True, revision=sha) if is_file
+            name
+            for name, size in self._tree(repo, recursive=True, revision=sha)
+            if size is not None
         }
         root = None
         if METADATA_FILENAME in files:
