@@ -19,13 +19,16 @@ from typing import Any
 RCLONE_TRANSFERS = 8
 
 
-def copy_with_cp(source: Path, target: Path) -> None:
-    """``cp -r source target``: the floor for a local copy.
+def copy_with_cp(source: Path, target: Path, *, sync: bool = False) -> None:
+    """``cp -r source target``: the floor for a local copy; with ``sync``, followed by
+    ``sync -f target`` (the copy flushed to disk: the floor for a durable one).
 
     Raises:
-        subprocess.CalledProcessError: If ``cp`` fails.
+        subprocess.CalledProcessError: If ``cp`` or ``sync`` fails.
     """
     subprocess.run(["cp", "-r", str(source), str(target)], check=True)
+    if sync:
+        subprocess.run(["sync", "-f", str(target)], check=True)
 
 
 @dataclass(frozen=True)

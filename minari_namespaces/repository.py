@@ -217,6 +217,16 @@ class NamespaceRepository(Protocol):
         """
         ...
 
+    def open_dataset(self, dataset: DatasetId) -> AbstractContextManager[FileSource]:
+        """Open ``dataset`` for reading its files: an opener of one file at a time,
+        valid inside the block (a local store opens the folder once for all).
+
+        Raises:
+            FileNotFoundError: If the dataset is gone (or, from the opener, a file).
+            RemoteError: If the backend fails.
+        """
+        ...
+
     def write_dataset(
         self,
         dataset: DatasetId,

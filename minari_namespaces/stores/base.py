@@ -304,6 +304,17 @@ class NamespaceStoreBase(ABC):
             RemoteError: If a remote backend fails.
         """
 
+    @contextmanager
+    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
+        """Open ``dataset`` for reading its files: yields an opener of one file at a
+        time (a store that can opens the dataset's folder once for all of them).
+
+        Raises:
+            FileNotFoundError: If the dataset is gone (or, from the opener, a file).
+            RemoteError: If a remote backend fails.
+        """
+        yield lambda file: self.open_dataset_file(dataset, file)
+
     @abstractmethod
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         """Write ``dataset`` whole or not at all (see :meth:`write_dataset`)."""

@@ -21,6 +21,7 @@ from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
     DatasetWrite,
+    FileSource,
 )
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import NamespaceConflictError
@@ -40,6 +41,9 @@ class LocalDatasetFiles:
     """The dataset-file primitives of a store rooted at the local folder :attr:`root`."""
 
     texts: StoreTexts
+    #: Flush each dataset written to disk before it appears (see
+    #: :func:`~minari_namespaces.stores.dataset_folders.write_folder`).
+    durable: bool = False
 
     @property
     @abstractmethod
@@ -72,16 +76,25 @@ class LocalDatasetFiles:
             FileNotFoundError: If it is gone.
             UnsafeDatasetFileError: If it is a link or not a regular file.
         """
+        with self.open_dataset(dataset) as source, source(file) as handle:
+            yield handle
+
+    @contextmanager
+    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
+        """Open ``dataset``'s folder once, for reading its files: each folder inside
+        it is opened once too, never through a link.
+
+        Raises:
+            FileNotFoundError: If the dataset is gone (on entering).
+            UnsafeDatasetFileError: From the opener, if a file is a link or not a
+                regular file.
+        """
+        where = f"{self.texts.url}/{dataset}"
         with FolderWalk(str(self.root)) as walk:
             if not (walk.opened and walk.reach(dataset.parts)):
-                raise FileNotFoundError(
-                    errno.ENOENT, "no such dataset", f"{self.texts.url}/{dataset}"
-                )
-            handle = dataset_folders.open_in_folder(
-                walk.fd, file.path, f"{self.texts.url}/{dataset}"
-            )
-        with handle:
-            yield handle
+                raise FileNotFoundError(errno.ENOENT, "no such dataset", where)
+            with dataset_folders.FolderTree(walk.fd, make=False) as tree:
+                yield lambda file: dataset_folders.read_file(tree, file.path, where)
 
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         with FolderWalk(str(self.root), make=True) as walk:
@@ -91,7 +104,11 @@ class LocalDatasetFiles:
                     "link holds a folder on its path. Move it away first."
                 )
             return dataset_folders.write_folder(
-                walk.fd, dataset.folder, write, f"{self.texts.url}/{dataset}"
+                walk.fd,
+                dataset.folder,
+                write,
+                f"{self.texts.url}/{dataset}",
+                durable=self.durable,
             )
 
     def read_record(self, name: str) -> bytes | None:

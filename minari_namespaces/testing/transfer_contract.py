@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, cast
 
 import pytest
 
-from minari_namespaces.dataset_files import DatasetFile
+from minari_namespaces.dataset_files import DatasetFile, FileSource
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import CopyVerificationError, KeptDatasetsWarning
 from minari_namespaces.identifier import NamespaceId
@@ -95,6 +95,16 @@ class _CountingReads:
     ) -> AbstractContextManager[BinaryIO]:
         self.opened += 1
         return self.inner.open_dataset_file(dataset, file)
+
+    @contextlib.contextmanager
+    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
+        with self.inner.open_dataset(dataset) as source:
+
+            def counted(file: DatasetFile) -> AbstractContextManager[BinaryIO]:
+                self.opened += 1
+                return source(file)
+
+            yield counted
 
 
 class DatasetTransferContract:

@@ -29,7 +29,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final, Literal
 
-from minari_namespaces.dataset_files import CHUNK_BYTES, CopiedFile, DatasetFile, Runner
+from minari_namespaces.dataset_files import (
+    CHUNK_BYTES,
+    CopiedFile,
+    DatasetFile,
+    FileSource,
+    Runner,
+)
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import KeptDatasetsWarning, first_few
 from minari_namespaces.repository import NamespaceRepository
@@ -367,14 +373,15 @@ class DatasetTransfer:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
-        copied: list[CopiedFile] = self.target.write_dataset(
-            dataset,
-            files,
-            lambda file: self._read(dataset, file),
-            replace=plan.action == "replace",
-            run=run,
-            on_bytes=self._moved,
-        )
+        with self.source.open_dataset(dataset) as source:
+            copied: list[CopiedFile] = self.target.write_dataset(
+                dataset,
+                files,
+                lambda file: self._read(source, file),
+                replace=plan.action == "replace",
+                run=run,
+                on_bytes=self._moved,
+            )
         by_path = {each.file.path: each for each in copied}
         with self._lock:
             record.files.pop(str(dataset), None)
@@ -386,9 +393,9 @@ class DatasetTransfer:
             raise _InterruptedError
 
     @contextmanager
-    def _read(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+    def _read(self, source: FileSource, file: DatasetFile) -> Iterator[BinaryIO]:
         self._go_on()
-        with self.source.open_dataset_file(dataset, file) as handle:
+        with source(file) as handle:
             yield handle
         with self._lock:
             self._done[0] += 1

@@ -28,7 +28,7 @@ from minari_namespaces.identifier import MAX_DEPTH
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores import dataset_folders
 from minari_namespaces.stores.base import DATASET_MARKER
-from minari_namespaces.stores.drivers.driver import MISSING, Missing
+from minari_namespaces.stores.drivers.driver import MISSING, Driver, Missing
 from minari_namespaces.stores.drivers.fsspec_driver import FsspecDriver
 from minari_namespaces.stores.folders import FolderWalk
 
@@ -41,11 +41,29 @@ class FileDriver(FsspecDriver):
     A write whose folder is blocked by a file or a symbolic link raises
     ``NotADirectoryError`` naming the blocking path; the repository words it.
     Datasets are staged beside their folder and renamed into place, as locally
-    (:mod:`~minari_namespaces.stores.dataset_folders`).
+    (:mod:`~minari_namespaces.stores.dataset_folders`); the storage option
+    ``durable=True`` flushes each to disk before it appears, as
+    :class:`~minari_namespaces.stores.local.LocalNamespaceRepository`'s ``durable``.
     """
 
     staged_datasets = True
     lists_dataset_files = False
+    #: Flush each dataset written to disk before it appears (storage option ``durable``).
+    durable = False
+
+    @classmethod
+    def connect(cls, url: str, options: dict[str, Any]) -> tuple[Driver, str]:
+        """Open the folder at ``url``; the storage option ``durable`` is ours, not
+        fsspec's.
+
+        Raises:
+            ValueError: If the URL or an option is not understood.
+        """
+        durable = bool(options.pop("durable", False))
+        driver, shown = super().connect(url, options)
+        if isinstance(driver, FileDriver):
+            driver.durable = durable
+        return driver, shown
 
     @contextmanager
     def _folder(self, folder: str, *, make: bool) -> Iterator[FolderWalk | None]:
@@ -177,7 +195,7 @@ class FileDriver(FsspecDriver):
         parent, name = folder.rsplit("/", 1)
         with self._folder(parent, make=True) as walk:
             assert walk is not None
-            return dataset_folders.write_folder(walk.fd, name, write, where)
+            return dataset_folders.write_folder(walk.fd, name, write, where, durable=self.durable)
 
     def put(self, path: str, payload: bytes) -> None:
         self.write_if(path, payload, None)

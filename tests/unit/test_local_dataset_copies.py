@@ -1,0 +1,86 @@
+"""Local and ``file://`` dataset copies: deep folders of many small files, and what a
+durable store flushes before a dataset appears."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from minari_namespaces import LocalNamespaceRepository, NamespaceService, open_repository
+from minari_namespaces.repository import NamespaceRepository
+
+# More files than one copy task takes, in folders two levels deep, as Minari's Arrow
+# datasets lay them out (data/<episode>/part-0.arrow).
+EPISODES = 150
+
+
+def _arrow_like(root: Path) -> dict[str, bytes]:
+    service = NamespaceService(LocalNamespaceRepository(root))
+    service.create("mujoco/hopper")
+    files = {"data/metadata.json": b'{"total_episodes": 150}'}
+    for episode in range(EPISODES):
+        files[f"data/{episode}/part-0.arrow"] = bytes([episode]) * (episode * 97 + 1)
+        files[f"data/{episode}/metadata.json"] = b"{}"
+    for path, raw in files.items():
+        target = root / "mujoco/hopper/arrow-v0" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(raw)
+    return files
+
+
+def _targets(tmp_path: Path, durable: bool) -> list[NamespaceRepository]:
+    return [
+        LocalNamespaceRepository(tmp_path / "local", durable=durable),
+        open_repository(f"file://{tmp_path / 'file'}", durable=durable),
+    ]
+
+
+def _files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_dataset_of_many_small_files_in_deep_folders_arrives_byte_for_byte(
+    tmp_path: Path, durable: bool
+) -> None:
+    files = _arrow_like(tmp_path / "source")
+    for target in _targets(tmp_path, durable):
+        service = NamespaceService(LocalNamespaceRepository(tmp_path / "source"), target)
+        report = service.upload_tree(datasets=True)
+        assert report.files_copied == len(files)
+        root = Path(target.url.removeprefix("file://"))
+        assert _files_under(root / "mujoco/hopper/arrow-v0") == files
+        assert not [p for p in (root / "mujoco/hopper").iterdir() if p.name.startswith(".")]
+        assert service.upload_tree(datasets=True).bytes_copied == 0
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_durable_store_flushes_every_file_before_the_dataset_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    _arrow_like(tmp_path / "source")
+    flushed: set[int] = set()
+    fsync = os.fsync
+
+    def noting_fsync(fd: int) -> None:
+        flushed.add(os.fstat(fd).st_ino)
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    for target in _targets(tmp_path, durable):
+        flushed.clear()
+        service = NamespaceService(LocalNamespaceRepository(tmp_path / "source"), target)
+        service.upload_tree(datasets=True)
+        published = Path(target.url.removeprefix("file://")) / "mujoco/hopper/arrow-v0"
+        inodes = {path.stat().st_ino for path in published.rglob("*") if path.is_file()}
+        if durable:
+            assert inodes <= flushed  # every file
+            assert published.stat().st_ino in flushed  # and the (staging) folder
+        else:
+            assert not inodes & flushed
