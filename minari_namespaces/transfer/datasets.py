@@ -175,14 +175,19 @@ class CopyRecord:
         self.changed = True
 
 
-def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> tuple[str, str]:
-    """The SHA-256 and git id of a file's content, read from ``store``."""
+def _hash(
+    store: NamespaceRepository, dataset: DatasetId, file: DatasetFile, go_on: Callable[[], None]
+) -> tuple[str, str]:
+    """The SHA-256 and git id of a file's content, read from ``store``; ``go_on`` is
+    called before each chunk (it raises to stop)."""
     digest = hashlib.sha256()
     blob = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
     with store.open_dataset_file(dataset, file) as handle:
+        go_on()
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
             blob.update(chunk)
+            go_on()
     return digest.hexdigest(), blob.hexdigest()
 
 
@@ -247,14 +252,10 @@ class DatasetTransfer:
         }
         self._record = record = CopyRecord.load(self._record_home, self._record_key)
         present = [dataset for dataset in wanted if dataset in self._files]
-        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-            same = dict(
-                zip(
-                    present,
-                    pool.map(lambda d: self._same(d, held.get(d), record), present),
-                    strict=True,
-                )
-            )
+        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool, self._stopping(pool):
+            futures = [pool.submit(self._same, d, held.get(d), record) for d in present]
+            wait(futures)
+        same = {dataset: future.result() for dataset, future in zip(present, futures, strict=True)}
         plans: list[DatasetPlan] = []
         for dataset in present:
             files = self._files[dataset]
@@ -316,14 +317,14 @@ class DatasetTransfer:
                     if source.blob_id
                     else (target.blob_id, source, self.source)
                 )
-                ours, blob = _hash(store, dataset, other)
+                ours, blob = _hash(store, dataset, other, self._go_on)
                 if blob != listed_id:
                     return False
                 theirs = ours
             if ours is None:
-                ours = _hash(self.source, dataset, source)[0]
+                ours = _hash(self.source, dataset, source, self._go_on)[0]
             if theirs is None:
-                theirs = _hash(self.target, dataset, target)[0]
+                theirs = _hash(self.target, dataset, target, self._go_on)[0]
             if ours != theirs:
                 return False
             with self._lock:
@@ -345,19 +346,11 @@ class DatasetTransfer:
             with (
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as files,
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as datasets,
+                self._stopping(files, datasets),
             ):
                 run = _runner(files)
                 futures = [datasets.submit(self._one, plan, run, record) for plan in moving]
-                try:
-                    wait(futures)
-                except BaseException:
-                    # Ctrl-C: no file starts any more and the copies under way end at
-                    # their next chunk, so each unfinished dataset's staging is removed
-                    # and the command exits at once, not when every file has arrived.
-                    self._stop.set()
-                    for future in futures:
-                        future.cancel()
-                    raise
+                wait(futures)
                 for plan, future in zip(moving, futures, strict=True):
                     if future.exception() is None:
                         written.append(plan.id)
@@ -387,6 +380,20 @@ class DatasetTransfer:
             record.files.pop(str(dataset), None)
             for file in files:
                 record.note(dataset, file, by_path[file.path].file, by_path[file.path].sha256)
+
+    @contextmanager
+    def _stopping(self, *pools: Executor) -> Iterator[None]:
+        """On Ctrl-C in the block (wherever the main thread is) no task of ``pools``
+        starts any more and those under way (a copy, a hash) end at their next chunk,
+        so each unfinished dataset's staging is removed and the command exits at
+        once, not when every file has been copied or compared."""
+        try:
+            yield
+        except BaseException:
+            self._stop.set()
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def _go_on(self) -> None:
         if self._stop.is_set():

@@ -1,0 +1,124 @@
+"""Interrupted dataset transfers as real processes (issue 23, point 6): Ctrl-C stops
+the comparison of a rerun at its next chunk, as it stops a copy.
+
+What a process read is counted by the kernel (``rchar`` of ``/proc/self/io``, saved
+at exit): the tests assert on what was read and left behind, never on how long it took.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from minari_namespaces import (
+    DatasetId,
+    LocalNamespaceRepository,
+    NamespaceService,
+)
+from tests.support.deadline import within
+
+pytestmark = [pytest.mark.processes]
+
+MiB = 1024 * 1024
+NAMESPACE = "bench/big"
+#: The command line with SIGINT raising KeyboardInterrupt, as at a terminal, saving
+#: at exit how many bytes the process read (``/proc/self/io``) to ``$READS_TO``.
+WITH_CTRL_C = (
+    "import atexit, os, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "def save_reads():\n"
+    "    with open('/proc/self/io') as io, open(os.environ['READS_TO'], 'w') as out:\n"
+    "        out.write(io.read())\n"
+    "atexit.register(save_reads)\n"
+    "from minari_namespaces.cli import main\n"
+    "sys.argv[0] = 'minari-namespaces'\n"
+    "main()\n"
+)
+
+
+def plant_tree(
+    root: Path, datasets: int, size: int, *, files: int = 1, sparse: bool
+) -> list[DatasetId]:
+    """``datasets`` datasets in ``NAMESPACE`` under ``root``, each with ``files``
+    files of ``size`` bytes (holes, or random bytes) beside its ``data/metadata.json``."""
+    NamespaceService(LocalNamespaceRepository(root)).create(NAMESPACE, exist_ok=True)
+    ids = []
+    for number in range(datasets):
+        dataset = DatasetId(f"{NAMESPACE}/set{number}-v0")
+        data = root / str(dataset) / "data"
+        data.mkdir(parents=True)
+        (data / "metadata.json").write_text(json.dumps({"dataset_id": str(dataset)}))
+        for part in range(files):
+            with open(data / f"part-{part}.hdf5", "wb") as out:
+                if sparse:
+                    out.truncate(size)
+                else:
+                    out.write(os.urandom(size))
+        ids.append(dataset)
+    return ids
+
+
+def open_files(pid: int) -> list[str]:
+    """The paths the process ``pid`` holds open now."""
+    found = []
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return []  # it has ended
+    for fd in fds:
+        try:
+            found.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue  # closed meanwhile
+    return found
+
+
+def bytes_read(saved: Path) -> int:
+    """``rchar`` from a saved ``/proc/self/io``: every byte the process read."""
+    for line in saved.read_text().splitlines():
+        name, _, value = line.partition(": ")
+        if name == "rchar":
+            return int(value)
+    raise AssertionError(f"no rchar in {saved}")
+
+
+def test_ctrl_c_during_a_reruns_comparison_stops_it_at_the_next_chunk(tmp_path: Path) -> None:
+    size = 128 * MiB
+    source, target = tmp_path / "source", tmp_path / "target"
+    ids = plant_tree(source, 1, size, files=4, sparse=True)
+    NamespaceService(
+        LocalNamespaceRepository(source), LocalNamespaceRepository(target)
+    ).upload_tree(datasets=True)
+    # Touched, every file is compared by reading both copies: 1 GiB to hash.
+    for path in source.rglob("part-*.hdf5"):
+        os.utime(path, ns=(1, 1))
+    reads = tmp_path / "reads"
+    mirror = [sys.executable, "-c", WITH_CTRL_C, "mirror", str(source), str(target),
+              "--datasets", "--jobs", "1"]  # fmt: skip
+    process = subprocess.Popen(
+        mirror,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "READS_TO": str(reads)},
+    )
+    with within(120):
+        while not any(path.endswith(".hdf5") for path in open_files(process.pid)):
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.001)
+    process.send_signal(signal.SIGINT)
+    err = process.communicate(timeout=120)[1]
+    assert process.returncode == 130, err
+    assert err.startswith("Interrupted"), err
+    # It stopped within a chunk of the first file: far less than one file was read,
+    # where the whole comparison of the dataset reads eight.
+    assert bytes_read(reads) < size
+    assert LocalNamespaceRepository(target).list_datasets() == ids
+    assert not [path for path in target.rglob("*") if ".minari-partial" in path.name]
