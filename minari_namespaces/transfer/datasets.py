@@ -230,6 +230,7 @@ class DatasetTransfer:
     _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _unsafe: dict[DatasetId, list[str]] = field(default_factory=dict, init=False)
+    _save_due: bool = field(default=False, init=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file
@@ -344,12 +345,13 @@ class DatasetTransfer:
         written: list[DatasetId] = []
         try:
             with (
+                ThreadPoolExecutor(max_workers=1) as saver,
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as files,
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as datasets,
                 self._stopping(files, datasets),
             ):
                 run = _runner(files)
-                futures = [datasets.submit(self._one, plan, run, record) for plan in moving]
+                futures = [datasets.submit(self._one, plan, run, record, saver) for plan in moving]
                 wait(futures)
                 for plan, future in zip(moving, futures, strict=True):
                     if future.exception() is None:
@@ -362,7 +364,7 @@ class DatasetTransfer:
         warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target, self._unsafe)
         return sorted(written)
 
-    def _one(self, plan: DatasetPlan, run: Runner, record: CopyRecord) -> None:
+    def _one(self, plan: DatasetPlan, run: Runner, record: CopyRecord, saver: Executor) -> None:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
@@ -380,6 +382,23 @@ class DatasetTransfer:
             record.files.pop(str(dataset), None)
             for file in files:
                 record.note(dataset, file, by_path[file.path].file, by_path[file.path].sha256)
+            # Saved as each dataset lands, so a run killed later reads none of it again;
+            # the Hub commits at the end, so its record waits for the end too.
+            if self.target.keeps_records and not self._save_due:
+                self._save_due = True
+                saver.submit(self._save_progress, record)
+
+    def _save_progress(self, record: CopyRecord) -> None:
+        """Save what ``record`` holds now, beside the copies: one save at a time, each
+        with every dataset noted until it starts. Best effort: the save at the end
+        is the one whose failure is raised."""
+        with self._lock:
+            self._save_due = False
+            now = CopyRecord(record.source, {d: dict(held) for d, held in record.files.items()})
+        try:
+            now.save(self._record_home)
+        except Exception:
+            _log.debug("Could not save the transfer record yet", exc_info=True)
 
     @contextmanager
     def _stopping(self, *pools: Executor) -> Iterator[None]:

@@ -1,8 +1,10 @@
 """Interrupted dataset transfers as real processes (issue 23, point 6): Ctrl-C stops
-the comparison of a rerun at its next chunk, as it stops a copy.
+the comparison of a rerun at its next chunk, as it stops a copy; a download killed
+with SIGKILL resumes without reading again any dataset that had already arrived.
 
 What a process read is counted by the kernel (``rchar`` of ``/proc/self/io``, saved
-at exit): the tests assert on what was read and left behind, never on how long it took.
+at exit) or, for the resumed run, by a store that counts the files it opens: the
+tests assert on what was read and left behind, never on how long it took.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -21,7 +26,10 @@ from minari_namespaces import (
     DatasetId,
     LocalNamespaceRepository,
     NamespaceService,
+    open_repository,
 )
+from minari_namespaces.dataset_files import DatasetFile, FileSource
+from minari_namespaces.repository import NamespaceRepository
 from tests.support.deadline import within
 
 pytestmark = [pytest.mark.processes]
@@ -122,3 +130,82 @@ def test_ctrl_c_during_a_reruns_comparison_stops_it_at_the_next_chunk(tmp_path: 
     assert bytes_read(reads) < size
     assert LocalNamespaceRepository(target).list_datasets() == ids
     assert not [path for path in target.rglob("*") if ".minari-partial" in path.name]
+
+
+class CountingOpens:
+    """A store that notes every dataset file opened through it."""
+
+    def __init__(self, inner: NamespaceRepository) -> None:
+        self.inner = inner
+        self.opened: list[DatasetId] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def open_dataset_file(
+        self, dataset: DatasetId, file: DatasetFile
+    ) -> AbstractContextManager[BinaryIO]:
+        self.opened.append(dataset)
+        return self.inner.open_dataset_file(dataset, file)
+
+    @contextmanager
+    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
+        self.opened.append(dataset)
+        with self.inner.open_dataset(dataset) as source:
+            yield source
+
+
+def recorded(target: Path) -> set[str]:
+    """The datasets the target's copy record lists (none before it is written)."""
+    found: set[str] = set()
+    for record in (target / ".minari-namespaces").glob("copied-from-*.json"):
+        found |= set(json.loads(record.read_text())["datasets"])
+    return found
+
+
+@contextmanager
+def stopped(process: subprocess.Popen[str]) -> Iterator[None]:
+    """``process`` frozen (SIGSTOP) inside the block, so that what it left on disk
+    does not change while it is looked at; it runs on afterwards (SIGCONT)."""
+    process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGCONT)
+
+
+def test_a_download_resumed_after_sigkill_reads_no_dataset_that_had_arrived(
+    tmp_path: Path,
+) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    ids = plant_tree(source, 10, 16 * MiB, sparse=False)
+    download = [sys.executable, "-m", "minari_namespaces", "download", "--tree", "--datasets",
+                "--jobs", "1", "--root", str(target), "--remote", source.as_uri()]  # fmt: skip
+    process = subprocess.Popen(
+        download,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Killed once two datasets are in place and each one in place is in the record
+    # (checked with the process frozen: a dataset is recorded just after it lands).
+    arrived: list[DatasetId] = []
+    with within(120):
+        while not arrived:
+            assert process.poll() is None, process.communicate()
+            with stopped(process):
+                here = LocalNamespaceRepository(target).list_datasets() if target.exists() else []
+                if len(here) >= 2 and {str(d) for d in here} <= recorded(target):
+                    process.kill()
+                    arrived = here
+            time.sleep(0.005)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert len(arrived) < len(ids)
+    remote = CountingOpens(open_repository(source.as_uri()))
+    local = LocalNamespaceRepository(target)
+    report = NamespaceService(local, cast(NamespaceRepository, remote)).download_tree(datasets=True)
+    assert report.datasets_unchanged == arrived
+    assert report.datasets_copied == sorted(set(ids) - set(arrived))
+    assert not set(remote.opened) & set(arrived)  # not one file of theirs was read
+    assert local.list_datasets() == ids
