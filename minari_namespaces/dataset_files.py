@@ -270,7 +270,8 @@ def unsafe_error(entries: Iterable[str], where: str) -> UnsafeDatasetFileError:
     return UnsafeDatasetFileError(
         f"Refused to copy from {where}: {len(listed)} dataset entr"
         f"{'y is' if len(listed) == 1 else 'ies are'} a link, a FIFO, a device, an "
-        f"unreadable folder or a path outside its dataset folder: {names}{more}. "
+        "unreadable folder or a path that could land outside its dataset folder (such "
+        f"as '..' or a backslash): {names}{more}. "
         "Nothing of the transfer was written; remove or replace these entries and try again."
     )
 

@@ -248,6 +248,15 @@ class NamespaceRepository(Protocol):
         """
         ...
 
+    def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
+        """Remove what interrupted dataset writes left beside ``datasets`` (in the
+        namespace folders that hold them), except what a live writer still holds.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        ...
+
     @property
     def keeps_records(self) -> bool:
         """Whether the store keeps a transfer's bookkeeping files (not the Hub: a

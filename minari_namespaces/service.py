@@ -382,12 +382,14 @@ class NamespaceService:
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
             datasets: Move the datasets directly inside ``ns`` too, whole (see
-                :doc:`moving-datasets`).
+                :doc:`moving-datasets`); a folder of datasets without a marker
+                moves too, given ``{}`` where it lacks one, as in :meth:`upload_tree`.
             jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
-            NamespaceNotFoundError: If ``ns`` does not exist locally.
+            NamespaceNotFoundError: If ``ns`` does not exist locally (with
+                ``datasets``: nor holds a dataset directly in it).
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.
             UnsafeDatasetFileError, CopyVerificationError: See :meth:`upload_dataset`.
@@ -418,12 +420,14 @@ class NamespaceService:
             dry_run: Write nothing; the report says what would be written.
             progress: Called with a :class:`TransferProgress` as the transfer goes.
             datasets: Move the datasets directly inside ``ns`` too, whole (see
-                :doc:`moving-datasets`).
+                :doc:`moving-datasets`); a folder of datasets without a marker
+                moves too, given ``{}`` where it lacks one, as in :meth:`download_tree`.
             jobs: Dataset files copied at once (default 4).
 
         Raises:
             InvalidNamespaceError: If ``ns`` is not a valid id.
-            NamespaceNotFoundError: If ``ns`` does not exist on the remote.
+            NamespaceNotFoundError: If ``ns`` does not exist on the remote (with
+                ``datasets``: nor holds a dataset directly in it).
             CorruptMetadataError: If remote metadata is not a valid JSON object.
             RemoteNotConfiguredError: If the service has no remote.
             RemoteError: If the remote fails.

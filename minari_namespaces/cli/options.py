@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,13 +54,55 @@ def open_stores(source: str, target: str) -> NamespaceService:
 
     Raises:
         typer.BadParameter: If a URL carries a user or a password (see
-            :func:`open_service`).
+            :func:`open_service`), or one store is the other or lies inside it.
         RemoteError: If a backend cannot be loaded.
     """
     _refuse_credentials(source, "SRC_URL")
     _refuse_credentials(target, "DST_URL")
     _log.debug("copying from %s to %s", source, target)
-    return NamespaceService(open_repository(source), open_repository(target))
+    service = NamespaceService(open_repository(source), open_repository(target))
+    _refuse_overlap(service.local.url, service.remote.url)
+    return service
+
+
+def _place(url: str) -> tuple[str, tuple[str, ...]]:
+    """Where the store at ``url`` (a repository's URL) lives: its kind of storage,
+    whatever alias names it, and its path segments; a local folder and a ``file://``
+    URL are resolved, so every spelling of one folder is one place."""
+    from fsspec import get_filesystem_class
+
+    protocol, separator, path = url.partition("://")
+    if not separator:
+        protocol, path = "file", url
+    with suppress(ImportError, ValueError):
+        known = get_filesystem_class(protocol).protocol
+        protocol = known if isinstance(known, str) else known[0]
+    if protocol == "file":
+        path = os.path.realpath(path)
+    return protocol, tuple(part for part in path.split("/") if part)
+
+
+def _refuse_overlap(source: str, target: str) -> None:
+    """Refuse two stores of which one is the other or lies inside it (as rclone
+    does): each run would copy the copy again, nesting it deeper.
+
+    Raises:
+        typer.BadParameter: If they overlap.
+    """
+    (kind, mine), (other, theirs) = _place(source), _place(target)
+    if kind != other or mine[: len(theirs)] != theirs[: len(mine)]:
+        return
+    if mine == theirs:
+        said = f"{target} is the source itself"
+    elif len(theirs) > len(mine):
+        said = f"{target} lies inside the source {source}"
+    else:
+        said = f"the source {source} lies inside {target}"
+    raise typer.BadParameter(
+        f"the stores overlap: {said}. Choose a target that neither holds the source nor "
+        "lies in it.",
+        param_hint="DST_URL",
+    )
 
 
 def _refuse_credentials(url: str, param_hint: str) -> None:

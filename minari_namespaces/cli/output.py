@@ -121,24 +121,34 @@ def confirm_replacing(plan: TransferReport) -> bool:
     return agreed
 
 
-def print_diff(result: NamespaceDiff, *, as_json: bool) -> None:
-    """What ``diff`` prints, unless --quiet: a JSON object of the three groups, one
-    ``In sync`` line, or one line per namespace that differs, by group."""
+def print_diff(result: NamespaceDiff, *, as_json: bool, datasets: bool = False) -> None:
+    """What ``diff`` prints, unless --quiet: a JSON object of the three groups (six
+    with ``datasets``), one ``In sync`` line, or one line per namespace (then per
+    dataset) that differs, by group."""
     if is_quiet():
         return
-    groups = {
+    groups: dict[str, Sequence[object]] = {
         "only_local": result.only_local,
         "only_remote": result.only_remote,
         "different": result.different,
     }
+    if datasets:
+        groups |= {
+            "datasets_only_local": result.datasets_only_local,
+            "datasets_only_remote": result.datasets_only_remote,
+            "datasets_different": result.datasets_different,
+        }
     if as_json:
-        print_json({key: [str(ns) for ns in ids] for key, ids in groups.items()})
+        print_json({key: [str(each) for each in ids] for key, ids in groups.items()})
     elif result.in_sync:
-        say(f"In sync ({len(result.same):,} namespace(s) on both sides)")
+        also = f" and {len(result.datasets_same):,} dataset(s)" if datasets else ""
+        say(f"In sync ({len(result.same):,} namespace(s){also} on both sides)")
     else:
         for key, ids in groups.items():
-            for ns in ids:
-                say(f"{key.replace('_', ' '):<12} {ns}")
+            label = key.removeprefix("datasets_").replace("_", " ")
+            kind = "dataset " if key.startswith("datasets_") else ""
+            for each in ids:
+                say(f"{label:<12} {kind}{each}")
 
 
 def is_verbose() -> bool:

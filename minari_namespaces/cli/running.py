@@ -18,6 +18,7 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+from rich.table import Column
 from rich.text import Text
 
 from minari_namespaces.catalog.model import format_size
@@ -236,8 +237,15 @@ def progress_bar(console: Console, label: str) -> Iterator[Callable[[TransferPro
     """A bar on ``console``: namespaces done/total and their rate; once dataset files
     move, files and bytes done/total, the rate in bytes and the time left. Yields the
     function that moves it; it stays on screen when done."""
-    columns = (TextColumn("{task.description}"), BarColumn(), _AmountColumn(), _RateColumn())
-    with Progress(*columns, _TimeColumn(), console=console) as progress:
+    # The numbers never wrap: on a narrow terminal the bar gives up the room.
+    columns = (
+        TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+        BarColumn(),
+        _AmountColumn(table_column=Column(no_wrap=True)),
+        _RateColumn(table_column=Column(no_wrap=True)),
+        _TimeColumn(table_column=Column(no_wrap=True)),
+    )
+    with Progress(*columns, console=console) as progress:
         task = progress.add_task(label, total=None, files_done=0, files_total=0)
 
         def move(done: TransferProgress) -> None:

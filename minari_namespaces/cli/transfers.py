@@ -55,8 +55,8 @@ OverwriteOption = Annotated[
     bool,
     typer.Option(
         "--overwrite",
-        help="Replace namespaces whose metadata differs on the target (asks first when "
-        "run at a terminal).",
+        help="Replace namespaces whose metadata differs on the target and, with datasets, "
+        "datasets whose files differ, each whole (asks first when run at a terminal).",
     ),
 ]
 ForceOption = Annotated[
@@ -311,19 +311,27 @@ def diff(
     remote: RemoteOption = None,
     prefix: PrefixOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    datasets: Annotated[
+        bool,
+        typer.Option(
+            "--datasets",
+            help="Compare the datasets too: those on one side only, and those whose files "
+            "differ in size or content.",
+        ),
+    ] = False,
     quiet: Annotated[
         bool,
         typer.Option("--quiet", "-q", help="Print nothing; only the exit status tells."),
     ] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Compare the local store with the remote (writes nothing). Exit status, as
-    diff(1): 0 in sync, 1 different, 2 error.
+    """Compare the local store with the remote (writes nothing); with --datasets their
+    datasets too. Exit status, as diff(1): 0 in sync, 1 different, 2 error.
 
-    Example: minari-namespaces diff --remote file:///tmp/remote || echo "out of sync"
+    Example: minari-namespaces diff --datasets --remote file:///tmp/remote || echo "out of sync"
     """
-    result = open_service(root, remote).diff(prefix)
-    print_diff(result, as_json=as_json)
+    result = open_service(root, remote).diff(prefix, datasets=datasets)
+    print_diff(result, as_json=as_json, datasets=datasets)
     if not result.in_sync:
         raise typer.Exit(1)
 

@@ -42,6 +42,7 @@ from minari_namespaces.errors import (
     NamespaceExistsError,
     NamespaceNotEmptyError,
     NamespaceNotFoundError,
+    UnsafeDatasetFileError,
     first_few,
 )
 from minari_namespaces.identifier import NamespaceId, check_batch_twins
@@ -511,23 +512,60 @@ class NamespaceStoreBase(ABC):
                 ``-1``, so that the dataset never equals a source's.
 
         Raises:
-            UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry.
+            UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry,
+                or a file where another of its keys needs a folder.
             RemoteError: If a remote backend fails.
         """
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         listed, unsafe = self._list_files(wanted)
+        for dataset, files in listed.items():
+            # A name no folder walk refuses (a backslash in a local file's name) is
+            # still no path to write anywhere: refused here, while planning.
+            outside = [file.path for file in files if unsafe_reason(file.path) is not None]
+            if outside:
+                unsafe.setdefault(dataset, []).extend(outside)
+                listed[dataset] = [file for file in files if file.path not in outside]
         if unsafe and strict:
             raise unsafe_error(
                 (f"{dataset}/{entry}" for dataset, entries in unsafe.items() for entry in entries),
                 self.url,
             )
+        if strict:
+            self._refuse_clashes(listed)
         for dataset, entries in unsafe.items():
             held = listed.setdefault(dataset, [])
             held += [DatasetFile(entry, -1) for entry in entries]
             held.sort()
         return listed
+
+    def _refuse_clashes(self, listed: dict[DatasetId, list[DatasetFile]]) -> None:
+        """Refuse a dataset whose keys hold a file where another key needs a folder
+        (``data/a`` and ``data/a/b``): no file system can hold both.
+
+        Raises:
+            UnsafeDatasetFileError: Naming the dataset and both keys.
+        """
+        clashes: list[str] = []
+        for dataset, files in listed.items():
+            below: dict[str, str] = {}
+            for file in files:
+                parts = file.path.split("/")
+                for depth in range(1, len(parts)):
+                    below.setdefault("/".join(parts[:depth]), file.path)
+            clashes += [
+                f"'{dataset}' holds '{file.path}' and '{below[file.path]}'"
+                for file in files
+                if file.path in below
+            ]
+        if clashes:
+            shown, more = first_few(clashes, _SHOWN)
+            raise UnsafeDatasetFileError(
+                f"Refused to copy from {self.url}: {'; '.join(shown)}{more}: a file where "
+                "another key needs a folder, which no file system can hold. Nothing of the "
+                "transfer was written; remove or rename one of each pair and try again."
+            )
 
     def write_dataset(
         self,
@@ -567,8 +605,23 @@ class NamespaceStoreBase(ABC):
         """
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
         if unsafe:
-            raise unsafe_error((f"{dataset}/{path}" for path in unsafe), self.url)
+            shown, more = first_few(unsafe, _SHOWN)
+            raise UnsafeDatasetFileError(
+                f"Refused to write dataset '{dataset}' into {self.url}: "
+                f"{', '.join(map(repr, shown))}{more} would land outside its folder. "
+                "Nothing of this dataset was written."
+            )
         return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
+
+    def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
+        """Remove what interrupted dataset writes left in the namespace folders that
+        hold ``datasets`` (any dataset's leftovers there), except what a live writer
+        still holds.
+
+        Raises:
+            RemoteError: If a remote backend fails.
+        """
+        return None  # here an interrupted write is invisible; its next write cleans it
 
     @property
     def keeps_records(self) -> bool:

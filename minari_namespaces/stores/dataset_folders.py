@@ -10,9 +10,10 @@ folder beside it (``.NAME-vN.minari-partial-XXXX``, which neither our listing
 nor Minari's shows), are checked (and fsynced, for a durable store), and the
 folder is renamed into place in one step. Replacing a dataset renames the old one aside first (to
 ``.NAME-vN.minari-old-XXXX``) and removes it after. A staging folder is locked
-(``flock``) while it is written; the next write of the same dataset removes any
-unlocked leftover, so a process killed at any moment leaves nothing that is ever
-listed, and nothing that outlives the next run.
+(``flock``) while it is written; the next transfer into its namespace folder
+removes every unlocked leftover there (:func:`remove_leftovers`), so a process
+killed at any moment leaves nothing that is ever listed, and nothing that outlives
+the next run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import errno
 import fcntl
 import io
 import os
+import re
 import secrets
 import stat
 import threading
@@ -51,6 +53,8 @@ __all__ = [
 _FILE_READ_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _FILE_WRITE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _STAGE_MARK: Final = ".minari-"
+#: A staging or old folder: ``.NAME-vN.minari-partial-XXXX`` or ``...minari-old-XXXX``.
+_LEFTOVER: Final = re.compile(r"\.(?P<name>.+)\.minari-(?:partial|old)-[0-9a-f]{12}")
 #: One copy task takes consecutive files up to this many bytes (or
 #: :data:`_BATCH_FILES` files): a small file costs no hand-off between threads of
 #: its own, while big files still copy side by side.
@@ -234,12 +238,15 @@ def remove_tree(parent_fd: int, name: str) -> None:
         os.rmdir(name, dir_fd=parent_fd)
 
 
-def remove_leftovers(parent_fd: int, name: str) -> None:
-    """Remove the staging and old folders of dataset ``name`` in ``parent_fd`` that
-    no live writer holds (an interrupted transfer's)."""
-    mark = f".{name}{_STAGE_MARK}"
+def remove_leftovers(parent_fd: int, name: str | None = None) -> None:
+    """Remove the staging and old folders in ``parent_fd`` (of dataset ``name``
+    only, if given) that no live writer holds: an interrupted transfer's."""
     with os.scandir(parent_fd) as entries:
-        leftovers = [entry.name for entry in entries if entry.name.startswith(mark)]
+        leftovers = [
+            entry.name
+            for entry in entries
+            if (found := _LEFTOVER.fullmatch(entry.name)) and name in (None, found["name"])
+        ]
     for leftover in leftovers:
         fd = _open_folder(parent_fd, leftover)
         if fd is None:
@@ -270,12 +277,8 @@ def write_folder(
         NamespaceConflictError: If ``name`` exists and ``replace`` is false.
     """
     remove_leftovers(parent_fd, name)
-    token = secrets.token_hex(6)
-    stage = f".{name}{_STAGE_MARK}partial-{token}"
-    os.mkdir(stage, dir_fd=parent_fd)
-    stage_fd = os.open(stage, DIR_FLAGS, dir_fd=parent_fd)
+    stage, token, stage_fd = _locked_stage(parent_fd, name)
     try:
-        fcntl.flock(stage_fd, fcntl.LOCK_EX)
         try:
             with FolderTree(stage_fd, make=True) as tree:
                 # Every folder first, parents before children, in this thread: the
@@ -298,6 +301,27 @@ def write_folder(
     finally:
         os.close(stage_fd)
     return copied
+
+
+def _locked_stage(parent_fd: int, name: str) -> tuple[str, str, int]:
+    """A new staging folder for dataset ``name`` in ``parent_fd``, locked: its name,
+    its token and an open descriptor of it."""
+    while True:
+        token = secrets.token_hex(6)
+        stage = f".{name}{_STAGE_MARK}partial-{token}"
+        os.mkdir(stage, dir_fd=parent_fd)
+        # Another transfer's sweep may take the folder for a leftover between its
+        # creation and the lock: then it is gone, and a new one is made.
+        try:
+            stage_fd = os.open(stage, DIR_FLAGS, dir_fd=parent_fd)
+        except FileNotFoundError:
+            continue
+        fcntl.flock(stage_fd, fcntl.LOCK_EX)
+        with suppress(FileNotFoundError):
+            held = os.stat(stage, dir_fd=parent_fd, follow_symlinks=False)
+            if os.path.samestat(held, os.fstat(stage_fd)):
+                return stage, token, stage_fd
+        os.close(stage_fd)
 
 
 def _batches(files: Sequence[DatasetFile]) -> Iterator[list[DatasetFile]]:

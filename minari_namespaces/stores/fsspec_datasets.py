@@ -13,7 +13,7 @@ Bookkeeping lives under the hidden ``.minari-namespaces`` folder at the root.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import BinaryIO
@@ -140,6 +140,18 @@ class FsspecDatasetFiles:
                 return self.driver.write_dataset(folder, write, f"{self.texts.url}/{dataset}")
             except FileExistsError:
                 raise self.texts.dataset_appeared(dataset) from None
+
+    def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
+        """Remove what interrupted writes left in the namespace folders that hold
+        ``datasets``, where the driver stages datasets (``file://``).
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        folders = sorted({self.path_of(dataset.parts[:-1]) for dataset in datasets})
+        if folders:
+            with self.backend("remove the leftovers of interrupted transfers"):
+                self.driver.remove_leftovers(folders)
 
     @property
     def keeps_records(self) -> bool:

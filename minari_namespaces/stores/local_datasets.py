@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -110,6 +110,14 @@ class LocalDatasetFiles:
                 f"{self.texts.url}/{dataset}",
                 durable=self.durable,
             )
+
+    def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
+        """Remove the unlocked staging and old folders in the namespace folders that
+        hold ``datasets`` (one listing of each folder)."""
+        for parts in sorted({dataset.parts[:-1] for dataset in datasets}):
+            with FolderWalk(str(self.root)) as walk:
+                if walk.opened and walk.reach(parts):
+                    dataset_folders.remove_leftovers(walk.fd)
 
     def read_record(self, name: str) -> bytes | None:
         """The bookkeeping file ``name``, or ``None``."""

@@ -165,6 +165,21 @@ class CopyRecord:
             return str(entry[2])
         return None
 
+    def reversed(self) -> CopyRecord:
+        """The same copies seen from the target's side (each entry's two versions
+        swapped), for comparing the other way; never saved."""
+        back = CopyRecord(self.source)
+        back.files = {
+            dataset: {
+                path: [entry[3], entry[1], entry[2], entry[0]]
+                for path, entry in held.items()
+                if isinstance(entry, list) and len(entry) == 4
+            }
+            for dataset, held in self.files.items()
+            if isinstance(held, dict)
+        }
+        return back
+
     def note(
         self, dataset: DatasetId, source: DatasetFile, target: DatasetFile, sha256: str | None
     ) -> None:
@@ -173,6 +188,23 @@ class CopyRecord:
         held = self.files.setdefault(str(dataset), {})
         held[source.path] = [source.version, source.size, sha256, target.version]
         self.changed = True
+
+
+def _known(
+    records: list[CopyRecord],
+    dataset: DatasetId,
+    path: str,
+    *,
+    source: str | None = None,
+    target: str | None = None,
+) -> str | None:
+    """The SHA-256 that the first of ``records`` to know it recorded (see
+    :meth:`CopyRecord.known`)."""
+    for record in records:
+        found = record.known(dataset, path, source=source, target=target)
+        if found is not None:
+            return found
+    return None
 
 
 def _hash(
@@ -217,6 +249,8 @@ class DatasetTransfer:
         overwrite: Replace datasets that differ on the target.
         jobs: Files copied (or hashed) at once.
         progress: Called with (files done, bytes done) as files complete.
+        both_ways: Trust the record of copies from ``target`` to ``source`` too (a
+            comparison, which never copies, knows what either direction copied).
     """
 
     source: NamespaceRepository
@@ -224,6 +258,7 @@ class DatasetTransfer:
     overwrite: bool
     jobs: int = DEFAULT_JOBS
     progress: Callable[[int, int], None] | None = None
+    both_ways: bool = False
     _files: dict[DatasetId, list[DatasetFile]] = field(default_factory=dict, init=False)
     _record: CopyRecord | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -252,9 +287,13 @@ class DatasetTransfer:
             if any(file.size < 0 for file in files)
         }
         self._record = record = CopyRecord.load(self._record_home, self._record_key)
+        records = [record]
+        if self.both_ways:
+            back = DatasetTransfer(self.target, self.source, overwrite=False)
+            records.append(CopyRecord.load(back._record_home, back._record_key).reversed())
         present = [dataset for dataset in wanted if dataset in self._files]
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool, self._stopping(pool):
-            futures = [pool.submit(self._same, d, held.get(d), record) for d in present]
+            futures = [pool.submit(self._same, d, held.get(d), records) for d in present]
             wait(futures)
         same = {dataset: future.result() for dataset, future in zip(present, futures, strict=True)}
         plans: list[DatasetPlan] = []
@@ -280,8 +319,12 @@ class DatasetTransfer:
     def _record_key(self) -> str:
         return self.source.url if self.target.keeps_records else f"to {self.target.url}"
 
-    def _same(self, dataset: DatasetId, held: list[DatasetFile] | None, record: CopyRecord) -> bool:
-        """Whether the target's files of ``dataset`` are the source's (size and content)."""
+    def _same(
+        self, dataset: DatasetId, held: list[DatasetFile] | None, records: list[CopyRecord]
+    ) -> bool:
+        """Whether the target's files of ``dataset`` are the source's (size and
+        content), as hashes or ``records`` tell, else read; what is read is noted in
+        the first record."""
         mine = self._files[dataset]
         if held is None or [(f.path, f.size) for f in mine] != [(f.path, f.size) for f in held]:
             return False
@@ -299,14 +342,13 @@ class DatasetTransfer:
                 if any(mine_hash != held_hash for mine_hash, held_hash in listed):
                     return False
                 continue
-            if record.holds(dataset, source.path, source=source.version, target=target.version):
+            if any(
+                record.holds(dataset, source.path, source=source.version, target=target.version)
+                for record in records
+            ):
                 continue  # both sides are as recorded: nothing read, nothing to note
-            ours = source.sha256 or record.known(
-                dataset, source.path, source=source.version, target=None
-            )
-            theirs = target.sha256 or record.known(
-                dataset, source.path, source=None, target=target.version
-            )
+            ours = source.sha256 or _known(records, dataset, source.path, source=source.version)
+            theirs = target.sha256 or _known(records, dataset, source.path, target=target.version)
             if ours is not None and theirs is not None:
                 if ours != theirs:
                     return False
@@ -329,17 +371,20 @@ class DatasetTransfer:
             if ours != theirs:
                 return False
             with self._lock:
-                record.note(dataset, source, target, ours)
+                records[0].note(dataset, source, target, ours)
         return True
 
     def copy(self, plans: list[DatasetPlan]) -> list[DatasetId]:
         """Write every dataset that ``plans`` moves; return those written, sorted.
-        The record is saved even when a copy fails (then its error is raised).
+        First remove what interrupted transfers left in the namespace folders of
+        ``plans``, even when nothing moves. The record is saved even when a copy
+        fails (then its error is raised).
 
         Raises:
             CopyVerificationError: If a copy differs from its source.
             RemoteError: If a remote store fails.
         """
+        self.target.remove_leftovers(plan.id for plan in plans)
         record = self._record if self._record is not None else CopyRecord(self._record_key)
         moving = [plan for plan in plans if plan.moves]
         written: list[DatasetId] = []

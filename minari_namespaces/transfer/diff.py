@@ -81,7 +81,8 @@ def compare(
     if not datasets:
         return diff
     mine, theirs = set(local_tree.datasets), set(remote_tree.datasets)
-    plans = DatasetTransfer(local, remote, overwrite=False).plan(mine & theirs)
+    # Whichever way the last transfer went, its record tells what is unchanged.
+    plans = DatasetTransfer(local, remote, overwrite=False, both_ways=True).plan(mine & theirs)
     diff.datasets_only_local.extend(sorted(mine - theirs))
     diff.datasets_only_remote.extend(sorted(theirs - mine))
     diff.datasets_different.extend(p.id for p in plans if p.action != "unchanged")

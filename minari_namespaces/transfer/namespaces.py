@@ -138,14 +138,20 @@ class Transfer:
 
     def one(self, ns: NamespaceId, *, ancestors: bool) -> TransferReport:
         """Copy ``ns`` (and, with ``ancestors``, every ancestor the target lacks).
+        With datasets, a folder without a marker that holds datasets counts, as in
+        :meth:`tree`: the target gets it with ``{}`` where it lacks it.
 
         Raises:
-            NamespaceNotFoundError: If the source lacks ``ns``.
+            NamespaceNotFoundError: If the source lacks ``ns`` (and, with datasets,
+                holds no dataset directly in it).
             RemoteError: If a remote store fails.
         """
         levels = list(ns.hierarchy()) if ancestors else [ns]
         source_data = self.source.get_many(levels)
-        if ns not in source_data:
+        inside: list[DatasetId] = []
+        if self.datasets:
+            inside = [d for d in self.source.list_tree(ns).datasets if d.namespace == ns]
+        if ns not in source_data and not inside:
             raise NamespaceNotFoundError(f"Namespace '{ns}' does not exist in {self.source.url}.")
         present = self.target.get_many(levels)
         _log.debug(
@@ -157,10 +163,10 @@ class Transfer:
             len(levels),
         )
         order = [level for level in levels if level not in present or level == ns]
-        inside: list[DatasetId] = []
-        if self.datasets:
-            inside = [d for d in self.source.list_tree(ns).datasets if d.namespace == ns]
-        return self._run(source_data, order, {ns}, present, inside)
+        # A folder of datasets without a marker is a holder, as in the tree form: never
+        # a member whose metadata ({}) would be compared with the target's.
+        members = {ns} if ns in source_data else set()
+        return self._run(source_data, order, members, present, inside)
 
     def dataset(self, wanted: DatasetId | DatasetName) -> TransferReport:
         """Copy one dataset (the latest version of a name) and the namespaces above

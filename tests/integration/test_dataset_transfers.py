@@ -3,6 +3,7 @@ transfers, and copies between two remotes."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import warnings
 from collections.abc import Callable
@@ -58,6 +59,20 @@ def test_a_symlink_inside_a_file_remote_dataset_is_refused_on_download(tmp_path:
     with pytest.raises(UnsafeDatasetFileError, match="link"):
         NamespaceService(target, remote).download_tree(datasets=True)
     assert target.list_datasets() == []
+
+
+def test_a_key_that_is_a_file_and_a_folder_is_refused_while_planning(tmp_path: Path) -> None:
+    remote = FsspecNamespaceRepository(f"memory://clash/{tmp_path.name}")
+    NamespaceService(plant_local_datasets(tmp_path / "local"), remote).upload_tree(datasets=True)
+    # Object keys may hold both; a folder on disk cannot.
+    base = f"/clash/{tmp_path.name}/D4RL/pen/cloned-v0/data"
+    remote.fs.pipe_file(f"{base}/a/b", b"a file below a")
+    remote.fs.pipe_file(f"{base}/a", b"and a is a file too")
+    target = LocalNamespaceRepository(tmp_path / "target")
+    with pytest.raises(UnsafeDatasetFileError) as refused:
+        NamespaceService(target, remote).download_tree(datasets=True)
+    assert "'D4RL/pen/cloned-v0' holds 'data/a' and 'data/a/b'" in str(refused.value)
+    assert not (tmp_path / "target").exists()
 
 
 @pytest.mark.s3
@@ -168,6 +183,42 @@ def test_a_leftover_staging_folder_is_listed_by_nobody_and_cleaned_by_the_next_r
     service.download_tree(datasets=True)
     assert tree_bytes(target) == tree_bytes(source)
     assert not [name for name in everything_under(target_root) if ".minari-partial" in name]
+
+
+@pytest.mark.parametrize("scheme", ["local", "file"])
+def test_leftovers_beside_datasets_in_place_are_removed_by_the_next_transfer_unless_held(
+    tmp_path: Path, scheme: str
+) -> None:
+    source = plant_local_datasets(tmp_path / "local")
+    root = tmp_path / "target"
+    target = (
+        LocalNamespaceRepository(root)
+        if scheme == "local"
+        else FsspecNamespaceRepository(root.as_uri())
+    )
+    service = NamespaceService(source, target)
+    service.upload_tree(datasets=True)
+    door = root / "D4RL/door"
+    # What SIGKILL leaves beside datasets that are already in place: an overwrite's
+    # old copy renamed aside, and a staging folder half written.
+    killed = [".human-v2.minari-old-0123456789ab", ".human-v1.minari-partial-0123456789ab"]
+    for name in killed:
+        (door / name / "data").mkdir(parents=True)
+        (door / name / "data/main_data.hdf5").write_bytes(b"half")
+    # A staging folder that a live transfer still holds (its flock) is not a leftover.
+    live = door / ".human-v1.minari-partial-abcdef012345"
+    (live / "data").mkdir(parents=True)
+    holder = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        service.upload_tree(datasets=True, dry_run=True)
+        assert {p.name for p in door.iterdir() if p.name.startswith(".")} == {*killed, live.name}
+        report = service.upload_tree(datasets=True)
+        assert (report.bytes_copied, len(report.datasets_unchanged)) == (0, 3)
+        assert [p.name for p in door.iterdir() if p.name.startswith(".")] == [live.name]
+    finally:
+        os.close(holder)
+    assert tree_bytes(target) == tree_bytes(source)
 
 
 @pytest.mark.s3

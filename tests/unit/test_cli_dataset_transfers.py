@@ -5,13 +5,19 @@ between a local folder and a ``file://`` store."""
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from minari_namespaces.cli import app
+from minari_namespaces.cli.running import progress_bar
+from minari_namespaces.transfer import TransferProgress
+from tests.support.terminal import screen
 
 #: Each dataset's ``data/metadata.json`` (41 bytes) and its one data file.
 METADATA = b'{"total_episodes": 2, "total_steps": 10} '
@@ -237,3 +243,134 @@ def test_forms_that_make_no_sense_are_usage_errors(
     assert code == 2
     assert message in " ".join(err.replace("│", " ").split())
     assert not remote.exists()
+
+
+def test_a_backslash_in_a_source_file_name_is_refused_while_planning_naming_the_source(
+    root: Path, tmp_path: Path
+) -> None:
+    (root / "D4RL/pen/cloned-v0/data/a\\b.bin").write_bytes(b"named for Windows")
+    target = tmp_path / "mirror"
+    code, out, err = run("mirror", str(root), target.as_uri(), "--datasets")
+    assert (code, out) == (1, "")
+    said = " ".join(err.split())
+    assert f"Refused to copy from {root}:" in said
+    assert "'D4RL/pen/cloned-v0/data/a\\\\b.bin'" in said
+    assert "a backslash" in said
+    assert not target.exists()  # nothing of the transfer was written, as it says
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "said"),
+    [
+        ("data", "file://data/backup", "lies inside the source"),
+        ("file://data/backup", "data", "the source file://"),
+        ("data", "link/backup", "lies inside the source"),  # link -> data, resolved
+        ("data/", "file://data", "is the source itself"),
+        ("memory://m/a", "memory://m/a/b", "lies inside the source"),
+        ("s3://bucket/a", "s3a://bucket/a/b", "lies inside the source"),  # one store, two names
+    ],
+)
+def test_mirror_refuses_a_target_inside_its_source_or_around_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, target: str, said: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path / "data", {"D4RL/door/human-v1": b"1"})
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    before = files_of(tmp_path / "data", bookkeeping=True)
+    code, _, err = run("mirror", source, target, "--datasets")
+    assert code == 2
+    message = " ".join(err.replace("│", " ").split())
+    assert "Invalid value for DST_URL: the stores overlap:" in message
+    assert said in message
+    assert files_of(tmp_path / "data", bookkeeping=True) == before
+
+
+def test_mirror_between_folders_that_only_share_a_name_prefix_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path / "data", {"D4RL/door/human-v1": b"1"})
+    assert run("mirror", "data", "file://data2", "--datasets")[0] == 0
+    assert files_of(tmp_path / "data2") == files_of(tmp_path / "data")
+
+
+@pytest.mark.parametrize("label", ["Uploading", "Downloading", "Mirroring"])
+def test_the_progress_bar_keeps_to_one_line_of_an_80_column_terminal(label: str) -> None:
+    drawn = io.StringIO()
+    console = Console(file=drawn, width=80, force_terminal=True, color_system=None)
+    with progress_bar(console, label) as move:
+        move(TransferProgress(2, 2, 10_000, 10_001, 46_600_000, 200_500_000))
+    shown = screen(drawn.getvalue())
+    assert shown.startswith(f"{label} ━")
+    assert " 10,000/10,001 files 46.6 MB/200.5 MB " in shown
+    assert "\n" not in shown
+    assert len(shown) <= 80
+
+
+def test_diff_with_datasets_names_the_datasets_that_differ_with_diffs_exit_status(
+    root: Path, remote: Path
+) -> None:
+    sides = ("--root", str(root), "--remote", remote.as_uri())
+    assert run("upload", "--tree", "--datasets", *sides)[0] == 0
+    assert run("diff", "--datasets", *sides) == (
+        0,
+        "In sync (3 namespace(s) and 5 dataset(s) on both sides)\n",
+        "",
+    )
+    (root / "D4RL/door/human-v1/data/main_data.hdf5").write_bytes(b"9" * 59)  # same size
+    shutil.rmtree(remote / "cartpole-v0")
+    code, out, err = run("diff", "--datasets", *sides)
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "only local   dataset cartpole-v0",
+        "different    dataset D4RL/door/human-v1",
+    ]
+    code, out, _ = run("diff", "--datasets", "--json", *sides)
+    assert (code, json.loads(out)) == (
+        1,
+        {
+            "only_local": [],
+            "only_remote": [],
+            "different": [],
+            "datasets_only_local": ["cartpole-v0"],
+            "datasets_only_remote": [],
+            "datasets_different": ["D4RL/door/human-v1"],
+        },
+    )
+    assert run("diff", *sides) == (0, "In sync (3 namespace(s) on both sides)\n", "")
+
+
+def test_upload_of_a_folder_of_datasets_without_a_marker_moves_them_as_the_tree_form_does(
+    tmp_path: Path,
+) -> None:
+    root = write_tree(tmp_path / "datasets", {"foo/x-v0": b"x" * 10, "foo/bar/y-v0": b"y"})
+    one, tree = tmp_path / "one", tmp_path / "tree"
+    sides = ("--root", str(root), "--remote")
+    code, _, err = run("upload", "foo", "--datasets", *sides, one.as_uri())
+    assert (code, err) == (0, "")
+    assert run("upload", "--tree", "foo", "--datasets", *sides, tree.as_uri())[0] == 0
+    # The single form moves the datasets directly in foo; both give foo the marker {}.
+    assert files_of(one) == {
+        path: content for path, content in files_of(tree).items() if "/bar/" not in path
+    }
+    assert json.loads((one / "foo/namespace_metadata.json").read_text()) == {}
+    assert sorted(files_of(one)) == [
+        "foo/namespace_metadata.json",
+        "foo/x-v0/data/main_data.hdf5",
+        "foo/x-v0/data/metadata.json",
+    ]
+    code, _, err = run("upload", "foo", *sides, (tmp_path / "bare").as_uri())
+    assert code == 1
+    assert "Namespace 'foo' does not exist" in err
+    code, _, err = run("upload", "foo/bar/baz", "--datasets", *sides, one.as_uri())
+    assert code == 1
+    assert "Namespace 'foo/bar/baz' does not exist" in err
+
+
+@pytest.mark.parametrize("command", ["upload", "download", "mirror"])
+def test_overwrite_help_says_it_replaces_datasets_too(command: str) -> None:
+    code, out, _ = run(command, "--help")
+    assert code == 0
+    said = " ".join(out.replace("│", " ").split())
+    assert "Replace namespaces whose metadata differs on the target and, with datasets, " in said
+    assert "datasets whose files differ, each whole" in said

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
 import pytest
 
 from minari_namespaces import NamespaceId, NamespaceService, TransferProgress
+from minari_namespaces.dataset_files import DatasetFile
 from minari_namespaces.datasets import DatasetId, DatasetName
 from minari_namespaces.errors import DatasetNotFoundError, InvalidDatasetIdError
 from minari_namespaces.testing import InMemoryNamespaceRepository
@@ -57,3 +62,38 @@ def test_one_dataset_by_name_is_the_latest_version_and_a_missing_one_is_refused(
         both.upload_dataset("D4RL/door/walk")
     with pytest.raises(DatasetNotFoundError):
         both.download_dataset("D4RL/door/human-v2")
+
+
+class CountingOpens(InMemoryNamespaceRepository):
+    """An in-memory store that counts the dataset files opened (contents read) and
+    the bookkeeping records written."""
+
+    opened = written = 0
+
+    @contextmanager
+    def open_dataset_file(self, dataset: DatasetId, file: DatasetFile) -> Iterator[BinaryIO]:
+        self.opened += 1
+        with super().open_dataset_file(dataset, file) as handle:
+            yield handle
+
+    def write_record(self, name: str, payload: bytes) -> None:
+        self.written += 1
+        super().write_record(name, payload)
+
+
+def test_a_diff_after_an_in_sync_download_reads_no_file_and_writes_nothing() -> None:
+    remote = CountingOpens("remote")
+    NamespaceService(remote).create("D4RL/door")
+    remote.put_dataset_file(DatasetId("D4RL/door/human-v2"), "data/big.bin", b"x" * 5000)
+    remote.add_dataset(NamespaceId("D4RL/door"), "expert-v0")
+    local = CountingOpens("local")
+    service = NamespaceService(local, remote)
+    assert len(service.download_tree(datasets=True).datasets_copied) == 2
+    # Only a download copied between the two: its record, kept in the local store,
+    # tells that both sides hold the same files.
+    remote.opened = local.opened = remote.written = local.written = 0
+    diff = service.diff(datasets=True)
+    assert diff.in_sync
+    assert diff.datasets_same == [DatasetId("D4RL/door/expert-v0"), DatasetId("D4RL/door/human-v2")]
+    assert (local.opened, remote.opened) == (0, 0)
+    assert (local.written, remote.written) == (0, 0)

@@ -227,6 +227,12 @@ class Driver(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} cannot write dataset files yet")
 
+    def remove_leftovers(self, folders: Sequence[str]) -> None:
+        """Remove what interrupted dataset writes left in ``folders`` that no live
+        writer holds; nothing where an interrupted write is invisible and the next
+        write of that dataset cleans it up (object stores, the Hub)."""
+        return None
+
     def begin_batch(self) -> bool:
         """Start gathering writes to commit together at :meth:`end_batch` (the Hub);
         ``False`` if the backend does not gather (every write lands at once) or a

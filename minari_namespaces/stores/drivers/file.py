@@ -197,6 +197,12 @@ class FileDriver(FsspecDriver):
             assert walk is not None
             return dataset_folders.write_folder(walk.fd, name, write, where, durable=self.durable)
 
+    def remove_leftovers(self, folders: Sequence[str]) -> None:
+        for folder in folders:
+            with self._folder(folder, make=False) as walk:
+                if walk is not None:
+                    dataset_folders.remove_leftovers(walk.fd)
+
     def put(self, path: str, payload: bytes) -> None:
         self.write_if(path, payload, None)
 
