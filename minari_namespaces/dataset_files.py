@@ -128,6 +128,8 @@ class DatasetWrite:
         replace: Replace the dataset if the store holds it.
         run: Runs the file copies (concurrently, if it can).
         on_bytes: Called with the size of each chunk written.
+        jobs: How many requests a store that writes small files as coroutines
+            keeps in flight for this dataset.
     """
 
     files: Sequence[DatasetFile]
@@ -135,6 +137,7 @@ class DatasetWrite:
     replace: bool = False
     run: Runner = run_in_turn
     on_bytes: Callable[[int], None] | None = None
+    jobs: int = 1
 
     def copy(
         self,

@@ -217,9 +217,13 @@ class NamespaceRepository(Protocol):
         """
         ...
 
-    def open_dataset(self, dataset: DatasetId) -> AbstractContextManager[FileSource]:
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> AbstractContextManager[FileSource]:
         """Open ``dataset`` for reading its files: an opener of one file at a time,
-        valid inside the block (a local store opens the folder once for all).
+        valid inside the block (a local store opens the folder once for all; an
+        asynchronous object store reads the small ones of ``files`` ahead, in their
+        order, ``jobs`` at once).
 
         Raises:
             FileNotFoundError: If the dataset is gone (or, from the opener, a file).
@@ -236,6 +240,7 @@ class NamespaceRepository(Protocol):
         replace: bool = False,
         run: Runner = ...,
         on_bytes: Callable[[int], None] | None = None,
+        jobs: int = 1,
     ) -> list[CopiedFile]:
         """Write ``dataset`` with exactly ``files`` (read through ``source``), whole
         or not at all for every listing, each file checked before it appears.

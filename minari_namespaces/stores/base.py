@@ -210,22 +210,18 @@ class NamespaceStoreBase(ABC):
     - :meth:`_read_marker`: the raw marker of a namespace, or ``None`` when it is
       absent, which includes "at or inside a dataset folder" (the dataset rule);
     - :meth:`_check_batch`: raise the conflict a create of any id of a batch would
-      meet (dataset, file, link, case-only twin), writing nothing, and return the
-      ids that are already known to exist (may be empty: ``_create_level`` is the
-      authority);
+      meet (dataset, file, link, case-only twin), writing nothing; return the ids
+      known to exist (``_create_level`` is the authority);
     - :meth:`_create_one`: one create-only write, raising ``FileExistsError``
       (chained to the backend's own error) when the namespace exists; a store
       that can write a whole level at once overrides :meth:`_create_level` too;
     - :meth:`_scan`: the namespaces and the dataset folders of a subtree (and their
       sizes), from one listing (so datasets cost no request more than namespaces do);
-    - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets, in
-      one batch;
+    - :meth:`_read_dataset_files`: the raw ``data/metadata.json`` of datasets;
     - :meth:`modify`, :meth:`delete`, :meth:`has_datasets`;
-    - for transfers of datasets: :meth:`_list_files` (the files of datasets from
-      one listing, and the entries never copied), :meth:`open_dataset_file`,
-      :meth:`_write_dataset` (the dataset appears whole or not at all),
-      :meth:`read_record` and :meth:`write_record` (bookkeeping in
-      :data:`BOOKKEEPING_FOLDER`).
+    - for transfers of datasets: :meth:`_list_files` (files and entries never
+      copied, one listing), :meth:`open_dataset_file`, :meth:`_write_dataset`
+      (whole or not at all), :meth:`read_record`, :meth:`write_record`.
 
     ``exists``, ``get``, ``get_many``, ``create``, ``create_many``, ``replace``,
     ``list_namespaces``, ``list_datasets``, ``list_tree``, ``read_datasets`` and
@@ -306,9 +302,11 @@ class NamespaceStoreBase(ABC):
         """
 
     @contextmanager
-    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
-        """Open ``dataset`` for reading its files: yields an opener of one file at a
-        time (a store that can opens the dataset's folder once for all of them).
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
+        """Open ``dataset`` for reading: an opener of one file at a time (a local store
+        opens the folder once; an object store reads small ``files`` ahead).
 
         Raises:
             FileNotFoundError: If the dataset is gone (or, from the opener, a file).
@@ -507,9 +505,8 @@ class NamespaceStoreBase(ABC):
 
         Args:
             ids: The datasets.
-            strict: Refuse entries that are never copied (links, FIFOs, devices,
-                keys outside the folder). Without it they are listed with size
-                ``-1``, so that the dataset never equals a source's.
+            strict: Refuse entries never copied (links, FIFOs, devices, keys outside
+                the folder); else list them with size ``-1`` (never equal a source's).
 
         Raises:
             UnsafeDatasetFileError: If ``strict`` and a dataset holds such an entry,
@@ -576,13 +573,14 @@ class NamespaceStoreBase(ABC):
         replace: bool = False,
         run: Runner = run_in_turn,
         on_bytes: Callable[[int], None] | None = None,
+        jobs: int = 1,
     ) -> list[CopiedFile]:
         """Write ``dataset`` with exactly ``files``, read through ``source``: whole or
         not at all, for our listings and Minari's, even if the process is killed.
 
         Each file streams in chunks and is checked (size, and MD5 where both sides
-        know it) before the dataset appears; a bad copy is removed. Leftovers of an
-        interrupted write of the same dataset are cleaned first.
+        know it) before the dataset appears; a bad copy is removed, and so are the
+        leftovers of an interrupted write.
 
         Args:
             dataset: The dataset to write.
@@ -592,15 +590,15 @@ class NamespaceStoreBase(ABC):
                 version is left); otherwise a dataset already there is an error.
             run: Runs the file copies (concurrently, if it can).
             on_bytes: Called with the size of each chunk written.
+            jobs: Requests in flight at once (an asynchronous object store's).
 
         Returns:
-            Each file as the store now lists it, with the SHA-256 of its content.
+            Each file as the store now lists it (and its SHA-256, if computed).
 
         Raises:
             UnsafeDatasetFileError: If a path would land outside the dataset folder.
             CopyVerificationError: If a copy differs from its source.
-            NamespaceConflictError: If the dataset appeared meanwhile and
-                ``replace`` is false.
+            NamespaceConflictError: If it appeared meanwhile and ``replace`` is false.
             RemoteError: If a remote backend fails.
         """
         unsafe = [file.path for file in files if unsafe_reason(file.path) is not None]
@@ -611,7 +609,9 @@ class NamespaceStoreBase(ABC):
                 f"{', '.join(map(repr, shown))}{more} would land outside its folder. "
                 "Nothing of this dataset was written."
             )
-        return self._write_dataset(dataset, DatasetWrite(files, source, replace, run, on_bytes))
+        return self._write_dataset(
+            dataset, DatasetWrite(files, source, replace, run, on_bytes, jobs)
+        )
 
     def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:
         """Remove what interrupted dataset writes left in the namespace folders that
@@ -625,20 +625,17 @@ class NamespaceStoreBase(ABC):
 
     @property
     def keeps_records(self) -> bool:
-        """Whether the store keeps a transfer's bookkeeping files (every store but
-        the Hub)."""
+        """Whether the store keeps a transfer's bookkeeping files (not the Hub)."""
         return True
 
     @contextmanager
     def write_batch(self) -> Iterator[None]:
-        """Writes made inside the block may be committed together at its end, where
-        the store commits (the Hub: one commit per repository, as few as its limits
-        allow); other stores write each at once. Nothing gathered is committed if
-        the block raises.
+        """Writes made inside the block may be committed together at its end (the
+        Hub: one commit per repository); other stores write each at once.
 
         Raises:
             NamespaceConflictError: If a dataset written without ``replace``
-                appeared meanwhile (the gathered writes are not committed).
+                appeared meanwhile (nothing gathered is committed).
             RemoteError: If a remote backend fails.
         """
         yield

@@ -22,6 +22,7 @@ from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
     DatasetWrite,
+    FileSource,
     folder_sizes,
     total_size,
 )
@@ -132,6 +133,25 @@ class FsspecDatasetFiles:
             self.driver.open_file(f"{self.path_of(dataset.parts)}/{file.path}") as handle,
         ):
             yield handle
+
+    @contextmanager
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
+        """Open ``dataset`` for reading its files; an asynchronous filesystem reads
+        the small ones of ``files`` ahead, in their order, ``jobs`` at once.
+
+        Raises:
+            RemoteError: If the backend fails.
+        """
+        with self.driver.read_ahead(self.path_of(dataset.parts), files, jobs) as opener:
+
+            @contextmanager
+            def open_one(file: DatasetFile) -> Iterator[BinaryIO]:
+                with self.backend(f"read {dataset}/{file.path}"), opener(file) as handle:
+                    yield handle
+
+            yield open_one
 
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         with self.backend(f"copy dataset {dataset}"):

@@ -80,9 +80,12 @@ class LocalDatasetFiles:
             yield handle
 
     @contextmanager
-    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
         """Open ``dataset``'s folder once, for reading its files: each folder inside
-        it is opened once too, never through a link.
+        it is opened once too, never through a link (``files`` and ``jobs`` change
+        nothing here: a local read is not worth reading ahead).
 
         Raises:
             FileNotFoundError: If the dataset is gone (on entering).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -97,8 +97,10 @@ class _CountingReads:
         return self.inner.open_dataset_file(dataset, file)
 
     @contextlib.contextmanager
-    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
-        with self.inner.open_dataset(dataset) as source:
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
+        with self.inner.open_dataset(dataset, files, jobs=jobs) as source:
 
             def counted(file: DatasetFile) -> AbstractContextManager[BinaryIO]:
                 self.opened += 1

@@ -413,7 +413,7 @@ class DatasetTransfer:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
-        with self.source.open_dataset(dataset) as source:
+        with self.source.open_dataset(dataset, files, jobs=self.jobs) as source:
             copied: list[CopiedFile] = self.target.write_dataset(
                 dataset,
                 files,
@@ -421,6 +421,7 @@ class DatasetTransfer:
                 replace=plan.action == "replace",
                 run=run,
                 on_bytes=self._moved,
+                jobs=self.jobs,
             )
         by_path = {each.file.path: each for each in copied}
         with self._lock:

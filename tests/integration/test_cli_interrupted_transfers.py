@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -149,9 +149,11 @@ class CountingOpens:
         return self.inner.open_dataset_file(dataset, file)
 
     @contextmanager
-    def open_dataset(self, dataset: DatasetId) -> Iterator[FileSource]:
+    def open_dataset(
+        self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
+    ) -> Iterator[FileSource]:
         self.opened.append(dataset)
-        with self.inner.open_dataset(dataset) as source:
+        with self.inner.open_dataset(dataset, files, jobs=jobs) as source:
             yield source
 
 

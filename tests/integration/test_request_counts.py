@@ -8,6 +8,7 @@ and GCS (1,000 keys a page) and one on Azure (5,000 a page).
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class Counted:
     remote: FsspecNamespaceRepository
     counter: RequestCounter
     page: int
+    server: str
 
 
 @pytest.fixture(params=sorted(PAGE))
@@ -44,11 +46,11 @@ def counted(request: pytest.FixtureRequest) -> Counted:
     if request.param == "moto":
         server: S3Server = request.getfixturevalue("moto_s3")
         remote, counter = counted_repository(server, f"s3://{server.new_bucket()}/minari")
-        return Counted(remote, counter, PAGE["moto"])
+        return Counted(remote, counter, PAGE["moto"], "moto")
     cloud: GcsServer | AzureServer = request.getfixturevalue(request.param)
     url = f"{cloud.protocol}://{cloud.new_bucket()}/minari"
     remote, http = counted_cloud_repository(cloud, url)
-    return Counted(remote, http, PAGE[request.param])
+    return Counted(remote, http, PAGE[request.param], request.param)
 
 
 def _tree(root: Path) -> LocalNamespaceRepository:
@@ -158,3 +160,54 @@ def test_listing_datasets_costs_what_listing_namespaces_costs(
     sized = service.list_datasets(remote=True, metadata=True, sizes=True)
     assert counter.take() == {"LIST": pages, "GET": datasets}
     assert {entry.id: entry.size for entry in sized} == expected
+
+
+def _small_files_dataset(root: Path, files: int) -> LocalNamespaceRepository:
+    """A local store holding ``lab/many-v0``: ``files`` small episode files (the
+    shape of Minari's Arrow datasets) and its ``data/metadata.json``."""
+    store = LocalNamespaceRepository(root)
+    NamespaceService(store).create("lab")
+    data = root / "lab" / "many-v0" / "data"
+    for episode in range(files):
+        (data / str(episode)).mkdir(parents=True)
+        (data / str(episode) / "part-0.arrow").write_bytes(b"%d" % episode * (episode + 1))
+    (data / "metadata.json").write_text(json.dumps({"total_episodes": files}))
+    return store
+
+
+def test_a_dataset_of_small_files_costs_one_request_per_file_jobs_at_a_time(
+    counted: Counted, tmp_path: Path
+) -> None:
+    """Issue 23: small files move as coroutines on the filesystem's loop, one request
+    each (not a resumable upload or a HEAD per file), ``jobs`` in flight at once;
+    the other requests do not grow with the number of files (S3's answers check its
+    writes: no listing after the files or after the mark)."""
+    files, jobs = 120, 3
+    remote, counter = counted.remote, counted.counter
+    service = NamespaceService(_small_files_dataset(tmp_path / "source", files), remote)
+    counter.take()
+
+    report = service.upload_dataset("lab/many-v0", jobs=jobs)
+    peak = getattr(counter, "peak", None)
+    counts = counter.take()
+    moved = report.files_copied
+    assert moved == files + 1
+    # One PUT per file, the namespace's marker and the transfer's record.
+    assert counts["PUT"] == moved + 2
+    assert sum(counts.values()) - counts["PUT"] <= 16
+    if counted.server == "moto":  # one listing before the dataset, none after
+        assert counts["LIST"] <= 6
+    if peak is not None:  # counted at the HTTP client: the most in flight at once
+        assert 1 < peak <= jobs
+
+    back = NamespaceService(LocalNamespaceRepository(tmp_path / "back"), remote)
+    back.download_dataset("lab/many-v0", jobs=jobs)
+    peak = getattr(counter, "peak", None)
+    counts = counter.take()
+    # One GET per file and one for the namespace's marker; no HEAD before each.
+    assert counts["GET"] == moved + 1
+    assert sum(counts.values()) - counts["GET"] <= 4
+    if peak is not None:
+        assert 1 < peak <= jobs
+    episode = tmp_path / "back" / "lab" / "many-v0" / "data" / "119" / "part-0.arrow"
+    assert episode.read_bytes() == b"119" * 120

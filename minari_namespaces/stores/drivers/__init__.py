@@ -3,6 +3,8 @@
 - :mod:`~minari_namespaces.stores.drivers.driver`: the driver contract, ``Driver``;
 - :mod:`~minari_namespaces.stores.drivers.fsspec_driver`: the generic fsspec driver,
   the asynchronous one and the object stores' common part;
+- :mod:`~minari_namespaces.stores.drivers.async_files`: a dataset's small files as
+  coroutines on an asynchronous filesystem's loop (read ahead, written behind);
 - one driver module per backend with more to offer: ``s3``, ``gcs``, ``azure``,
   ``file``, and the package ``hub`` (the Hugging Face Hub, which implements the
   contract directly);

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, BinaryIO, ClassVar, Final
 
 from minari_namespaces.dataset_files import (
@@ -216,6 +216,14 @@ class Driver(ABC):
             FileNotFoundError: If it is missing.
         """
         raise NotImplementedError(f"{type(self).__name__} cannot read dataset files yet")
+
+    def read_ahead(
+        self, folder: str, files: Sequence[DatasetFile], jobs: int
+    ) -> AbstractContextManager[Callable[[DatasetFile], AbstractContextManager[BinaryIO]]]:
+        """Opens ``files`` of the dataset ``folder`` for one transfer: here each by
+        :meth:`open_file` when asked; an asynchronous driver reads the small ones
+        ahead, ``jobs`` at once, in the order given."""
+        return nullcontext(lambda file: self.open_file(f"{folder}/{file.path}"))
 
     def write_dataset(self, folder: str, write: DatasetWrite, where: str) -> list[CopiedFile]:
         """Write the dataset ``folder`` with exactly ``write.files``, whole or not at

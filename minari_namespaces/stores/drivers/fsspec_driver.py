@@ -35,6 +35,7 @@ from minari_namespaces.dataset_files import (
 )
 from minari_namespaces.datasets import DATASET_METADATA_FILENAME
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores.drivers.async_files import AsyncFiles
 from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Missing, Read
 from minari_namespaces.stores.drivers.retry import RetryPolicy
 
@@ -311,11 +312,7 @@ class FsspecDriver(Driver):
         listing never shows the dataset before it is whole. Stale objects (an
         interrupted write's, the replaced version's) go first, its mark first of all.
         """
-        there, unsafe = self.stat_files(folder)
-        # A key no copy writes (``data/../x``) goes too, by its exact name: deleting a
-        # raw key never reaches outside the root, and kept it would make the dataset
-        # differ from its source forever.
-        held = {file.path for file in there} | set(unsafe)
+        held = self.held_paths(folder)
         if DATASET_MARK in held:
             if not write.replace:
                 raise FileExistsError(f"{folder}/{DATASET_MARK}")
@@ -327,34 +324,56 @@ class FsspecDriver(Driver):
             self.remove([f"{folder}/{path}" for path in stale], folder)
         body = [file for file in files if file.path != DATASET_MARK]
         last = [file for file in files if file.path == DATASET_MARK]
-        digests: dict[str, Digest] = {}
+        stored: dict[str, DatasetFile] = {}
+        listed: dict[str, DatasetFile] = {}
         try:
             for batch in (body, last):
-                written = write.run([self._writer(folder, file, write) for file in batch])
-                digests.update(zip((file.path for file in batch), written, strict=True))
-                listed = {file.path: file for file in self.stat_files(folder)[0]}
-                for file in batch:
-                    got = listed.get(file.path, DatasetFile(file.path, -1))
+                written = self.write_files(folder, batch, write)
+                # A file the store's answer did not describe is checked by a listing.
+                if any(answer is None for _, answer in written):
+                    listed = {file.path: file for file in self.stat_files(folder)[0]}
+                for file, (digest, answer) in zip(batch, written, strict=True):
+                    got = answer or listed.get(file.path, DatasetFile(file.path, -1))
                     check_copy(file, got.size, got.md5, f"{where}/{file.path}")
-                    check_copy(got, got.size, digests[file.path].md5, f"{where}/{file.path}")
+                    check_copy(got, got.size, digest.md5, f"{where}/{file.path}")
+                    stored[file.path] = got
         except BaseException:
             # The bad or partial copy is not kept (its mark first, if it got one).
-            present = {file.path for file in self.stat_files(folder)[0]} & wanted
+            present = self.held_paths(folder) & wanted
             self.remove([f"{folder}/{path}" for path in sorted(present, key=_mark_first)], folder)
             raise
-        return [CopiedFile(listed[file.path]) for file in files]
+        return [CopiedFile(stored[file.path]) for file in files]
 
-    def _writer(self, folder: str, file: DatasetFile, write: DatasetWrite) -> Callable[[], Digest]:
-        return lambda: self.write_file(f"{folder}/{file.path}", file, write)
+    def held_paths(self, folder: str) -> set[str]:
+        """The relative paths of the files in ``folder``, which a write replaces or
+        removes: keys no copy writes (``data/../x``) too, each deleted by its exact
+        name (which never reaches outside the root); kept, one would make the
+        dataset differ from its source forever."""
+        there, unsafe = self.stat_files(folder)
+        return {file.path for file in there} | set(unsafe)
+
+    def write_files(
+        self, folder: str, files: Sequence[DatasetFile], write: DatasetWrite
+    ) -> list[tuple[Digest, DatasetFile | None]]:
+        """Write ``files`` into ``folder`` (concurrently, where ``write.run`` does):
+        what each copy read, and the file as the store's answer describes it
+        (``None`` where it does not: a listing checks it)."""
+        return write.run([self._writer(folder, file, write) for file in files])
+
+    def _writer(
+        self, folder: str, file: DatasetFile, write: DatasetWrite
+    ) -> Callable[[], tuple[Digest, DatasetFile | None]]:
+        return lambda: (self.write_file(f"{folder}/{file.path}", file, write), None)
 
 
 def _mark_first(path: str) -> bool:
     return path != DATASET_MARK
 
 
-class AsyncDriver(FsspecDriver):
+class AsyncDriver(AsyncFiles, FsspecDriver):
     """The generic driver with batched concurrent reads and creates, for
-    asynchronous filesystems."""
+    asynchronous filesystems; a dataset's small files move as coroutines on the
+    filesystem's loop (:class:`~minari_namespaces.stores.drivers.async_files.AsyncFiles`)."""
 
     def run(self, coroutine: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``coroutine(*args)`` on the filesystem's event loop and wait for it."""
@@ -541,6 +560,16 @@ class ObjectStoreDriver(AsyncDriver):
             for name in (*folders, *names)
         ]
         return [name.rstrip("/").rsplit("/", 1)[-1] for name in found if name.rstrip("/")]
+
+    def held_paths(self, folder: str) -> set[str]:
+        # Names are all a write needs: a plain listing, without the HEAD that s3fs's
+        # ``find`` sends for an empty folder.
+        base = f"{folder.rstrip('/')}/"
+        try:
+            found = self.find(folder)
+        except FileNotFoundError:  # no bucket
+            return set()
+        return {name[len(base) :] for name in found if name.startswith(base)}
 
     def any_under(self, path: str) -> bool:
         # One request: a dataset folder on an object store is keys under ``data/``.

@@ -17,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from minari_namespaces.dataset_files import DatasetFile
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Read
 from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
     ObjectStoreDriver,
     Page,
+    md5_of,
+    version_of,
 )
 from minari_namespaces.stores.drivers.status import is_precondition_failure
 
@@ -84,6 +87,15 @@ class S3Driver(ObjectStoreDriver):
             return None
         found = head.get("Metadata", {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
+
+    async def put_whole(self, path: str, data: bytes) -> DatasetFile | None:
+        """One PutObject; its ETag is the MD5 of what the store holds (of a
+        single-part object stored plainly)."""
+        bucket, key, _ = self.fs.split_path(path)
+        answer = await self.fs._call_s3("put_object", Bucket=bucket, Key=key, Body=data)
+        info = {"ETag": answer.get("ETag"), "size": len(data)}
+        md5 = md5_of(info)
+        return None if md5 is None else DatasetFile("", len(data), version_of(info), md5)
 
     def delete_objects(self, paths: Sequence[str]) -> None:
         if paths:
