@@ -216,7 +216,8 @@ def test_every_test_the_guarantees_page_names_exists() -> None:
     every_test = "\n".join(
         path.read_text() for path in [*ROOT.joinpath("tests").rglob("*.py"),
                                       ROOT / "minari_namespaces/testing/contract.py",
-                                      ROOT / "minari_namespaces/testing/dataset_contract.py"]
+                                      ROOT / "minari_namespaces/testing/dataset_contract.py",
+                                      ROOT / "minari_namespaces/testing/transfer_contract.py"]
     )  # fmt: skip
     for file, name in references:
         if file:

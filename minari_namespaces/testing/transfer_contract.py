@@ -182,6 +182,30 @@ class DatasetTransferContract:
         assert replaced.datasets_copied == [changed]
         assert tree_bytes(copies) == tree_bytes(local)
 
+    def test_overwrite_removes_a_file_only_the_target_holds(
+        self, copies: NamespaceRepository, local: LocalNamespaceRepository
+    ) -> None:
+        service = NamespaceService(local, copies)
+        folder = local.root / "D4RL/door/human-v2/data"
+        original = (folder / "main_data.hdf5").read_bytes()
+        # The target's copy is another version: one file the source lacks, one changed.
+        (folder / "old-only.bin").write_bytes(b"left over from the old version")
+        (folder / "main_data.hdf5").write_bytes(b"old" + original[3:])
+        service.upload_tree(datasets=True)
+        (folder / "old-only.bin").unlink()
+        (folder / "main_data.hdf5").write_bytes(original)
+        dataset = DatasetId("D4RL/door/human-v2")
+        with pytest.warns(KeptDatasetsWarning, match="human-v2"):
+            kept = service.upload_tree(datasets=True)
+        assert kept.datasets_skipped == [dataset]
+        assert "D4RL/door/human-v2/data/old-only.bin" in tree_bytes(copies)
+        replaced = service.upload_tree(datasets=True, overwrite=True)
+        assert replaced.datasets_copied == [dataset]
+        held = [file.path for file in copies.dataset_files([dataset])[dataset]]
+        assert held == [file.path for file in local.dataset_files([dataset])[dataset]]
+        assert tree_bytes(copies) == tree_bytes(local)
+        assert NamespaceService(local, copies).diff(datasets=True).in_sync
+
     def test_a_dry_run_writes_nothing_and_says_what_would_move(
         self, copies: NamespaceRepository, local: LocalNamespaceRepository
     ) -> None:

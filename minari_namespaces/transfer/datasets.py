@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -207,14 +207,19 @@ def _known(
     return None
 
 
-def _hash(store: NamespaceRepository, dataset: DatasetId, file: DatasetFile) -> tuple[str, str]:
-    """The SHA-256 and git id of a file's content, read from ``store``."""
+def _hash(
+    store: NamespaceRepository, dataset: DatasetId, file: DatasetFile, go_on: Callable[[], None]
+) -> tuple[str, str]:
+    """The SHA-256 and git id of a file's content, read from ``store``; ``go_on`` is
+    called before each chunk (it raises to stop)."""
     digest = hashlib.sha256()
     blob = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
     with store.open_dataset_file(dataset, file) as handle:
+        go_on()
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
             blob.update(chunk)
+            go_on()
     return digest.hexdigest(), blob.hexdigest()
 
 
@@ -259,6 +264,8 @@ class DatasetTransfer:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _unsafe: dict[DatasetId, list[str]] = field(default_factory=dict, init=False)
+    _save_due: bool = field(default=False, init=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file
@@ -272,20 +279,23 @@ class DatasetTransfer:
         wanted = sorted(set(ids))
         self._files = self.source.dataset_files(wanted)
         held = self.target.dataset_files(wanted, strict=False) if wanted else {}
+        # Entries no copy writes (listed with size -1) make a dataset differ from
+        # every source: the kept warning names them.
+        self._unsafe = {
+            dataset: [file.path for file in files if file.size < 0]
+            for dataset, files in held.items()
+            if any(file.size < 0 for file in files)
+        }
         self._record = record = CopyRecord.load(self._record_home, self._record_key)
         records = [record]
         if self.both_ways:
             back = DatasetTransfer(self.target, self.source, overwrite=False)
             records.append(CopyRecord.load(back._record_home, back._record_key).reversed())
         present = [dataset for dataset in wanted if dataset in self._files]
-        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-            same = dict(
-                zip(
-                    present,
-                    pool.map(lambda d: self._same(d, held.get(d), records), present),
-                    strict=True,
-                )
-            )
+        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool, self._stopping(pool):
+            futures = [pool.submit(self._same, d, held.get(d), records) for d in present]
+            wait(futures)
+        same = {dataset: future.result() for dataset, future in zip(present, futures, strict=True)}
         plans: list[DatasetPlan] = []
         for dataset in present:
             files = self._files[dataset]
@@ -350,14 +360,14 @@ class DatasetTransfer:
                     if source.blob_id
                     else (target.blob_id, source, self.source)
                 )
-                ours, blob = _hash(store, dataset, other)
+                ours, blob = _hash(store, dataset, other, self._go_on)
                 if blob != listed_id:
                     return False
                 theirs = ours
             if ours is None:
-                ours = _hash(self.source, dataset, source)[0]
+                ours = _hash(self.source, dataset, source, self._go_on)[0]
             if theirs is None:
-                theirs = _hash(self.target, dataset, target)[0]
+                theirs = _hash(self.target, dataset, target, self._go_on)[0]
             if ours != theirs:
                 return False
             with self._lock:
@@ -380,21 +390,14 @@ class DatasetTransfer:
         written: list[DatasetId] = []
         try:
             with (
+                ThreadPoolExecutor(max_workers=1) as saver,
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as files,
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as datasets,
+                self._stopping(files, datasets),
             ):
                 run = _runner(files)
-                futures = [datasets.submit(self._one, plan, run, record) for plan in moving]
-                try:
-                    wait(futures)
-                except BaseException:
-                    # Ctrl-C: no file starts any more and the copies under way end at
-                    # their next chunk, so each unfinished dataset's staging is removed
-                    # and the command exits at once, not when every file has arrived.
-                    self._stop.set()
-                    for future in futures:
-                        future.cancel()
-                    raise
+                futures = [datasets.submit(self._one, plan, run, record, saver) for plan in moving]
+                wait(futures)
                 for plan, future in zip(moving, futures, strict=True):
                     if future.exception() is None:
                         written.append(plan.id)
@@ -403,10 +406,10 @@ class DatasetTransfer:
         finally:
             if record.changed:  # an in-sync rerun writes nothing, not even the record
                 record.save(self._record_home)
-        warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target)
+        warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target, self._unsafe)
         return sorted(written)
 
-    def _one(self, plan: DatasetPlan, run: Runner, record: CopyRecord) -> None:
+    def _one(self, plan: DatasetPlan, run: Runner, record: CopyRecord, saver: Executor) -> None:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
@@ -425,6 +428,37 @@ class DatasetTransfer:
             record.files.pop(str(dataset), None)
             for file in files:
                 record.note(dataset, file, by_path[file.path].file, by_path[file.path].sha256)
+            # Saved as each dataset lands, so a run killed later reads none of it again;
+            # the Hub commits at the end, so its record waits for the end too.
+            if self.target.keeps_records and not self._save_due:
+                self._save_due = True
+                saver.submit(self._save_progress, record)
+
+    def _save_progress(self, record: CopyRecord) -> None:
+        """Save what ``record`` holds now, beside the copies: one save at a time, each
+        with every dataset noted until it starts. Best effort: the save at the end
+        is the one whose failure is raised."""
+        with self._lock:
+            self._save_due = False
+            now = CopyRecord(record.source, {d: dict(held) for d, held in record.files.items()})
+        try:
+            now.save(self._record_home)
+        except Exception:
+            _log.debug("Could not save the transfer record yet", exc_info=True)
+
+    @contextmanager
+    def _stopping(self, *pools: Executor) -> Iterator[None]:
+        """On Ctrl-C in the block (wherever the main thread is) no task of ``pools``
+        starts any more and those under way (a copy, a hash) end at their next chunk,
+        so each unfinished dataset's staging is removed and the command exits at
+        once, not when every file has been copied or compared."""
+        try:
+            yield
+        except BaseException:
+            self._stop.set()
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def _go_on(self) -> None:
         if self._stop.is_set():
@@ -450,16 +484,29 @@ class DatasetTransfer:
             self.progress(*done)
 
 
-def warn_kept(kept: list[DatasetId], target: NamespaceRepository) -> None:
-    """One :class:`~minari_namespaces.errors.KeptDatasetsWarning` naming ``kept``."""
+def warn_kept(
+    kept: list[DatasetId],
+    target: NamespaceRepository,
+    unsafe: Mapping[DatasetId, list[str]] | None = None,
+) -> None:
+    """One :class:`~minari_namespaces.errors.KeptDatasetsWarning` naming ``kept``, and
+    the entries of theirs no copy writes (``unsafe``: links, keys outside the folder)."""
     if not kept:
         return
     shown, more = first_few(kept, 10)
     names = ", ".join(f"'{dataset}'" for dataset in shown)
+    entries = [f"{d}/{path}" for d in kept for path in (unsafe or {}).get(d, [])]
+    odd, more_odd = first_few(entries, 5)
+    why = (
+        f" They hold entries no copy writes, which only overwrite removes: "
+        f"{', '.join(repr(entry) for entry in odd)}{more_odd}."
+        if entries
+        else ""
+    )
     warnings.warn(
         f"Kept {len(kept)} existing dataset(s) in {target.url} whose files differ from "
-        f"the source: {names}{more}. A dataset version is immutable; pass overwrite=True "
-        "to replace them whole.",
+        f"the source: {names}{more}.{why} A dataset version is immutable; pass "
+        "overwrite=True to replace them whole.",
         KeptDatasetsWarning,
         stacklevel=6,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from minari_namespaces import (
     LocalNamespaceRepository,
     NamespaceService,
 )
-from minari_namespaces.errors import UnsafeDatasetFileError
+from minari_namespaces.errors import KeptDatasetsWarning, UnsafeDatasetFileError
 from minari_namespaces.testing.transfer_contract import plant_local_datasets, tree_bytes
 from tests.support.emulators import GcsServer
 from tests.support.servers import S3Server
@@ -94,6 +95,59 @@ def test_a_dotdot_key_in_an_s3_dataset_is_refused_and_nothing_lands_outside(
     assert not (tmp_path / "escaped.txt").exists()
     assert not (tmp_path / "deep/escaped.txt").exists()
     assert target.list_datasets() == []
+
+
+def memory_remote(tmp_path: Path) -> tuple[FsspecNamespaceRepository, Callable[[str], None]]:
+    """A ``memory://`` remote, and how to plant a raw key under its root."""
+    remote = FsspecNamespaceRepository(f"memory://hostile-overwrite/{tmp_path.name}")
+    root = f"/hostile-overwrite/{tmp_path.name}"
+    return remote, lambda key: remote.fs.pipe_file(f"{root}/{key}", b"outside")
+
+
+def moto_remote(server: S3Server) -> tuple[FsspecNamespaceRepository, Callable[[str], None]]:
+    """A bucket of moto's server, and how to plant a raw key (stored literally)."""
+    bucket = server.new_bucket()
+    remote = FsspecNamespaceRepository(f"s3://{bucket}/tree", **server.storage_options())
+
+    def plant(key: str) -> None:
+        remote.fs.call_s3("put_object", Bucket=bucket, Key=f"tree/{key}", Body=b"outside")
+
+    return remote, plant
+
+
+@pytest.mark.parametrize("store", ["memory", pytest.param("moto", marks=pytest.mark.s3)])
+def test_overwrite_removes_an_unsafe_key_of_the_dataset_and_the_next_run_is_in_sync(
+    tmp_path: Path, request: pytest.FixtureRequest, store: str
+) -> None:
+    if store == "moto":
+        remote, plant = moto_remote(request.getfixturevalue("moto_s3"))
+    else:
+        remote, plant = memory_remote(tmp_path)
+    local = plant_local_datasets(tmp_path / "local")
+    service = NamespaceService(local, remote)
+    service.upload_tree(datasets=True)
+    plant("D4RL/door/human-v2/data/../../evil.txt")
+    # A plain run keeps the dataset, and says which entry makes it differ.
+    with pytest.warns(KeptDatasetsWarning, match=r"'D4RL/door/human-v2/data/\.\./\.\./evil\.txt'"):
+        kept = service.upload_tree(datasets=True)
+    assert kept.datasets_skipped == [HUMAN]
+    (local.root / "D4RL/door/human-v2/data/metadata.json").write_bytes(b'{"changed": 1}')
+    replaced = service.upload_tree(datasets=True, overwrite=True)
+    assert replaced.datasets_copied == [HUMAN]
+    prefix = f"{remote.fs._strip_protocol(remote.url)}/D4RL/door/human-v2/"
+    remote.fs.invalidate_cache()
+    keys = sorted(key[len(prefix) :] for key in remote.fs.find(prefix.rstrip("/")))
+    assert keys == sorted(f"data/{path}" for path in local_files(local, HUMAN))
+    again = service.upload_tree(datasets=True)
+    assert (again.datasets_skipped, again.bytes_copied) == ([], 0)
+    assert HUMAN in again.datasets_unchanged
+    assert tree_bytes(remote) == tree_bytes(local)
+
+
+def local_files(local: LocalNamespaceRepository, dataset: DatasetId) -> list[str]:
+    """The paths inside ``data/`` of ``dataset``'s files in ``local``."""
+    data = local.root / str(dataset) / "data"
+    return [str(path.relative_to(data)) for path in data.rglob("*") if path.is_file()]
 
 
 # -- leftovers of an interrupted transfer ------------------------------------------------

@@ -345,9 +345,12 @@ class FsspecDriver(Driver):
         return [CopiedFile(stored[file.path]) for file in files]
 
     def held_paths(self, folder: str) -> set[str]:
-        """The relative paths of the files in ``folder`` that a write may replace
-        or remove (none that would land outside it)."""
-        return {file.path for file in self.stat_files(folder)[0]}
+        """The relative paths of the files in ``folder``, which a write replaces or
+        removes: keys no copy writes (``data/../x``) too, each deleted by its exact
+        name (which never reaches outside the root); kept, one would make the
+        dataset differ from its source forever."""
+        there, unsafe = self.stat_files(folder)
+        return {file.path for file in there} | set(unsafe)
 
     def write_files(
         self, folder: str, files: Sequence[DatasetFile], write: DatasetWrite
@@ -566,8 +569,7 @@ class ObjectStoreDriver(AsyncDriver):
             found = self.find(folder)
         except FileNotFoundError:  # no bucket
             return set()
-        relative = (name[len(base) :] for name in found if name.startswith(base))
-        return {path for path in relative if unsafe_reason(path) is None}
+        return {name[len(base) :] for name in found if name.startswith(base)}
 
     def any_under(self, path: str) -> bool:
         # One request: a dataset folder on an object store is keys under ``data/``.
