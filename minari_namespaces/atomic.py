@@ -152,11 +152,11 @@ def read_capped(name: str, dir_fd: int, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def _write_temp(dir_fd: int, name: str, payload: bytes) -> str:
+def _write_temp(dir_fd: int, name: str, payload: bytes, *, durable: bool = True) -> str:
     temp = _temp_name(name)
     fd = os.open(temp, _NEW_FILE_FLAGS, 0o666, dir_fd=dir_fd)
     try:
-        _write_durably(fd, payload)
+        _write_durably(fd, payload, durable=durable)
     except BaseException:
         os.close(fd)
         os.unlink(temp, dir_fd=dir_fd)
@@ -165,15 +165,18 @@ def _write_temp(dir_fd: int, name: str, payload: bytes) -> str:
     return temp
 
 
-def replace_atomic(dir_fd: int, name: str, payload: bytes) -> None:
-    """Overwrite (or create) ``name`` in folder ``dir_fd`` atomically and durably."""
-    temp = _write_temp(dir_fd, name, payload)
+def replace_atomic(dir_fd: int, name: str, payload: bytes, *, durable: bool = True) -> None:
+    """Overwrite (or create) ``name`` in folder ``dir_fd`` atomically and, with
+    ``durable`` (the default), durably: without it nothing is fsynced, and a power
+    loss may leave the old bytes, the new ones or none (a killed process cannot)."""
+    temp = _write_temp(dir_fd, name, payload, durable=durable)
     try:
         os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         os.unlink(temp, dir_fd=dir_fd)
         raise
-    os.fsync(dir_fd)
+    if durable:
+        os.fsync(dir_fd)
 
 
 def create_exclusive(dir_fd: int, name: str, payload: bytes) -> None:
@@ -205,11 +208,12 @@ def _create_with_o_excl(dir_fd: int, name: str, payload: bytes) -> None:
         os.close(fd)
 
 
-def _write_durably(fd: int, payload: bytes) -> None:
+def _write_durably(fd: int, payload: bytes, *, durable: bool = True) -> None:
     view = memoryview(payload)
     while view:
         view = view[os.write(fd, view) :]
-    os.fsync(fd)
+    if durable:
+        os.fsync(fd)
 
 
 @contextmanager

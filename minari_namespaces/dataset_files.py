@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
-import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -29,6 +29,7 @@ __all__ = [
     "DatasetWrite",
     "Digest",
     "FileSource",
+    "RegularFile",
     "Runner",
     "check_copy",
     "check_hashes",
@@ -105,6 +106,13 @@ class CopiedFile:
     sha256: str | None = None
 
 
+class RegularFile(io.FileIO):
+    """A local regular file, opened for reading at its start and unbuffered, as a
+    store's opener hands it out once it has checked that it is one: a copy into a
+    local file gives its descriptor to the kernel without asking again (an ``fstat``
+    and a seek fewer per file)."""
+
+
 #: Opens a source file of a dataset for reading, as a context manager.
 FileSource = Callable[[DatasetFile], AbstractContextManager[BinaryIO]]
 T = TypeVar("T")
@@ -163,34 +171,22 @@ class DatasetWrite:
 
     def copy_to_fd(self, file: DatasetFile, out_fd: int, where: str) -> Digest:
         """Stream ``file`` into the open local file ``out_fd``, checked: by the kernel
-        (``os.copy_file_range``, no bytes through Python) when the source is a local
-        file and no hash is to be checked, else as :meth:`copy` does.
+        (``os.copy_file_range``, no bytes through Python) when the source opens it as
+        a :class:`RegularFile` and no hash is to be checked, else as :meth:`copy` does.
 
         Raises:
             CopyVerificationError: If what was read differs from the listing.
         """
         with self.source(file) as reader:
             listed = (file.md5, file.sha256, file.blob_id)
-            in_fd = _regular_fd(reader) if listed == (None, None, None) else None
-            if in_fd is not None:
-                size = _kernel_copy(in_fd, out_fd, self.on_bytes)
+            if isinstance(reader, RegularFile) and listed == (None, None, None):
+                size = _kernel_copy(reader.fileno(), out_fd, self.on_bytes)
                 if size is not None:
                     check_copy(file, size, None, where)
                     return Digest(size, None)
             return copy_verified(
                 reader, lambda chunk: _write_all(out_fd, chunk), file, where, self.on_bytes
             )
-
-
-def _regular_fd(reader: BinaryIO) -> int | None:
-    """The descriptor of ``reader`` if it is a regular file at its start; else ``None``."""
-    try:
-        fd = reader.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode) or reader.tell() != 0:
-        return None
-    return fd
 
 
 def _kernel_copy(in_fd: int, out_fd: int, on_bytes: Callable[[int], None] | None) -> int | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import io
 import os
 import re
 import secrets
@@ -35,6 +34,7 @@ from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
     DatasetWrite,
+    RegularFile,
     unsafe_error,
 )
 from minari_namespaces.errors import NamespaceConflictError
@@ -126,8 +126,9 @@ def _walk(fd: int, prefix: str, files: list[DatasetFile], unsafe: list[str]) -> 
 
 class FolderTree:
     """The folders below one open folder, each opened once without following a link
-    (made where missing, with ``make``) and kept open until the block ends: a file
-    deep in a dataset then costs one ``open``, not one per segment of its path.
+    (made first, with ``make``: for a fresh staging folder) and kept open until the
+    block ends: a file deep in a dataset then costs one ``open``, not one per segment
+    of its path.
     Safe to share between threads. The top descriptor stays the caller's.
 
     Raises:
@@ -166,14 +167,12 @@ class FolderTree:
             return fd
         above, _, name = path.rpartition("/")
         parent = self._open(above)
-        try:
-            fd = os.open(name, DIR_FLAGS, dir_fd=parent)
-        except FileNotFoundError:
-            if not self._make:
-                raise
+        if self._make:
+            # Made trees are fresh staging folders: making comes first, so a folder
+            # costs no failed ``open``; one already there is opened, never followed.
             with suppress(FileExistsError):
                 os.mkdir(name, dir_fd=parent)
-            fd = os.open(name, DIR_FLAGS, dir_fd=parent)
+        fd = os.open(name, DIR_FLAGS, dir_fd=parent)
         self._fds[path] = fd
         return fd
 
@@ -212,7 +211,7 @@ def read_file(tree: FolderTree, path: str, where: str) -> BinaryIO:
     # the kernel, and a buffer's set-up costs two system calls more per file.
     # O_NONBLOCK, which kept a FIFO from blocking the open, means nothing to a
     # regular file, so it stays set.
-    return io.FileIO(fd, "rb")
+    return RegularFile(fd, "rb")
 
 
 def remove_tree(parent_fd: int, name: str) -> None:

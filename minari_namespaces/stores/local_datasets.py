@@ -130,11 +130,12 @@ class LocalDatasetFiles:
             return read_capped(name, walk.fd, RECORD_BYTES)
 
     def write_record(self, name: str, payload: bytes) -> None:
-        """Write the bookkeeping file ``name`` atomically."""
+        """Write the bookkeeping file ``name`` atomically; flushed to disk only for a
+        :attr:`durable` store, as the datasets it describes are."""
         with FolderWalk(str(self.root), make=True) as walk:
             if not walk.reach((BOOKKEEPING_FOLDER,)):
                 raise NamespaceConflictError(
                     f"Cannot keep transfer records in {self.texts.url}/{BOOKKEEPING_FOLDER}: "
                     "it is a file or a symbolic link. Move it away first."
                 )
-            replace_atomic(walk.fd, name, payload)
+            replace_atomic(walk.fd, name, payload, durable=self.durable)

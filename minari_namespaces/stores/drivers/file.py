@@ -97,11 +97,14 @@ class FileDriver(FsspecDriver):
             create_exclusive(walk.fd, name, payload)
 
     def write_if(self, path: str, payload: bytes, version: Any) -> None:
+        self._replace(path, payload, durable=True)
+
+    def _replace(self, path: str, payload: bytes, *, durable: bool) -> None:
         folder, name = path.rsplit("/", 1)
         with self._folder(folder, make=True) as walk:
             assert walk is not None
             remove_stale_temps(walk.fd, name)
-            replace_atomic(walk.fd, name, payload)
+            replace_atomic(walk.fd, name, payload, durable=durable)
 
     @contextmanager
     def exclusive(self, path: str) -> Iterator[None]:
@@ -204,7 +207,10 @@ class FileDriver(FsspecDriver):
                     dataset_folders.remove_leftovers(walk.fd)
 
     def put(self, path: str, payload: bytes) -> None:
-        self.write_if(path, payload, None)
+        """Write a transfer record atomically; flushed to disk only with ``durable``,
+        as the datasets it describes are (a record lost to a power loss costs one
+        rehash of the files it named)."""
+        self._replace(path, payload, durable=self.durable)
 
 
 def _file_size(entry: os.DirEntry[str]) -> int | None:
