@@ -266,6 +266,8 @@ class DatasetTransfer:
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _unsafe: dict[DatasetId, list[str]] = field(default_factory=dict, init=False)
     _save_due: bool = field(default=False, init=False)
+    #: What the last save as datasets landed wrote (the end saves only what it lacks).
+    _saved: dict[str, dict[str, list[Any]]] | None = field(default=None, init=False)
 
     def plan(self, ids: Iterable[DatasetId]) -> list[DatasetPlan]:
         """Decide what happens to each of ``ids`` (sorted); reads only file
@@ -404,7 +406,9 @@ class DatasetTransfer:
                 for future in futures:
                     future.result()
         finally:
-            if record.changed:  # an in-sync rerun writes nothing, not even the record
+            # An in-sync rerun writes nothing, not even the record; nor does a run whose
+            # last save as a dataset landed already holds everything.
+            if record.changed and record.files != self._saved:
                 record.save(self._record_home)
         warn_kept([plan.id for plan in plans if plan.action == "kept"], self.target, self._unsafe)
         return sorted(written)
@@ -445,6 +449,8 @@ class DatasetTransfer:
             now.save(self._record_home)
         except Exception:
             _log.debug("Could not save the transfer record yet", exc_info=True)
+        else:
+            self._saved = now.files
 
     @contextmanager
     def _stopping(self, *pools: Executor) -> Iterator[None]:
