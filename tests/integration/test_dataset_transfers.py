@@ -61,13 +61,23 @@ def test_a_symlink_inside_a_file_remote_dataset_is_refused_on_download(tmp_path:
     assert target.list_datasets() == []
 
 
-def test_a_key_that_is_a_file_and_a_folder_is_refused_while_planning(tmp_path: Path) -> None:
-    remote = FsspecNamespaceRepository(f"memory://clash/{tmp_path.name}")
+@pytest.mark.s3
+def test_a_key_that_is_a_file_and_a_folder_is_refused_while_planning(
+    tmp_path: Path, moto_s3: S3Server
+) -> None:
+    # Object keys may hold both; a folder on disk cannot. (On S3: fsspec's memory
+    # filesystem before 2025 lists only one of the two.)
+    url = f"s3://{moto_s3.new_bucket()}/clash"
+    remote = FsspecNamespaceRepository(url, **moto_s3.storage_options())
     NamespaceService(plant_local_datasets(tmp_path / "local"), remote).upload_tree(datasets=True)
-    # Object keys may hold both; a folder on disk cannot.
-    base = f"/clash/{tmp_path.name}/D4RL/pen/cloned-v0/data"
-    remote.fs.pipe_file(f"{base}/a/b", b"a file below a")
-    remote.fs.pipe_file(f"{base}/a", b"and a is a file too")
+    bucket, _, prefix = url[5:].partition("/")
+    for key, body in (("a/b", b"a file below a"), ("a", b"and a is a file too")):
+        remote.fs.call_s3(
+            "put_object",
+            Bucket=bucket,
+            Key=f"{prefix}/D4RL/pen/cloned-v0/data/{key}",
+            Body=body,
+        )
     target = LocalNamespaceRepository(tmp_path / "target")
     with pytest.raises(UnsafeDatasetFileError) as refused:
         NamespaceService(target, remote).download_tree(datasets=True)
