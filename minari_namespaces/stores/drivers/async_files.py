@@ -267,10 +267,18 @@ class AsyncFiles:
             return opened
 
         return ReadAhead(
-            self.fs.loop, self._fetch, stream, folder, files, jobs=jobs, largest=LARGEST_READ_AHEAD
+            self.fs.loop,
+            self.fetch_whole,
+            stream,
+            folder,
+            files,
+            jobs=jobs,
+            largest=LARGEST_READ_AHEAD,
         )
 
-    async def _fetch(self, path: str, size: int) -> bytes:
+    async def fetch_whole(self, path: str, size: int) -> bytes:
+        """Read the object ``path`` of ``size`` bytes in one request, and one byte
+        more if it has grown (a listing checks it)."""
         data: bytes = await self.fs._cat_file(path, start=0, end=size + 1)
         return data
 

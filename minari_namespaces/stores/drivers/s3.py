@@ -7,6 +7,9 @@
 - reads: ``GetObject`` with no HEAD before it; a body over the cap is closed unread;
 - listing: ``ListObjectsV2`` directly, one request per 1,000 keys and no HEAD
   (s3fs's ``find`` sends one when a prefix is empty);
+- a dataset's small files: a presigned ``GetObject`` or ``PutObject`` sent
+  through the client's HTTP session, past botocore's per-request pipeline
+  (:mod:`~minari_namespaces.stores.drivers.s3_presigned`); s3fs when that declines;
 - lost answers: each PUT carries ``x-amz-meta-minariwrite: <random id>``; after a
   failed PUT, or a 412 to botocore's own retry of a PUT that had landed, one
   ``HeadObject`` tells whether the object holds our write.
@@ -15,6 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import Any
 
 from minari_namespaces.dataset_files import DatasetFile
@@ -27,6 +31,7 @@ from minari_namespaces.stores.drivers.fsspec_driver import (
     md5_of,
     version_of,
 )
+from minari_namespaces.stores.drivers.s3_presigned import PresignedRequests
 from minari_namespaces.stores.drivers.status import is_precondition_failure
 
 __all__ = ["S3Driver"]
@@ -88,12 +93,23 @@ class S3Driver(ObjectStoreDriver):
         found = head.get("Metadata", {}).get(WRITE_ID_KEY)
         return found if isinstance(found, str) else None
 
+    @cached_property
+    def _presigned(self) -> PresignedRequests:
+        return PresignedRequests(self.fs)
+
+    async def fetch_whole(self, path: str, size: int) -> bytes:
+        data = await self._presigned.get(path, size)
+        return await super().fetch_whole(path, size) if data is None else data
+
     async def put_whole(self, path: str, data: bytes) -> DatasetFile | None:
         """One PutObject; its ETag is the MD5 of what the store holds (of a
         single-part object stored plainly)."""
-        bucket, key, _ = self.fs.split_path(path)
-        answer = await self.fs._call_s3("put_object", Bucket=bucket, Key=key, Body=data)
-        info = {"ETag": answer.get("ETag"), "size": len(data)}
+        etag = await self._presigned.put(path, data)
+        if etag is None:
+            bucket, key, _ = self.fs.split_path(path)
+            answer = await self.fs._call_s3("put_object", Bucket=bucket, Key=key, Body=data)
+            etag = answer.get("ETag")
+        info = {"ETag": etag, "size": len(data)}
         md5 = md5_of(info)
         return None if md5 is None else DatasetFile("", len(data), version_of(info), md5)
 

@@ -1,0 +1,99 @@
+"""The short path for a dataset's small files on S3 (presigned requests sent
+through the client's own HTTP session), on moto: taken, seen by ``before-send``
+handlers, and declined (the long way, through s3fs) wherever it must be."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from minari_namespaces import FsspecNamespaceRepository
+from minari_namespaces.stores.drivers.s3 import S3Driver
+from tests.support.servers import S3Server
+
+DATA = b"episode bytes " * 100
+
+
+@dataclass(eq=False)
+class Seen:
+    """The requests botocore's ``before-send`` event shows: (method, presigned?, range)."""
+
+    requests: list[tuple[str, bool, str | None]] = field(default_factory=list)
+    answer: AWSResponse | None = None
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        url = str(request.url)
+        presigned = "Signature=" in url
+        self.requests.append((request.method, presigned, request.headers.get("Range")))
+        return self.answer if presigned else None
+
+
+def _store(server: S3Server, **options: Any) -> tuple[S3Driver, str, Seen]:
+    bucket = server.new_bucket()
+    repository = FsspecNamespaceRepository(
+        f"s3://{bucket}/minari", **server.storage_options(), **options
+    )
+    driver = repository.driver
+    assert isinstance(driver, S3Driver)
+    seen = Seen()
+    repository.fs.connect()
+    repository.fs.s3.meta.events.register("before-send.s3", seen)
+    return driver, f"{bucket}/minari/D4RL/door/human-v0/data/part-0.arrow", seen
+
+
+@pytest.fixture(params=["moto_s3", "seaweed_s3"])
+def any_s3(request: pytest.FixtureRequest) -> S3Server:
+    server: S3Server = request.getfixturevalue(request.param)
+    return server
+
+
+def test_a_small_file_goes_up_and_down_in_presigned_requests(any_s3: S3Server) -> None:
+    driver, path, seen = _store(any_s3)
+    stored = driver.run(driver.put_whole, path, DATA)
+    assert stored is not None
+    assert (stored.size, stored.md5) == (len(DATA), hashlib.md5(DATA).hexdigest())
+    assert driver.run(driver.fetch_whole, path, len(DATA)) == DATA
+    assert seen.requests == [("PUT", True, None), ("GET", True, f"bytes=0-{len(DATA)}")]
+
+
+def test_a_file_that_grew_reads_one_byte_more(moto_s3: S3Server) -> None:
+    driver, path, _ = _store(moto_s3)
+    driver.run(driver.put_whole, path, DATA)
+    assert driver.run(driver.fetch_whole, path, len(DATA) - 10) == DATA[: len(DATA) - 9]
+
+
+def test_a_missing_file_goes_the_long_way_to_its_typed_error(any_s3: S3Server) -> None:
+    driver, path, seen = _store(any_s3)
+    with pytest.raises(FileNotFoundError):
+        driver.run(driver.fetch_whole, path, 10)
+    assert [presigned for method, presigned, _ in seen.requests if method == "GET"] == [
+        True,
+        False,
+    ]
+
+
+def test_request_parameters_s3fs_adds_make_it_decline(moto_s3: S3Server) -> None:
+    """``requester_pays`` adds a parameter to every request: a presigned URL would
+    have to sign it, so every request goes the long way (and still works)."""
+    driver, path, seen = _store(moto_s3, requester_pays=True)
+    driver.run(driver.put_whole, path, DATA)
+    assert driver.run(driver.fetch_whole, path, len(DATA)) == DATA
+    assert [(method, presigned) for method, presigned, _ in seen.requests] == [
+        ("PUT", False),
+        ("GET", False),
+    ]
+
+
+def test_an_answer_from_a_before_send_handler_is_taken_as_botocore_takes_it(
+    moto_s3: S3Server,
+) -> None:
+    driver, path, seen = _store(moto_s3)
+    raw = SimpleNamespace(stream=lambda: iter([b"from ", b"a stub"]))
+    seen.answer = AWSResponse("http://stub", 200, {}, raw)
+    assert driver.run(driver.fetch_whole, path, 4) == b"from a stub"
+    assert seen.requests == [("GET", True, "bytes=0-4")]
