@@ -4,15 +4,26 @@ handlers, and declined (the long way, through s3fs) wherever it must be."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from minari_namespaces import FsspecNamespaceRepository
+from minari_namespaces import (
+    DatasetId,
+    FsspecNamespaceRepository,
+    LocalNamespaceRepository,
+    NamespaceService,
+)
+from minari_namespaces.dataset_files import DatasetFile
+from minari_namespaces.errors import CopyVerificationError
 from minari_namespaces.stores.drivers.s3 import S3Driver
 from tests.support.servers import S3Server
 
@@ -97,3 +108,81 @@ def test_an_answer_from_a_before_send_handler_is_taken_as_botocore_takes_it(
     seen.answer = AWSResponse("http://stub", 200, {}, raw)
     assert driver.run(driver.fetch_whole, path, 4) == b"from a stub"
     assert seen.requests == [("GET", True, "bytes=0-4")]
+
+
+# -- a file past the part size, up to SINGLE_PUT_BYTES: one PUT, its body streamed ----
+
+PART = 8 * 1024 * 1024
+BIG = PART + 12345
+DATASET = DatasetId("big/one-v0")
+
+
+def _big_dataset(root: Path) -> tuple[LocalNamespaceRepository, list[DatasetFile]]:
+    local = LocalNamespaceRepository(root)
+    NamespaceService(local).create("big", exist_ok=True)
+    folder = root / "big/one-v0/data"
+    folder.mkdir(parents=True)
+    (folder / "main_data.hdf5").write_bytes(bytes(range(256)) * (BIG // 256) + b"x" * (BIG % 256))
+    (folder / "metadata.json").write_bytes(b"{}")
+    return local, local.dataset_files([DATASET])[DATASET]
+
+
+def test_a_file_past_the_part_size_goes_up_in_one_streamed_put(
+    any_s3: S3Server, tmp_path: Path
+) -> None:
+    local, _ = _big_dataset(tmp_path / "local")
+    bucket = any_s3.new_bucket()
+    remote = FsspecNamespaceRepository(f"s3://{bucket}/tree", **any_s3.storage_options())
+    remote.fs.connect()
+    seen = Seen()
+    remote.fs.s3.meta.events.register("before-send.s3", seen)
+    NamespaceService(local, remote).upload_dataset(str(DATASET))
+    big_puts = [request for request in seen.requests if request[0] in ("PUT", "POST")]
+    assert ("POST", False, None) not in big_puts  # no multipart upload was started
+    key = f"{bucket}/tree/big/one-v0/data/main_data.hdf5"
+    held = remote.fs.cat_file(key)
+    assert held == (tmp_path / "local/big/one-v0/data/main_data.hdf5").read_bytes()
+    etag = remote.fs.info(key)["ETag"].strip('"')
+    assert etag == hashlib.md5(held).hexdigest()
+
+
+@pytest.mark.parametrize("failure", ["short", "long", "broken"])
+def test_a_streamed_put_whose_source_fails_keeps_nothing(
+    moto_s3: S3Server, tmp_path: Path, failure: str
+) -> None:
+    local, files = _big_dataset(tmp_path / "local")
+    remote = FsspecNamespaceRepository(
+        f"s3://{moto_s3.new_bucket()}/tree", **moto_s3.storage_options()
+    )
+    NamespaceService(local, remote).upload_tree("big")
+
+    class Failing(io.RawIOBase):
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            if self.sent >= (BIG + PART if failure == "long" else PART):
+                if failure == "broken":
+                    raise OSError("the disk went away")
+                return 0  # the file shrank meanwhile
+            size = min(len(buffer), (BIG + PART if failure == "long" else PART) - self.sent)
+            buffer[:size] = b"y" * size
+            self.sent += size
+            return size
+
+    @contextlib.contextmanager
+    def opener(file: DatasetFile) -> Iterator[BinaryIO]:
+        if file.size == BIG:
+            yield io.BufferedReader(Failing())
+        else:
+            with local.open_dataset_file(DATASET, file) as handle:
+                yield handle
+
+    expected = OSError if failure == "broken" else CopyVerificationError
+    with pytest.raises(expected, match="went away" if failure == "broken" else "main_data.hdf5"):
+        remote.write_dataset(DATASET, files, opener)
+    assert DATASET not in remote.list_datasets()
+    assert remote.dataset_files([DATASET], strict=False) == {}

@@ -25,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from contextlib import AbstractContextManager, contextmanager
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from functools import partial
 from typing import Any, BinaryIO, ClassVar, Final
@@ -37,6 +38,8 @@ from minari_namespaces.dataset_files import DatasetFile, DatasetWrite, Digest
 __all__ = [
     "LARGEST_READ_AHEAD",
     "AsyncFiles",
+    "Pipe",
+    "PipeClosedError",
     "WINDOW_BYTES",
     "WINDOW_FILES",
     "ReadAhead",
@@ -157,6 +160,76 @@ class ReadAhead:
                 return await self._fetch(f"{self._folder}/{file.path}", file.size)
 
         return asyncio.run_coroutine_threadsafe(read(), self._loop)
+
+
+class PipeClosedError(Exception):
+    """The reading end of a :class:`Pipe` stopped before the writer finished."""
+
+
+class Pipe:
+    """The chunks one thread writes, read as an asynchronous iterator on ``loop``
+    (the body of a streamed request): at most ``depth`` chunks held between them,
+    so memory stays flat in file size.
+
+    Args:
+        loop: The event loop the reader runs on.
+        depth: Chunks held at most.
+    """
+
+    #: Seconds between two looks at whether the reader has stopped, while full.
+    POLL: ClassVar[float] = 0.1
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, depth: int = 4) -> None:
+        self._loop = loop
+        self._queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(depth)
+        self._stopped = threading.Event()
+
+    def write(self, chunk: bytes) -> None:
+        """Hand ``chunk`` to the reader, waiting while the pipe is full.
+
+        Raises:
+            PipeClosedError: If the reader has stopped.
+        """
+        self._hand(chunk)
+
+    def close(self) -> None:
+        """End the stream: the reader's iteration stops after the last chunk."""
+        self._hand(None)
+
+    def abort(self, error: Exception) -> None:
+        """Make the reader raise ``error`` (a failed copy: the request must fail),
+        unless it has stopped already. Never an interrupt: it would stop the loop."""
+        with suppress(PipeClosedError):
+            self._hand(error)
+
+    def stop(self) -> None:
+        """The reader is done, whether it read anything or not (the request ended):
+        a writer waiting on a full pipe raises :class:`PipeClosedError`."""
+        self._stopped.set()
+
+    def _hand(self, item: bytes | BaseException | None) -> None:
+        if self._stopped.is_set():
+            raise PipeClosedError
+        future = asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop)
+        while True:
+            try:
+                future.result(timeout=self.POLL)
+                return
+            except FutureTimeoutError:
+                if self._stopped.is_set():
+                    future.cancel()
+                    raise PipeClosedError from None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The chunks written, in order, until :meth:`close`; raises what
+        :meth:`abort` was given."""
+        try:
+            while (item := await self._queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.stop()
 
 
 def write_split(

@@ -7,6 +7,7 @@
 - reads: ``GetObject`` with no HEAD before it; a body over the cap is closed unread;
 - listing: ``ListObjectsV2`` directly, one request per 1,000 keys and no HEAD
   (s3fs's ``find`` sends one when a prefix is empty);
+- a dataset's files up to :data:`SINGLE_PUT_BYTES`: one PUT, its body streamed;
 - a dataset's small files: a presigned ``GetObject`` or ``PutObject`` sent
   through the client's HTTP session, past botocore's per-request pipeline
   (:mod:`~minari_namespaces.stores.drivers.s3_presigned`); s3fs when that declines;
@@ -17,12 +18,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
+from concurrent.futures import wait
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
-from minari_namespaces.dataset_files import DatasetFile
+from minari_namespaces.dataset_files import DatasetFile, DatasetWrite, Digest
 from minari_namespaces.metadata import MAX_METADATA_BYTES
+from minari_namespaces.stores.drivers.async_files import Pipe, PipeClosedError
 from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Read
 from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
@@ -34,7 +38,12 @@ from minari_namespaces.stores.drivers.fsspec_driver import (
 from minari_namespaces.stores.drivers.s3_presigned import PresignedRequests
 from minari_namespaces.stores.drivers.status import is_precondition_failure
 
-__all__ = ["S3Driver"]
+__all__ = ["SINGLE_PUT_BYTES", "S3Driver"]
+
+#: The biggest dataset file written in one PUT (a bigger one goes in multipart
+#: parts): one request instead of three or more, and no parts for the store to
+#: join; a failed request sends at most this much again.
+SINGLE_PUT_BYTES: Final = 64 * 1024 * 1024
 
 
 class S3Driver(ObjectStoreDriver):
@@ -100,6 +109,35 @@ class S3Driver(ObjectStoreDriver):
     async def fetch_whole(self, path: str, size: int) -> bytes:
         data = await self._presigned.get(path, size)
         return await super().fetch_whole(path, size) if data is None else data
+
+    def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Digest:
+        """A file up to :data:`SINGLE_PUT_BYTES` in one presigned PUT whose body
+        streams from the source (:class:`Pipe`: memory flat in file size); a bigger
+        one, or one the short path declines, in multipart parts."""
+        if file.size > SINGLE_PUT_BYTES or not self._presigned.usable:
+            return super().write_file(path, file, write)
+        pipe = Pipe(self.fs.loop)
+
+        async def send() -> str | None:
+            try:
+                return await self._presigned.put_stream(path, file.size, pipe.chunks())
+            finally:
+                pipe.stop()
+
+        request = asyncio.run_coroutine_threadsafe(send(), self.fs.loop)
+        try:
+            digest: Digest | None = write.copy(file, pipe.write, path, md5=True)
+        except PipeClosedError:
+            digest = None
+        except BaseException:
+            pipe.abort(ConnectionAbortedError(f"the copy to {path} stopped"))
+            wait([request])
+            raise
+        else:
+            pipe.close()
+        if request.result() is None or digest is None:
+            return super().write_file(path, file, write)
+        return digest
 
     async def put_whole(self, path: str, data: bytes) -> DatasetFile | None:
         """One PutObject; its ETag is the MD5 of what the store holds (of a

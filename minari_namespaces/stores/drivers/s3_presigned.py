@@ -25,6 +25,7 @@ its own; it only answers, or declines.
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 __all__ = ["PresignedRequests"]
@@ -62,8 +63,26 @@ class PresignedRequests:
         answer = await self._send("put_object", path, "PUT", {}, data)
         return None if answer is None else str(answer[0].get("etag") or "")
 
+    async def put_stream(self, path: str, size: int, body: AsyncIterator[bytes]) -> str | None:
+        """Write the whole object of ``size`` bytes from ``body`` in one request, as
+        :meth:`put` does; a body that fails or ends short fails the request (the
+        store keeps nothing of it)."""
+        headers = {"Content-Length": str(size)}
+        answer = await self._send("put_object", path, "PUT", headers, _at_most(size, body))
+        return None if answer is None else str(answer[0].get("etag") or "")
+
+    @property
+    def usable(self) -> bool:
+        """Whether the short path can be taken at all (see the module's text)."""
+        return self._usable
+
     async def _send(
-        self, operation: str, path: str, method: str, headers: dict[str, str], body: bytes | None
+        self,
+        operation: str,
+        path: str,
+        method: str,
+        headers: dict[str, str],
+        body: bytes | AsyncIterator[bytes] | None,
     ) -> tuple[Any, bytes] | None:
         if not self._usable:
             return None
@@ -101,6 +120,17 @@ async def _first_answer(responses: Any) -> Any:
         if answer is not None:
             return answer
     return None
+
+
+async def _at_most(size: int, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``body``, failing before a byte past ``size`` is sent: on a kept-alive
+    connection, bytes past the ``Content-Length`` would be read as the next request."""
+    sent = 0
+    async for chunk in body:
+        sent += len(chunk)
+        if sent > size:
+            raise ValueError(f"the body is longer than the {size} bytes announced")
+        yield chunk
 
 
 def _pascal(operation: str) -> str:
