@@ -284,10 +284,10 @@ def write_folder(
                 # copies then open each file in its folder at once.
                 for folder in sorted({file.path.rpartition("/")[0] for file in write.files}):
                     tree.folder(folder)
-                tasks = [
-                    _copier(tree, batch, write, where, durable=durable)
-                    for batch in _batches(write.files)
-                ]
+                # One task per file where each open waits on the network: ``jobs``
+                # of them then read at once.
+                batches = _batches(write.files) if write.reads_ahead else [[f] for f in write.files]
+                tasks = [_copier(tree, batch, write, where, durable=durable) for batch in batches]
                 copied = [each for batch in write.run(tasks) for each in batch]
             if durable:
                 os.fsync(stage_fd)
