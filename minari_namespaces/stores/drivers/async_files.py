@@ -15,9 +15,12 @@ flight (an ``asyncio.Semaphore``):
 - :func:`write_behind` writes a target's small files while the calling thread
   reads the next ones from the source.
 
-Both hold at most :data:`WINDOW_FILES` files and :data:`WINDOW_BYTES` bytes
-(beyond the one file being copied), so memory stays bounded whatever the number
-of files; a big file streams in parts in a worker thread, as before.
+Each holds at most :data:`WINDOW_FILES` files and :data:`WINDOW_BYTES` bytes
+per dataset (beyond the files being copied), so memory stays bounded whatever
+the number of files; a big file streams in parts in a worker thread, as before.
+A copy between two object stores holds both windows of every dataset under way
+(up to ``jobs`` of them), plus the ``jobs`` files being copied: the whole bound
+is in ``docs/moving-datasets.md``.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ __all__ = [
     "write_split",
 ]
 
-#: Most files read ahead (or written behind) and not yet taken, per dataset.
+#: Most files read ahead (or written behind) and not yet taken, per dataset and side.
 WINDOW_FILES: Final = 64
-#: Most bytes read ahead (or written behind) and not yet taken, per dataset.
+#: Most bytes read ahead (or written behind) and not yet taken, per dataset and side.
 WINDOW_BYTES: Final = 32 * 1024 * 1024
 #: The biggest file read ahead, whole, in one request (one part of a streamed read).
 LARGEST_READ_AHEAD: Final = 8 * 1024 * 1024
