@@ -325,6 +325,7 @@ class DatasetTransfer:
 
     @property
     def _record_home(self) -> NamespaceRepository:
+        """The store that keeps this transfer's record (see :func:`_record_place`)."""
         return _record_place(self.source, self.target)[0]
 
     def _same(
@@ -393,9 +394,7 @@ class DatasetTransfer:
             RemoteError: If a remote store fails.
         """
         self.target.remove_leftovers(plan.id for plan in plans)
-        record = self._record
-        if record is None:
-            record = CopyRecord(_record_place(self.source, self.target)[1])
+        record = self._record or CopyRecord(_record_place(self.source, self.target)[1])
         moving = [plan for plan in plans if plan.moves]
         written: list[DatasetId] = []
         try:
