@@ -15,7 +15,7 @@ import errno
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, TypeVar
@@ -26,6 +26,7 @@ __all__ = [
     "CHUNK_BYTES",
     "CopiedFile",
     "DatasetFile",
+    "DatasetReader",
     "DatasetWrite",
     "Digest",
     "FileSource",
@@ -35,6 +36,7 @@ __all__ = [
     "check_hashes",
     "copy_verified",
     "folder_sizes",
+    "in_folders",
     "run_in_turn",
     "total_size",
     "unsafe_error",
@@ -115,6 +117,24 @@ class RegularFile(io.FileIO):
 
 #: Opens a source file of a dataset for reading, as a context manager.
 FileSource = Callable[[DatasetFile], AbstractContextManager[BinaryIO]]
+
+
+@dataclass(frozen=True)
+class DatasetReader:
+    """A dataset a store opened for one transfer to read its files.
+
+    Attributes:
+        open: Opens one of its files for reading.
+        reads_ahead: Whether opening a file waits on no network: the store reads
+            the files ahead of the copies that ask for them, or they lie on local
+            disk. Then one copy task may read many files in turn; otherwise each
+            file is a task of its own, ``jobs`` of them reading at once.
+    """
+
+    open: FileSource
+    reads_ahead: bool = False
+
+
 T = TypeVar("T")
 #: Runs tasks (concurrently, where it can) and returns their results in order; the
 #: first failure is raised once every task has ended.
@@ -138,6 +158,9 @@ class DatasetWrite:
         on_bytes: Called with the size of each chunk written.
         jobs: How many requests a store that writes small files as coroutines
             keeps in flight for this dataset.
+        reads_ahead: Whether ``source`` opens a file without waiting on the
+            network (see :attr:`DatasetReader.reads_ahead`): only then does one
+            copy task read many files in turn.
     """
 
     files: Sequence[DatasetFile]
@@ -146,6 +169,7 @@ class DatasetWrite:
     run: Runner = run_in_turn
     on_bytes: Callable[[int], None] | None = None
     jobs: int = 1
+    reads_ahead: bool = False
 
     def copy(
         self,
@@ -240,6 +264,20 @@ def total_size(files: Iterable[DatasetFile], unsafe: Sequence[str]) -> int | Non
     return None if unsafe else sum(file.size for file in files)
 
 
+def in_folders(
+    keys: Iterable[tuple[str, ...]], folders: Collection[tuple[str, ...]]
+) -> Iterator[tuple[tuple[str, ...], tuple[str, ...], str]]:
+    """Each of ``keys`` (path segments from a store's root) that lies below one of
+    ``folders`` (dataset folders, none inside another), with that folder and the
+    key's path below it, ``/``-separated; keys outside every folder are left out."""
+    depths = sorted({len(folder) for folder in folders})
+    for key in keys:
+        for depth in depths:
+            if len(key) > depth and key[:depth] in folders:
+                yield key, key[:depth], "/".join(key[depth:])
+                break
+
+
 def folder_sizes(
     folders: Iterable[tuple[str, ...]], objects: Mapping[tuple[str, ...], int]
 ) -> dict[tuple[str, ...], int]:
@@ -248,16 +286,11 @@ def folder_sizes(
     ``objects`` (path segments to size). A folder that holds a key :func:`unsafe_reason`
     refuses is left out, as :func:`total_size` leaves it out."""
     totals = dict.fromkeys(folders, 0)
-    depths = sorted({len(folder) for folder in totals})
     spoiled: set[tuple[str, ...]] = set()
-    for key, size in objects.items():
-        for depth in depths:
-            folder = key[:depth]
-            if len(key) > depth and folder in totals:
-                totals[folder] += size
-                if unsafe_reason("/".join(key[depth:])) is not None:
-                    spoiled.add(folder)
-                break
+    for key, folder, inner in in_folders(objects, totals.keys()):
+        totals[folder] += objects[key]
+        if unsafe_reason(inner) is not None:
+            spoiled.add(folder)
     return {folder: size for folder, size in totals.items() if folder not in spoiled}
 
 

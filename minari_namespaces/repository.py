@@ -14,7 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Final, Protocol, runtime_checkable
 
-from minari_namespaces.dataset_files import CopiedFile, DatasetFile, FileSource, Runner
+from minari_namespaces.dataset_files import (
+    CopiedFile,
+    DatasetFile,
+    DatasetReader,
+    FileSource,
+    Runner,
+)
 from minari_namespaces.datasets import DatasetEntry, DatasetId, TreeListing
 from minari_namespaces.errors import NamespaceExistsError
 from minari_namespaces.identifier import NamespaceId
@@ -219,11 +225,11 @@ class NamespaceRepository(Protocol):
 
     def open_dataset(
         self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
-    ) -> AbstractContextManager[FileSource]:
+    ) -> AbstractContextManager[DatasetReader]:
         """Open ``dataset`` for reading its files: an opener of one file at a time,
         valid inside the block (a local store opens the folder once for all; an
         asynchronous object store reads the small ones of ``files`` ahead, in their
-        order, ``jobs`` at once).
+        order, ``jobs`` at once), and whether its opens wait on the network.
 
         Raises:
             FileNotFoundError: If the dataset is gone (or, from the opener, a file).
@@ -241,9 +247,12 @@ class NamespaceRepository(Protocol):
         run: Runner = ...,
         on_bytes: Callable[[int], None] | None = None,
         jobs: int = 1,
+        reads_ahead: bool = False,
     ) -> list[CopiedFile]:
         """Write ``dataset`` with exactly ``files`` (read through ``source``), whole
-        or not at all for every listing, each file checked before it appears.
+        or not at all for every listing, each file checked before it appears; many
+        files in one copy task only where ``source`` ``reads_ahead``
+        (:attr:`DatasetReader.reads_ahead`), else one task per file.
 
         Raises:
             UnsafeDatasetFileError: If a path would land outside the dataset folder.

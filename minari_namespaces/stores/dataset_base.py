@@ -16,11 +16,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
+    DatasetReader,
     DatasetWrite,
     FileSource,
     Runner,
@@ -98,15 +100,16 @@ class DatasetStoreBase(ABC):
     @contextmanager
     def open_dataset(
         self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
-    ) -> Iterator[FileSource]:
+    ) -> Iterator[DatasetReader]:
         """Open ``dataset`` for reading: an opener of one file at a time (a local store
-        opens the folder once; an object store reads small ``files`` ahead).
+        opens the folder once; an object store reads small ``files`` ahead), here by
+        :meth:`open_dataset_file`, each open waiting on the store.
 
         Raises:
             FileNotFoundError: If the dataset is gone (or, from the opener, a file).
             RemoteError: If a remote backend fails.
         """
-        yield lambda file: self.open_dataset_file(dataset, file)
+        yield DatasetReader(partial(self.open_dataset_file, dataset))
 
     @abstractmethod
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
@@ -235,6 +238,7 @@ class DatasetStoreBase(ABC):
         run: Runner = run_in_turn,
         on_bytes: Callable[[int], None] | None = None,
         jobs: int = 1,
+        reads_ahead: bool = False,
     ) -> list[CopiedFile]:
         """Write ``dataset`` with exactly ``files``, read through ``source``: whole or
         not at all, for our listings and Minari's, even if the process is killed.
@@ -252,6 +256,9 @@ class DatasetStoreBase(ABC):
             run: Runs the file copies (concurrently, if it can).
             on_bytes: Called with the size of each chunk written.
             jobs: Requests in flight at once (an asynchronous object store's).
+            reads_ahead: Whether ``source`` opens a file without waiting on the
+                network (:attr:`~minari_namespaces.dataset_files.DatasetReader.reads_ahead`):
+                only then may one copy task read many files in turn.
 
         Returns:
             Each file as the store now lists it (and its SHA-256, if computed).
@@ -271,7 +278,7 @@ class DatasetStoreBase(ABC):
                 "Nothing of this dataset was written."
             )
         return self._write_dataset(
-            dataset, DatasetWrite(files, source, replace, run, on_bytes, jobs)
+            dataset, DatasetWrite(files, source, replace, run, on_bytes, jobs, reads_ahead)
         )
 
     def remove_leftovers(self, datasets: Iterable[DatasetId]) -> None:

@@ -67,18 +67,12 @@ def file_token(info: os.stat_result) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
-def _open_folder(fd: int, name: str) -> int | None:
-    """The folder ``name`` in ``fd``, opened without following a link; ``None`` if it
-    is missing, a file or a link."""
-    return open_unfollowed(name, DIR_FLAGS, fd)
-
-
 def list_folder(parent_fd: int, name: str) -> tuple[list[DatasetFile], list[str]] | None:
     """The regular files of the dataset folder ``name`` in ``parent_fd`` (sorted by
     relative path) and its entries never copied (links, FIFOs, sockets, devices,
     folders it may not read);
     ``None`` if there is no such folder."""
-    fd = _open_folder(parent_fd, name)
+    fd = open_unfollowed(name, DIR_FLAGS, parent_fd)
     if fd is None:
         return None
     try:
@@ -107,7 +101,7 @@ def _walk(fd: int, prefix: str, files: list[DatasetFile], unsafe: list[str]) -> 
         path = f"{prefix}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
             try:
-                child = _open_folder(fd, entry.name)
+                child = open_unfollowed(entry.name, DIR_FLAGS, fd)
             except PermissionError:
                 child = None  # unreadable: listed as never copied, like a link
             if child is None:
@@ -217,7 +211,7 @@ def read_file(tree: FolderTree, path: str, where: str) -> BinaryIO:
 def remove_tree(parent_fd: int, name: str) -> None:
     """Remove the folder ``name`` in ``parent_fd`` and all it holds, never following
     a link (a link is removed, not its target); what vanishes meanwhile is fine."""
-    fd = _open_folder(parent_fd, name)
+    fd = open_unfollowed(name, DIR_FLAGS, parent_fd)
     if fd is None:
         with suppress(FileNotFoundError):
             os.unlink(name, dir_fd=parent_fd)
@@ -247,7 +241,7 @@ def remove_leftovers(parent_fd: int, name: str | None = None) -> None:
             if (found := _LEFTOVER.fullmatch(entry.name)) and name in (None, found["name"])
         ]
     for leftover in leftovers:
-        fd = _open_folder(parent_fd, leftover)
+        fd = open_unfollowed(leftover, DIR_FLAGS, parent_fd)
         if fd is None:
             continue
         try:
@@ -284,10 +278,10 @@ def write_folder(
                 # copies then open each file in its folder at once.
                 for folder in sorted({file.path.rpartition("/")[0] for file in write.files}):
                     tree.folder(folder)
-                tasks = [
-                    _copier(tree, batch, write, where, durable=durable)
-                    for batch in _batches(write.files)
-                ]
+                # One task per file where each open waits on the network: ``jobs``
+                # of them then read at once.
+                batches = _batches(write.files) if write.reads_ahead else [[f] for f in write.files]
+                tasks = [_copier(tree, batch, write, where, durable=durable) for batch in batches]
                 copied = [each for batch in write.run(tasks) for each in batch]
             if durable:
                 os.fsync(stage_fd)

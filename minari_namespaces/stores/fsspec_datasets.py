@@ -21,9 +21,10 @@ from typing import BinaryIO
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
+    DatasetReader,
     DatasetWrite,
-    FileSource,
     folder_sizes,
+    in_folders,
     total_size,
 )
 from minari_namespaces.datasets import DatasetId
@@ -94,21 +95,18 @@ class FsspecDatasetFiles:
         with self.backend(f"list the files of {len(ids)} dataset(s)"):
             listed, unsafe = self.driver.stat_files(folder)
         by_key = {dataset.parts[len(common) :]: dataset for dataset in ids}
-        depths = sorted({len(key) for key in by_key})
+        entries: dict[Parts, DatasetFile | None] = {
+            tuple(file.path.split("/")): file for file in listed
+        }
+        entries.update((tuple(path.split("/")), None) for path in unsafe)
         files: dict[DatasetId, list[DatasetFile]] = {}
         bad: dict[DatasetId, list[str]] = {}
-        for relative, entry in [(file.path, file) for file in listed] + [(u, None) for u in unsafe]:
-            parts = tuple(relative.split("/"))
-            for depth in depths:
-                owner = by_key.get(parts[:depth])
-                if owner is None or len(parts) <= depth:
-                    continue
-                inner = "/".join(parts[depth:])
-                if entry is None:
-                    bad.setdefault(owner, []).append(inner)
-                else:
-                    files.setdefault(owner, []).append(replace(entry, path=inner))
-                break
+        for key, below, inner in in_folders(entries, by_key.keys()):
+            owner, entry = by_key[below], entries[key]
+            if entry is None:
+                bad.setdefault(owner, []).append(inner)
+            else:
+                files.setdefault(owner, []).append(replace(entry, path=inner))
         mark = DATASET_MARKER if self.driver.staged_datasets else DATASET_MARK
         whole = {
             dataset
@@ -128,16 +126,13 @@ class FsspecDatasetFiles:
             FileNotFoundError: If it is gone.
             RemoteError: If the backend fails.
         """
-        with (
-            self.backend(f"read {dataset}/{file.path}"),
-            self.driver.open_file(f"{self.path_of(dataset.parts)}/{file.path}") as handle,
-        ):
+        with self.open_dataset(dataset) as reader, reader.open(file) as handle:
             yield handle
 
     @contextmanager
     def open_dataset(
         self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
-    ) -> Iterator[FileSource]:
+    ) -> Iterator[DatasetReader]:
         """Open ``dataset`` for reading its files; an asynchronous filesystem reads
         the small ones of ``files`` ahead, in their order, ``jobs`` at once.
 
@@ -151,7 +146,7 @@ class FsspecDatasetFiles:
                 with self.backend(f"read {dataset}/{file.path}"), opener(file) as handle:
                     yield handle
 
-            yield open_one
+            yield DatasetReader(open_one, reads_ahead=self.driver.reads_ahead)
 
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         with self.backend(f"copy dataset {dataset}"):

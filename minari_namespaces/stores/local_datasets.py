@@ -20,8 +20,8 @@ from minari_namespaces.atomic import lexists, read_capped, replace_atomic
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
+    DatasetReader,
     DatasetWrite,
-    FileSource,
 )
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import NamespaceConflictError
@@ -76,16 +76,17 @@ class LocalDatasetFiles:
             FileNotFoundError: If it is gone.
             UnsafeDatasetFileError: If it is a link or not a regular file.
         """
-        with self.open_dataset(dataset) as source, source(file) as handle:
+        with self.open_dataset(dataset) as reader, reader.open(file) as handle:
             yield handle
 
     @contextmanager
     def open_dataset(
         self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
-    ) -> Iterator[FileSource]:
+    ) -> Iterator[DatasetReader]:
         """Open ``dataset``'s folder once, for reading its files: each folder inside
         it is opened once too, never through a link (``files`` and ``jobs`` change
-        nothing here: a local read is not worth reading ahead).
+        nothing here: a local read is not worth reading ahead, and waits on no
+        network).
 
         Raises:
             FileNotFoundError: If the dataset is gone (on entering).
@@ -97,7 +98,10 @@ class LocalDatasetFiles:
             if not (walk.opened and walk.reach(dataset.parts)):
                 raise FileNotFoundError(errno.ENOENT, "no such dataset", where)
             with dataset_folders.FolderTree(walk.fd, make=False) as tree:
-                yield lambda file: dataset_folders.read_file(tree, file.path, where)
+                yield DatasetReader(
+                    lambda file: dataset_folders.read_file(tree, file.path, where),
+                    reads_ahead=True,
+                )
 
     def _write_dataset(self, dataset: DatasetId, write: DatasetWrite) -> list[CopiedFile]:
         with FolderWalk(str(self.root), make=True) as walk:

@@ -11,6 +11,7 @@ these tests; a harness whose store cannot copy datasets yet sets
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,7 @@ from typing import Any, BinaryIO, cast
 
 import pytest
 
-from minari_namespaces.dataset_files import DatasetFile, FileSource
+from minari_namespaces.dataset_files import DatasetFile, DatasetReader
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import CopyVerificationError, KeptDatasetsWarning
 from minari_namespaces.identifier import NamespaceId
@@ -99,14 +100,14 @@ class _CountingReads:
     @contextlib.contextmanager
     def open_dataset(
         self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
-    ) -> Iterator[FileSource]:
-        with self.inner.open_dataset(dataset, files, jobs=jobs) as source:
+    ) -> Iterator[DatasetReader]:
+        with self.inner.open_dataset(dataset, files, jobs=jobs) as reader:
 
             def counted(file: DatasetFile) -> AbstractContextManager[BinaryIO]:
                 self.opened += 1
-                return source(file)
+                return reader.open(file)
 
-            yield counted
+            yield dataclasses.replace(reader, open=counted)
 
 
 class DatasetTransferContract:

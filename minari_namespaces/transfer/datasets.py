@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, BinaryIO, Final, Literal
 
 from minari_namespaces.dataset_files import (
@@ -223,6 +224,18 @@ def _hash(
     return digest.hexdigest(), blob.hexdigest()
 
 
+def _record_place(
+    source: NamespaceRepository, target: NamespaceRepository
+) -> tuple[NamespaceRepository, str]:
+    """Where the record of copies from ``source`` to ``target`` lives, and its key:
+    the target, under the source's URL, unless the target keeps no records (the
+    Hub, whose every record would be a commit); then the source, under the
+    target's name."""
+    if target.keeps_records:
+        return target, source.url
+    return source, f"to {target.url}"
+
+
 def _runner(pool: Executor) -> Runner:
     """Run tasks on ``pool``; the first failure is raised once all have ended."""
 
@@ -288,11 +301,10 @@ class DatasetTransfer:
             for dataset, files in held.items()
             if any(file.size < 0 for file in files)
         }
-        self._record = record = CopyRecord.load(self._record_home, self._record_key)
+        self._record = record = CopyRecord.load(*_record_place(self.source, self.target))
         records = [record]
         if self.both_ways:
-            back = DatasetTransfer(self.target, self.source, overwrite=False)
-            records.append(CopyRecord.load(back._record_home, back._record_key).reversed())
+            records.append(CopyRecord.load(*_record_place(self.target, self.source)).reversed())
         present = [dataset for dataset in wanted if dataset in self._files]
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool, self._stopping(pool):
             futures = [pool.submit(self._same, d, held.get(d), records) for d in present]
@@ -313,13 +325,8 @@ class DatasetTransfer:
 
     @property
     def _record_home(self) -> NamespaceRepository:
-        """Where the record lives: the target, unless it keeps none (the Hub, whose
-        every record would be a commit); then the source, under the target's name."""
-        return self.target if self.target.keeps_records else self.source
-
-    @property
-    def _record_key(self) -> str:
-        return self.source.url if self.target.keeps_records else f"to {self.target.url}"
+        """The store that keeps this transfer's record (see :func:`_record_place`)."""
+        return _record_place(self.source, self.target)[0]
 
     def _same(
         self, dataset: DatasetId, held: list[DatasetFile] | None, records: list[CopyRecord]
@@ -387,7 +394,7 @@ class DatasetTransfer:
             RemoteError: If a remote store fails.
         """
         self.target.remove_leftovers(plan.id for plan in plans)
-        record = self._record if self._record is not None else CopyRecord(self._record_key)
+        record = self._record or CopyRecord(_record_place(self.source, self.target)[1])
         moving = [plan for plan in plans if plan.moves]
         written: list[DatasetId] = []
         try:
@@ -417,15 +424,16 @@ class DatasetTransfer:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
-        with self.source.open_dataset(dataset, files, jobs=self.jobs) as source:
+        with self.source.open_dataset(dataset, files, jobs=self.jobs) as reader:
             copied: list[CopiedFile] = self.target.write_dataset(
                 dataset,
                 files,
-                lambda file: self._read(source, file),
+                partial(self._read, reader.open),
                 replace=plan.action == "replace",
                 run=run,
                 on_bytes=self._moved,
                 jobs=self.jobs,
+                reads_ahead=reader.reads_ahead,
             )
         by_path = {each.file.path: each for each in copied}
         with self._lock:

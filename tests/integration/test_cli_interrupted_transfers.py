@@ -28,7 +28,7 @@ from minari_namespaces import (
     NamespaceService,
     open_repository,
 )
-from minari_namespaces.dataset_files import DatasetFile, FileSource
+from minari_namespaces.dataset_files import DatasetFile, DatasetReader
 from minari_namespaces.repository import NamespaceRepository
 from tests.support.deadline import within
 
@@ -151,10 +151,10 @@ class CountingOpens:
     @contextmanager
     def open_dataset(
         self, dataset: DatasetId, files: Sequence[DatasetFile] = (), *, jobs: int = 1
-    ) -> Iterator[FileSource]:
+    ) -> Iterator[DatasetReader]:
         self.opened.append(dataset)
-        with self.inner.open_dataset(dataset, files, jobs=jobs) as source:
-            yield source
+        with self.inner.open_dataset(dataset, files, jobs=jobs) as reader:
+            yield reader
 
 
 def recorded(target: Path) -> set[str]:

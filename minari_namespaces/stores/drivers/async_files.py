@@ -15,9 +15,12 @@ flight (an ``asyncio.Semaphore``):
 - :func:`write_behind` writes a target's small files while the calling thread
   reads the next ones from the source.
 
-Both hold at most :data:`WINDOW_FILES` files and :data:`WINDOW_BYTES` bytes
-(beyond the one file being copied), so memory stays bounded whatever the number
-of files; a big file streams in parts in a worker thread, as before.
+Each holds at most :data:`WINDOW_FILES` files and :data:`WINDOW_BYTES` bytes
+per dataset (beyond the files being copied), so memory stays bounded whatever
+the number of files; a big file streams in parts in a worker thread, as before.
+A copy between two object stores holds both windows of every dataset under way
+(up to ``jobs`` of them), plus the ``jobs`` files being copied: the whole bound
+is in ``docs/moving-datasets.md``.
 """
 
 from __future__ import annotations
@@ -47,9 +50,9 @@ __all__ = [
     "write_split",
 ]
 
-#: Most files read ahead (or written behind) and not yet taken, per dataset.
+#: Most files read ahead (or written behind) and not yet taken, per dataset and side.
 WINDOW_FILES: Final = 64
-#: Most bytes read ahead (or written behind) and not yet taken, per dataset.
+#: Most bytes read ahead (or written behind) and not yet taken, per dataset and side.
 WINDOW_BYTES: Final = 32 * 1024 * 1024
 #: The biggest file read ahead, whole, in one request (one part of a streamed read).
 LARGEST_READ_AHEAD: Final = 8 * 1024 * 1024
@@ -242,21 +245,23 @@ def write_split(
     largest: int,
     stream: Callable[[DatasetFile], Written],
 ) -> list[Written]:
-    """Copy ``files``: those up to ``largest`` bytes by :func:`write_behind`, in one
-    of ``write.run``'s tasks; each bigger one by ``stream`` (in parts), in the others.
+    """Copy ``files``, each in one of ``write.run``'s tasks: those up to ``largest``
+    bytes by :func:`write_behind`, all in one task where the source reads ahead
+    (``write.reads_ahead``: its opens wait on no network), else one task each, so
+    that ``jobs`` of them read at once; each bigger one by ``stream`` (in parts).
 
     Returns:
         Per file, in order, as :func:`write_behind` says.
     """
     small = [file for file in files if file.size <= largest]
     big = [file for file in files if file.size > largest]
+    groups = [small] if write.reads_ahead and small else [[file] for file in small]
     tasks: list[Callable[[], Any]] = [partial(stream, file) for file in big]
-    if small:
-        tasks.append(lambda: write_behind(loop, put, folder, small, write, md5=True))
+    tasks += [partial(write_behind, loop, put, folder, group, write, md5=True) for group in groups]
     done = write.run(tasks)
     by_path: dict[str, Written] = dict(zip((file.path for file in big), done, strict=False))
-    if small:
-        by_path.update(zip((file.path for file in small), done[-1], strict=True))
+    for group, written in zip(groups, done[len(big) :], strict=True):
+        by_path.update(zip((file.path for file in group), written, strict=True))
     return [by_path[file.path] for file in files]
 
 

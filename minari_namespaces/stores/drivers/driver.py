@@ -98,6 +98,10 @@ class Driver(ABC):
     #: Whether the store keeps a transfer's bookkeeping files (the Hub does not:
     #: each would be a commit; its listing carries every file's hash instead).
     keeps_records: ClassVar[bool] = True
+    #: Whether a dataset's files open without waiting on the network: the driver
+    #: reads them ahead (:meth:`read_ahead`) or they lie on local disk. A target
+    #: then copies many in one task; if not, each file is a task of its own.
+    reads_ahead: ClassVar[bool] = False
 
     def __init__(self, root: str, *, retry: RetryPolicy | None = None) -> None:
         #: The store's root path: every path the driver is given lies under it.

@@ -48,6 +48,7 @@ class FileDriver(FsspecDriver):
 
     staged_datasets = True
     lists_dataset_files = False
+    reads_ahead = True  # local disk: nothing to wait for
     #: Flush each dataset written to disk before it appears (storage option ``durable``).
     durable = False
 

@@ -375,6 +375,8 @@ class AsyncDriver(AsyncFiles, FsspecDriver):
     asynchronous filesystems; a dataset's small files move as coroutines on the
     filesystem's loop (:class:`~minari_namespaces.stores.drivers.async_files.AsyncFiles`)."""
 
+    reads_ahead = True
+
     def run(self, coroutine: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``coroutine(*args)`` on the filesystem's event loop and wait for it."""
         from fsspec.asyn import sync
