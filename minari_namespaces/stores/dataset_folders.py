@@ -25,8 +25,10 @@ import re
 import secrets
 import stat
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from minari_namespaces.atomic import DIR_FLAGS, LINK_ERRNOS, open_unfollowed
@@ -60,6 +62,10 @@ _LEFTOVER: Final = re.compile(r"\.(?P<name>.+)\.minari-(?:partial|old)-[0-9a-f]{
 #: its own, while big files still copy side by side.
 _BATCH_BYTES: Final = 8 * 1024 * 1024
 _BATCH_FILES: Final = 64
+#: The folder descriptors a :class:`FolderTree` keeps open (more only while more
+#: are in use at once, one per copying thread at most): a dataset's files are
+#: visited in path order, so a few keep the folders at hand.
+_OPEN_FOLDERS: Final = 16
 
 
 def file_token(info: os.stat_result) -> str:
@@ -125,10 +131,13 @@ def _walk(fd: int, prefix: str, files: list[DatasetFile], unsafe: list[str]) -> 
 
 
 class FolderTree:
-    """The folders below one open folder, each opened once without following a link
-    (made first, with ``make``: for a fresh staging folder) and kept open until the
-    block ends: a file deep in a dataset then costs one ``open``, not one per segment
-    of its path.
+    """The folders below one open folder, each opened without following a link (made
+    first, with ``make``: for a fresh staging folder). The descriptors of the
+    :data:`_OPEN_FOLDERS` folders used last stay open, so a file deep in a dataset
+    costs one ``open``, not one per segment of its path, while a dataset of thousands
+    of folders (Minari's Arrow layout has one per episode) holds a few descriptors,
+    not one per folder. Files are visited in path order, so a folder is seldom opened
+    twice.
     Safe to share between threads. The top descriptor stays the caller's.
 
     Raises:
@@ -140,7 +149,8 @@ class FolderTree:
     def __init__(self, fd: int, *, make: bool) -> None:
         self._top = fd
         self._make = make
-        self._fds: dict[str, int] = {"": fd}
+        # Least recently used first: what is closed when too many are open.
+        self._open: OrderedDict[str, _HeldFolder] = OrderedDict()
         self._lock = threading.Lock()
 
     def __enter__(self) -> FolderTree:
@@ -148,33 +158,68 @@ class FolderTree:
 
     def __exit__(self, *exc_info: object) -> None:
         with self._lock:
-            for path, fd in self._fds.items():
-                if path:
-                    os.close(fd)
-            self._fds = {"": self._top}
+            for held in self._open.values():
+                os.close(held.fd)
+            self._open.clear()
 
-    def folder(self, path: str) -> int:
-        """The descriptor of the folder at the relative ``path`` (``""``: the top)."""
-        fd = self._fds.get(path)
-        if fd is not None:
-            return fd
+    @contextmanager
+    def folder(self, path: str) -> Iterator[int]:
+        """The descriptor of the folder at the relative ``path`` (``""``: the top),
+        open until the block ends."""
+        if not path:
+            yield self._top
+            return
         with self._lock:
-            return self._open(path)
+            held = self._hold(path)
+        try:
+            yield held.fd
+        finally:
+            with self._lock:
+                held.users -= 1
+                self._trim()
 
-    def _open(self, path: str) -> int:
-        fd = self._fds.get(path)
-        if fd is not None:
-            return fd
-        above, _, name = path.rpartition("/")
-        parent = self._open(above)
-        if self._make:
-            # Made trees are fresh staging folders: making comes first, so a folder
-            # costs no failed ``open``; one already there is opened, never followed.
-            with suppress(FileExistsError):
-                os.mkdir(name, dir_fd=parent)
-        fd = os.open(name, DIR_FLAGS, dir_fd=parent)
-        self._fds[path] = fd
-        return fd
+    def _hold(self, path: str) -> _HeldFolder:
+        """The open folder at ``path``, marked as used (the caller holds the lock)."""
+        held = self._open.get(path)
+        if held is None:
+            above, _, name = path.rpartition("/")
+            parent = self._hold(above) if above else None
+            try:
+                parent_fd = self._top if parent is None else parent.fd
+                if self._make:
+                    # Made trees are fresh staging folders: making comes first, so a
+                    # folder costs no failed ``open``; one already there is opened,
+                    # never followed.
+                    with suppress(FileExistsError):
+                        os.mkdir(name, dir_fd=parent_fd)
+                held = self._open[path] = _HeldFolder(os.open(name, DIR_FLAGS, dir_fd=parent_fd))
+            finally:
+                if parent is not None:
+                    parent.users -= 1
+        self._open.move_to_end(path)
+        held.users += 1
+        self._trim()
+        return held
+
+    def _trim(self) -> None:
+        """Close the folders used longest ago beyond :data:`_OPEN_FOLDERS`; one in use
+        stays open (there are never more in use than threads)."""
+        excess = len(self._open) - _OPEN_FOLDERS
+        for path, held in list(self._open.items()):
+            if excess <= 0:
+                return
+            if not held.users:
+                del self._open[path]
+                os.close(held.fd)
+                excess -= 1
+
+
+@dataclass(slots=True)
+class _HeldFolder:
+    """One open folder of a :class:`FolderTree` and how many callers use it now."""
+
+    fd: int
+    users: int = 0
 
 
 def open_in_folder(folder_fd: int, path: str, where: str) -> BinaryIO:
@@ -199,7 +244,8 @@ def read_file(tree: FolderTree, path: str, where: str) -> BinaryIO:
     """
     folder, _, name = path.rpartition("/")
     try:
-        fd = os.open(name, _FILE_READ_FLAGS, dir_fd=tree.folder(folder))
+        with tree.folder(folder) as folder_fd:
+            fd = os.open(name, _FILE_READ_FLAGS, dir_fd=folder_fd)
     except OSError as error:
         if error.errno not in LINK_ERRNOS:
             raise
@@ -280,10 +326,6 @@ def write_folder(
     try:
         try:
             with FolderTree(stage_fd, make=True) as tree:
-                # Every folder first, parents before children, in this thread: the
-                # copies then open each file in its folder at once.
-                for folder in sorted({file.path.rpartition("/")[0] for file in write.files}):
-                    tree.folder(folder)
                 tasks = [
                     _copier(tree, batch, write, where, durable=durable)
                     for batch in _batches(write.files)
@@ -353,7 +395,8 @@ def _copy_one(
     tree: FolderTree, file: DatasetFile, write: DatasetWrite, where: str, *, durable: bool
 ) -> CopiedFile:
     folder, _, name = file.path.rpartition("/")
-    out = os.open(name, _FILE_WRITE_FLAGS, 0o644, dir_fd=tree.folder(folder))
+    with tree.folder(folder) as folder_fd:
+        out = os.open(name, _FILE_WRITE_FLAGS, 0o644, dir_fd=folder_fd)
     try:
         write.copy_to_fd(file, out, where)
         if durable:
