@@ -27,7 +27,7 @@ import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
@@ -141,9 +141,9 @@ class FolderTree:
     Safe to share between threads. The top descriptor stays the caller's.
 
     Raises:
-        FileNotFoundError: From :meth:`folder`, if one is missing (and not made).
-        OSError: From :meth:`folder`, with an errno of ``LINK_ERRNOS``, if one is a
-            file or a link.
+        FileNotFoundError: From :meth:`open`, if a folder is missing (and not made).
+        OSError: From :meth:`open`, with an errno of ``LINK_ERRNOS``, if a folder is
+            a file or a link.
     """
 
     def __init__(self, fd: int, *, make: bool) -> None:
@@ -162,21 +162,21 @@ class FolderTree:
                 os.close(held.fd)
             self._open.clear()
 
-    @contextmanager
-    def folder(self, path: str) -> Iterator[int]:
-        """The descriptor of the folder at the relative ``path`` (``""``: the top),
-        open until the block ends."""
-        if not path:
-            yield self._top
-            return
+    def open(self, path: str, flags: int, mode: int = 0o777) -> int:
+        """``os.open`` of the entry at the relative ``path``, from its folder's
+        descriptor (a folder closed meanwhile is opened again)."""
+        folder, _, name = path.rpartition("/")
+        if not folder:
+            return os.open(name, flags, mode, dir_fd=self._top)
         with self._lock:
-            held = self._hold(path)
+            held = self._hold(folder)
         try:
-            yield held.fd
+            return os.open(name, flags, mode, dir_fd=held.fd)
         finally:
             with self._lock:
                 held.users -= 1
-                self._trim()
+                if len(self._open) > _OPEN_FOLDERS:
+                    self._trim()
 
     def _hold(self, path: str) -> _HeldFolder:
         """The open folder at ``path``, marked as used (the caller holds the lock)."""
@@ -198,20 +198,18 @@ class FolderTree:
                     parent.users -= 1
         self._open.move_to_end(path)
         held.users += 1
-        self._trim()
+        if len(self._open) > _OPEN_FOLDERS:
+            self._trim()
         return held
 
     def _trim(self) -> None:
         """Close the folders used longest ago beyond :data:`_OPEN_FOLDERS`; one in use
         stays open (there are never more in use than threads)."""
-        excess = len(self._open) - _OPEN_FOLDERS
-        for path, held in list(self._open.items()):
-            if excess <= 0:
+        while len(self._open) > _OPEN_FOLDERS:
+            unused = next((path for path, held in self._open.items() if not held.users), None)
+            if unused is None:
                 return
-            if not held.users:
-                del self._open[path]
-                os.close(held.fd)
-                excess -= 1
+            os.close(self._open.pop(unused).fd)
 
 
 @dataclass(slots=True)
@@ -242,10 +240,8 @@ def read_file(tree: FolderTree, path: str, where: str) -> BinaryIO:
         UnsafeDatasetFileError: If it (or a folder on the way) is a link, or it is
             not a regular file.
     """
-    folder, _, name = path.rpartition("/")
     try:
-        with tree.folder(folder) as folder_fd:
-            fd = os.open(name, _FILE_READ_FLAGS, dir_fd=folder_fd)
+        fd = tree.open(path, _FILE_READ_FLAGS)
     except OSError as error:
         if error.errno not in LINK_ERRNOS:
             raise
@@ -394,9 +390,7 @@ def _copier(
 def _copy_one(
     tree: FolderTree, file: DatasetFile, write: DatasetWrite, where: str, *, durable: bool
 ) -> CopiedFile:
-    folder, _, name = file.path.rpartition("/")
-    with tree.folder(folder) as folder_fd:
-        out = os.open(name, _FILE_WRITE_FLAGS, 0o644, dir_fd=folder_fd)
+    out = tree.open(file.path, _FILE_WRITE_FLAGS, 0o644)
     try:
         write.copy_to_fd(file, out, where)
         if durable:
