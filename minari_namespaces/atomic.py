@@ -14,6 +14,7 @@ import fcntl
 import os
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Final
@@ -21,6 +22,7 @@ from typing import Final
 __all__ = [
     "DIR_FLAGS",
     "LINK_ERRNOS",
+    "STALE_TEMP_SECONDS",
     "create_exclusive",
     "folder_lock",
     "is_regular_file",
@@ -44,6 +46,10 @@ _NO_HARDLINK_ERRNOS: Final = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOT
 _TEMP_SUFFIX: Final = ".tmp"
 #: The smallest buffer of one read of a capped read.
 _READ_STEP: Final = 64 * 1024
+#: A temporary file modified more recently is never swept, whatever its process id
+#: says: a write takes far less, and a writer in another PID namespace (a container
+#: sharing the volume) looks dead to ``os.kill`` from here.
+STALE_TEMP_SECONDS: Final = 600.0
 
 
 def _temp_name(name: str) -> str:
@@ -75,14 +81,17 @@ def is_stale_temp_name(name: str, target: str) -> bool:
 
 def remove_stale_temps(dir_fd: int, target: str) -> None:
     """Remove the temporary files of ``target`` in folder ``dir_fd`` that
-    :func:`is_stale_temp_name` calls stale: a writer killed between writing its
-    temporary file and putting it in place leaves one. Folders and links named so
-    are left alone."""
+    :func:`is_stale_temp_name` calls stale and that nobody modified for
+    :data:`STALE_TEMP_SECONDS`: a writer killed between writing its temporary file
+    and putting it in place leaves one. Folders and links named so are left alone."""
+    modified_before = time.time() - STALE_TEMP_SECONDS
     with os.scandir(dir_fd) as entries:
         stale = [
             entry.name
             for entry in entries
-            if is_stale_temp_name(entry.name, target) and entry.is_file(follow_symlinks=False)
+            if is_stale_temp_name(entry.name, target)
+            and entry.is_file(follow_symlinks=False)
+            and entry.stat(follow_symlinks=False).st_mtime < modified_before
         ]
     for name in stale:
         with suppress(FileNotFoundError):

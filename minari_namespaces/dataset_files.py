@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, TypeVar
@@ -37,6 +38,7 @@ __all__ = [
     "copy_verified",
     "folder_sizes",
     "in_folders",
+    "pool_runner",
     "run_in_turn",
     "total_size",
     "unsafe_error",
@@ -144,6 +146,31 @@ Runner = Callable[[list[Callable[[], Any]]], list[Any]]
 def run_in_turn(tasks: list[Callable[[], T]]) -> list[T]:
     """A :data:`Runner` that runs ``tasks`` one after the other."""
     return [task() for task in tasks]
+
+
+def pool_runner(pool: Executor) -> Runner:
+    """A :data:`Runner` on ``pool``. If the pool refuses a task (shut down by Ctrl-C
+    midway), the tasks it took are cancelled or waited for before the refusal is
+    raised: none still runs once the caller cleans up after them.
+
+    Raises:
+        RuntimeError: From the runner, if ``pool`` is shut down.
+    """
+
+    def run(tasks: list[Callable[[], Any]]) -> list[Any]:
+        futures: list[Future[Any]] = []
+        try:
+            for task in tasks:
+                futures.append(pool.submit(task))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
+        wait(futures)
+        return [future.result() for future in futures]
+
+    return run
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,10 @@ import re
 import secrets
 import stat
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from minari_namespaces.atomic import DIR_FLAGS, LINK_ERRNOS, open_unfollowed
@@ -60,6 +62,10 @@ _LEFTOVER: Final = re.compile(r"\.(?P<name>.+)\.minari-(?:partial|old)-[0-9a-f]{
 #: its own, while big files still copy side by side.
 _BATCH_BYTES: Final = 8 * 1024 * 1024
 _BATCH_FILES: Final = 64
+#: The folder descriptors a :class:`FolderTree` keeps open (more only while more
+#: are in use at once, one per copying thread at most): a dataset's files are
+#: visited in path order, so a few keep the folders at hand.
+_OPEN_FOLDERS: Final = 16
 
 
 def file_token(info: os.stat_result) -> str:
@@ -119,22 +125,26 @@ def _walk(fd: int, prefix: str, files: list[DatasetFile], unsafe: list[str]) -> 
 
 
 class FolderTree:
-    """The folders below one open folder, each opened once without following a link
-    (made first, with ``make``: for a fresh staging folder) and kept open until the
-    block ends: a file deep in a dataset then costs one ``open``, not one per segment
-    of its path.
+    """The folders below one open folder, each opened without following a link (made
+    first, with ``make``: for a fresh staging folder). The descriptors of the
+    :data:`_OPEN_FOLDERS` folders used last stay open, so a file deep in a dataset
+    costs one ``open``, not one per segment of its path, while a dataset of thousands
+    of folders (Minari's Arrow layout has one per episode) holds a few descriptors,
+    not one per folder. Files are visited in path order, so a folder is seldom opened
+    twice.
     Safe to share between threads. The top descriptor stays the caller's.
 
     Raises:
-        FileNotFoundError: From :meth:`folder`, if one is missing (and not made).
-        OSError: From :meth:`folder`, with an errno of ``LINK_ERRNOS``, if one is a
-            file or a link.
+        FileNotFoundError: From :meth:`open`, if a folder is missing (and not made).
+        OSError: From :meth:`open`, with an errno of ``LINK_ERRNOS``, if a folder is
+            a file or a link.
     """
 
     def __init__(self, fd: int, *, make: bool) -> None:
         self._top = fd
         self._make = make
-        self._fds: dict[str, int] = {"": fd}
+        # Least recently used first: what is closed when too many are open.
+        self._open: OrderedDict[str, _HeldFolder] = OrderedDict()
         self._lock = threading.Lock()
 
     def __enter__(self) -> FolderTree:
@@ -142,33 +152,66 @@ class FolderTree:
 
     def __exit__(self, *exc_info: object) -> None:
         with self._lock:
-            for path, fd in self._fds.items():
-                if path:
-                    os.close(fd)
-            self._fds = {"": self._top}
+            for held in self._open.values():
+                os.close(held.fd)
+            self._open.clear()
 
-    def folder(self, path: str) -> int:
-        """The descriptor of the folder at the relative ``path`` (``""``: the top)."""
-        fd = self._fds.get(path)
-        if fd is not None:
-            return fd
+    def open(self, path: str, flags: int, mode: int = 0o777) -> int:
+        """``os.open`` of the entry at the relative ``path``, from its folder's
+        descriptor (a folder closed meanwhile is opened again)."""
+        folder, _, name = path.rpartition("/")
+        if not folder:
+            return os.open(name, flags, mode, dir_fd=self._top)
         with self._lock:
-            return self._open(path)
+            held = self._hold(folder)
+        try:
+            return os.open(name, flags, mode, dir_fd=held.fd)
+        finally:
+            with self._lock:
+                held.users -= 1
+                if len(self._open) > _OPEN_FOLDERS:
+                    self._trim()
 
-    def _open(self, path: str) -> int:
-        fd = self._fds.get(path)
-        if fd is not None:
-            return fd
-        above, _, name = path.rpartition("/")
-        parent = self._open(above)
-        if self._make:
-            # Made trees are fresh staging folders: making comes first, so a folder
-            # costs no failed ``open``; one already there is opened, never followed.
-            with suppress(FileExistsError):
-                os.mkdir(name, dir_fd=parent)
-        fd = os.open(name, DIR_FLAGS, dir_fd=parent)
-        self._fds[path] = fd
-        return fd
+    def _hold(self, path: str) -> _HeldFolder:
+        """The open folder at ``path``, marked as used (the caller holds the lock)."""
+        held = self._open.get(path)
+        if held is None:
+            above, _, name = path.rpartition("/")
+            parent = self._hold(above) if above else None
+            try:
+                parent_fd = self._top if parent is None else parent.fd
+                if self._make:
+                    # Made trees are fresh staging folders: making comes first, so a
+                    # folder costs no failed ``open``; one already there is opened,
+                    # never followed.
+                    with suppress(FileExistsError):
+                        os.mkdir(name, dir_fd=parent_fd)
+                held = self._open[path] = _HeldFolder(os.open(name, DIR_FLAGS, dir_fd=parent_fd))
+            finally:
+                if parent is not None:
+                    parent.users -= 1
+        self._open.move_to_end(path)
+        held.users += 1
+        if len(self._open) > _OPEN_FOLDERS:
+            self._trim()
+        return held
+
+    def _trim(self) -> None:
+        """Close the folders used longest ago beyond :data:`_OPEN_FOLDERS`; one in use
+        stays open (there are never more in use than threads)."""
+        while len(self._open) > _OPEN_FOLDERS:
+            unused = next((path for path, held in self._open.items() if not held.users), None)
+            if unused is None:
+                return
+            os.close(self._open.pop(unused).fd)
+
+
+@dataclass(slots=True)
+class _HeldFolder:
+    """One open folder of a :class:`FolderTree` and how many callers use it now."""
+
+    fd: int
+    users: int = 0
 
 
 def open_in_folder(folder_fd: int, path: str, where: str) -> BinaryIO:
@@ -191,9 +234,8 @@ def read_file(tree: FolderTree, path: str, where: str) -> BinaryIO:
         UnsafeDatasetFileError: If it (or a folder on the way) is a link, or it is
             not a regular file.
     """
-    folder, _, name = path.rpartition("/")
     try:
-        fd = os.open(name, _FILE_READ_FLAGS, dir_fd=tree.folder(folder))
+        fd = tree.open(path, _FILE_READ_FLAGS)
     except OSError as error:
         if error.errno not in LINK_ERRNOS:
             raise
@@ -274,10 +316,6 @@ def write_folder(
     try:
         try:
             with FolderTree(stage_fd, make=True) as tree:
-                # Every folder first, parents before children, in this thread: the
-                # copies then open each file in its folder at once.
-                for folder in sorted({file.path.rpartition("/")[0] for file in write.files}):
-                    tree.folder(folder)
                 # One task per file where each open waits on the network: ``jobs``
                 # of them then read at once.
                 batches = _batches(write.files) if write.reads_ahead else [[f] for f in write.files]
@@ -346,8 +384,7 @@ def _copier(
 def _copy_one(
     tree: FolderTree, file: DatasetFile, write: DatasetWrite, where: str, *, durable: bool
 ) -> CopiedFile:
-    folder, _, name = file.path.rpartition("/")
-    out = os.open(name, _FILE_WRITE_FLAGS, 0o644, dir_fd=tree.folder(folder))
+    out = tree.open(file.path, _FILE_WRITE_FLAGS, 0o644)
     try:
         write.copy_to_fd(file, out, where)
         if durable:

@@ -36,6 +36,7 @@ from minari_namespaces.dataset_files import (
     DatasetFile,
     FileSource,
     Runner,
+    pool_runner,
 )
 from minari_namespaces.datasets import DatasetId
 from minari_namespaces.errors import KeptDatasetsWarning, first_few
@@ -236,17 +237,6 @@ def _record_place(
     return source, f"to {target.url}"
 
 
-def _runner(pool: Executor) -> Runner:
-    """Run tasks on ``pool``; the first failure is raised once all have ended."""
-
-    def run(tasks: list[Callable[[], Any]]) -> list[Any]:
-        futures = [pool.submit(task) for task in tasks]
-        wait(futures)
-        return [future.result() for future in futures]
-
-    return run
-
-
 class _InterruptedError(Exception):
     """Raised in the copying threads once the transfer is interrupted; the caller sees
     the interruption itself (``KeyboardInterrupt``), never this."""
@@ -404,7 +394,7 @@ class DatasetTransfer:
                 ThreadPoolExecutor(max_workers=max(1, self.jobs)) as datasets,
                 self._stopping(files, datasets),
             ):
-                run = _runner(files)
+                run = pool_runner(files)
                 futures = [datasets.submit(self._one, plan, run, record, saver) for plan in moving]
                 wait(futures)
                 for plan, future in zip(moving, futures, strict=True):

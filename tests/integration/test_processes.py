@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import time
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
@@ -29,6 +30,7 @@ from minari_namespaces import (
     NamespaceNotEmptyError,
     NamespaceService,
 )
+from minari_namespaces.atomic import STALE_TEMP_SECONDS
 from tests.support.processes import CONTEXT, TIMEOUT, error_text, run_workers
 
 pytestmark = pytest.mark.processes
@@ -367,6 +369,11 @@ def test_the_next_write_of_a_marker_sweeps_what_a_killed_writer_left(tmp_path: P
         shutil.copyfile(root / "killed" / left, root / ns / left)
     for ns in ["killed", "fresh", "replaced"]:
         (root / ns / alive).write_bytes(b'{"half')
+        # A leftover is swept once it is older than any write takes (so a writer in
+        # another PID namespace is safe): both files are made to look that old.
+        long_ago = time.time() - STALE_TEMP_SECONDS - 60
+        for name in (left, alive):
+            os.utime(root / ns / name, (long_ago, long_ago))
     (root / "replaced" / MARKER).write_text('{"description": "old"}')
     publisher.create("fresh", description="new")
     publisher.create("replaced", description="new")

@@ -99,20 +99,62 @@ def test_read_ahead_serves_every_small_file_jobs_at_a_time_in_any_order() -> Non
     assert 1 < remote.most_running <= 3
 
 
-def test_read_ahead_holds_at_most_its_window_and_close_drops_the_rest() -> None:
+def test_read_ahead_holds_at_most_its_window() -> None:
     remote, opened = Remote(), list[str]()
     files = _files(WINDOW_FILES * 3)
+    # As many jobs as files: every read submitted starts at once, so what started
+    # once the loop settled is what was submitted.
+    reader = _reader(remote, files, opened, jobs=len(files))
+    with reader.open(files[0]) as handle:
+        assert handle.read() == remote.objects["ds/data/0/part-0.arrow"]
+    _settle()
+    # One file taken: the window moved on by one, no further.
+    assert remote.started == [f"ds/{file.path}" for file in files[: WINDOW_FILES + 1]]
+    reader.close()
+
+
+@dataclass
+class HeldRemote(Remote):
+    """A remote whose reads, once started, wait until :meth:`release` (those of
+    ``passing`` excepted)."""
+
+    passing: set[str] = field(default_factory=set)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def fetch(self, path: str, size: int) -> bytes:
+        self.started.append(path)
+        if path not in self.passing:
+            await self.gate.wait()
+        return self.objects[path][: size + 1]
+
+    def release(self) -> None:
+        get_loop().call_soon_threadsafe(self.gate.set)
+
+
+def test_close_drops_the_reads_not_started_and_serves_on_demand_after() -> None:
+    files = _files(WINDOW_FILES * 3)
+    remote, opened = HeldRemote(passing={f"ds/{files[0].path}"}), list[str]()
     reader = _reader(remote, files, opened, jobs=4)
     with reader.open(files[0]) as handle:
         assert handle.read() == remote.objects["ds/data/0/part-0.arrow"]
-    # One file taken: the window moved on by one, no further.
-    assert len(remote.started) <= WINDOW_FILES + 1
+    # Four copies take the four reads under way (held by the remote); the others
+    # wait for their turn.
+    taken = [reader.open(file) for file in files[1:5]]
+    _settle()
+    running = [f"ds/{file.path}" for file in files[:5]]
+    assert remote.started == running
+
     reader.close()
-    _settle()  # reads already running end; none that waited for its turn starts
-    started = len(remote.started)
+    remote.release()
+    _settle()  # the held reads end; none that waited for its turn starts
+
+    assert remote.started == running
+    for file, opening in zip(files[1:5], taken, strict=True):
+        with opening as handle:
+            assert handle.read() == remote.objects[f"ds/{file.path}"]
     with reader.open(files[-1]) as handle:  # still served after close, on demand
         assert handle.read() == remote.objects[f"ds/{files[-1].path}"]
-    assert len(remote.started) == started + 1
+    assert remote.started == [*running, f"ds/{files[-1].path}"]
 
 
 def test_read_ahead_bounds_the_bytes_held_too() -> None:
@@ -121,10 +163,12 @@ def test_read_ahead_bounds_the_bytes_held_too() -> None:
     files = _files(6, size=big)
     for file in files:
         remote.objects[f"ds/{file.path}"] = b"x" * big
+    # As many jobs as files: only the byte bound stops a read from starting.
     reader = ReadAhead(
-        get_loop(), remote.fetch, _streamed(remote, opened), "ds", files, jobs=2, largest=big
+        get_loop(), remote.fetch, _streamed(remote, opened), "ds", files, jobs=6, largest=big
     )
-    assert len(remote.started) <= 4
+    _settle()
+    assert remote.started == [f"ds/{file.path}" for file in files[:4]]
     reader.close()
 
 

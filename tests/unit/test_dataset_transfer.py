@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pytest
 
 from minari_namespaces import NamespaceId, NamespaceService, TransferProgress
-from minari_namespaces.dataset_files import DatasetFile
+from minari_namespaces.dataset_files import DatasetFile, pool_runner
 from minari_namespaces.datasets import DatasetId, DatasetName
 from minari_namespaces.errors import DatasetNotFoundError, InvalidDatasetIdError
 from minari_namespaces.testing import InMemoryNamespaceRepository
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -97,3 +102,45 @@ def test_a_diff_after_an_in_sync_download_reads_no_file_and_writes_nothing() -> 
     assert diff.datasets_same == [DatasetId("D4RL/door/expert-v0"), DatasetId("D4RL/door/human-v2")]
     assert (local.opened, remote.opened) == (0, 0)
     assert (local.written, remote.written) == (0, 0)
+
+
+class _ShutDownOnceStarted(ThreadPoolExecutor):
+    """One worker, shut down as Ctrl-C shuts a transfer's pools (pending tasks
+    cancelled) as soon as its first task runs: every later submit is refused."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.started = threading.Event()
+        self.refused = threading.Event()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if self.started.is_set():
+            self.shutdown(wait=False, cancel_futures=True)
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except RuntimeError:
+            self.refused.set()
+            raise
+        self.started.wait()
+        return future
+
+
+def test_a_runner_refused_midway_waits_for_the_tasks_under_way_before_raising() -> None:
+    # The caller removes a dataset's staging folder once the runner raises: no copy
+    # may still be writing into it.
+    pool = _ShutDownOnceStarted()
+    ended: list[str] = []
+
+    def under_way() -> None:
+        pool.started.set()
+        pool.refused.wait(timeout=30)
+        time.sleep(0.2)  # still running when a runner that does not wait raises
+        ended.append("under way")
+
+    def never() -> None:
+        ended.append("never")
+
+    with pytest.raises(RuntimeError):
+        pool_runner(pool)([under_way, never, never])
+    assert ended == ["under way"]
+    pool.shutdown()

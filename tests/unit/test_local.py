@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from minari_namespaces import (
     SkippedEntryWarning,
     open_repository,
 )
+from minari_namespaces.atomic import STALE_TEMP_SECONDS
 
 MARKER = "namespace_metadata.json"
 
@@ -223,21 +225,28 @@ def test_a_download_sweeps_the_leftovers_of_a_killed_marker_write(
     root: Path, tmp_path: Path, url: str
 ) -> None:
     """Issue 23: a rerun of a transfer into a local store removes the temporary files
-    a killed writer left beside the markers it writes, and only those."""
+    a killed writer left beside the markers it writes, and only those: not one whose
+    writer runs, nor a recent one whose process id runs nowhere here (a writer in
+    another container sharing the volume has its own process ids)."""
     source = LocalNamespaceRepository(tmp_path / "source")
     NamespaceService(source).create("D4RL/door", description="door")
     service = NamespaceService(open_repository(url.format(root=root)), source)
     dead = f".{MARKER}.{dead_pid()}.0123456789ab.tmp"
     alive = f".{MARKER}.{os.getpid()}.0123456789ab.tmp"
+    recent = f".{MARKER}.{dead_pid()}.ba9876543210.tmp"
+    long_ago = time.time() - STALE_TEMP_SECONDS - 60
     for folder in [root / "D4RL", root / "D4RL" / "door"]:
         folder.mkdir(parents=True)
-        for name in (dead, alive):
+        for name in (dead, alive, recent):
             (folder / name).write_bytes(b'{"half')
+        for name in (dead, alive):
+            os.utime(folder / name, (long_ago, long_ago))
 
     service.download("D4RL/door")
 
     for folder in [root / "D4RL", root / "D4RL" / "door"]:
-        assert sorted(name for name in os.listdir(folder) if name.endswith(".tmp")) == [alive]
+        left = sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+        assert left == sorted([alive, recent])
         assert (folder / MARKER).is_file()
     assert service.get("D4RL/door").description == "door"
 

@@ -4,11 +4,13 @@ durable store flushes before a dataset appears."""
 from __future__ import annotations
 
 import os
+import resource
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from minari_namespaces import LocalNamespaceRepository, NamespaceService, open_repository
+from minari_namespaces import DatasetId, LocalNamespaceRepository, NamespaceService, open_repository
 from minari_namespaces.repository import NamespaceRepository
 
 # More files than one copy task takes, in folders two levels deep, as Minari's Arrow
@@ -84,3 +86,44 @@ def test_a_durable_store_flushes_every_file_before_the_dataset_appears(
             assert published.stat().st_ino in flushed  # and the (staging) folder
         else:
             assert not inodes & flushed
+
+
+@pytest.fixture
+def descriptor_limit() -> Iterator[int]:
+    """The process may hold 512 descriptors in the test (restored after it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = 512
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(limit, hard), hard))
+    try:
+        yield limit
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.parametrize("target", ["local", "memory://"])
+def test_a_dataset_of_more_folders_than_open_descriptors_allowed_is_copied(
+    tmp_path: Path, descriptor_limit: int, target: str
+) -> None:
+    # Minari's Arrow layout has a folder per episode: a copy holds a few folders open
+    # at a time, not one per folder, on either side.
+    source = LocalNamespaceRepository(tmp_path / "source")
+    NamespaceService(source).create("mujoco")
+    episodes = 3 * descriptor_limit
+    data = tmp_path / "source/mujoco/arrow-v0/data"
+    data.mkdir(parents=True)
+    (data / "metadata.json").write_bytes(b"{}")
+    for episode in range(episodes):
+        (data / str(episode)).mkdir()
+        (data / str(episode) / "part-0.arrow").write_bytes(str(episode).encode())
+    stores: dict[str, NamespaceRepository] = {
+        "local": LocalNamespaceRepository(tmp_path / "target"),
+        "memory://": open_repository("memory://many/folders"),
+    }
+    service = NamespaceService(source, stores[target])
+
+    report = service.upload_tree(datasets=True)
+
+    dataset = DatasetId("mujoco/arrow-v0")
+    assert report.files_copied == episodes + 1
+    listed = {file.path: file.size for file in stores[target].dataset_files([dataset])[dataset]}
+    assert listed == {file.path: file.size for file in source.dataset_files([dataset])[dataset]}
