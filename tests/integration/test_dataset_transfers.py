@@ -6,8 +6,8 @@ from __future__ import annotations
 import fcntl
 import os
 import warnings
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -67,17 +67,10 @@ def test_a_key_that_is_a_file_and_a_folder_is_refused_while_planning(
 ) -> None:
     # Object keys may hold both; a folder on disk cannot. (On S3: fsspec's memory
     # filesystem before 2025 lists only one of the two.)
-    url = f"s3://{moto_s3.new_bucket()}/clash"
-    remote = FsspecNamespaceRepository(url, **moto_s3.storage_options())
+    remote, plant = moto_remote(moto_s3)
     NamespaceService(plant_local_datasets(tmp_path / "local"), remote).upload_tree(datasets=True)
-    bucket, _, prefix = url[5:].partition("/")
-    for key, body in (("a/b", b"a file below a"), ("a", b"and a is a file too")):
-        remote.fs.call_s3(
-            "put_object",
-            Bucket=bucket,
-            Key=f"{prefix}/D4RL/pen/cloned-v0/data/{key}",
-            Body=body,
-        )
+    plant("D4RL/pen/cloned-v0/data/a/b", b"a file below a")
+    plant("D4RL/pen/cloned-v0/data/a", b"and a is a file too")
     target = LocalNamespaceRepository(tmp_path / "target")
     with pytest.raises(UnsafeDatasetFileError) as refused:
         NamespaceService(target, remote).download_tree(datasets=True)
@@ -89,16 +82,9 @@ def test_a_key_that_is_a_file_and_a_folder_is_refused_while_planning(
 def test_a_dotdot_key_in_an_s3_dataset_is_refused_and_nothing_lands_outside(
     tmp_path: Path, moto_s3: S3Server
 ) -> None:
-    url = f"s3://{moto_s3.new_bucket()}/tree"
-    remote = FsspecNamespaceRepository(url, **moto_s3.storage_options())
+    remote, plant = moto_remote(moto_s3)
     NamespaceService(plant_local_datasets(tmp_path / "local"), remote).upload_tree(datasets=True)
-    hostile = f"{url[5:]}/D4RL/door/human-v2/data/../../../../escaped.txt"
-    remote.fs.call_s3(
-        "put_object",
-        Bucket=url[5:].split("/", maxsplit=1)[0],
-        Key=hostile.split("/", 1)[1],
-        Body=b"outside",
-    )
+    plant("D4RL/door/human-v2/data/../../../../escaped.txt")
     target = LocalNamespaceRepository(tmp_path / "deep/target")
     with pytest.raises(UnsafeDatasetFileError, match="escaped.txt"):
         NamespaceService(target, remote).download_tree(datasets=True)
@@ -107,20 +93,31 @@ def test_a_dotdot_key_in_an_s3_dataset_is_refused_and_nothing_lands_outside(
     assert target.list_datasets() == []
 
 
-def memory_remote(tmp_path: Path) -> tuple[FsspecNamespaceRepository, Callable[[str], None]]:
+class Plant(Protocol):
+    """Puts a raw object under a remote's root, past every check of ours."""
+
+    def __call__(self, key: str, body: bytes = b"outside") -> None: ...
+
+
+def memory_remote(tmp_path: Path) -> tuple[FsspecNamespaceRepository, Plant]:
     """A ``memory://`` remote, and how to plant a raw key under its root."""
     remote = FsspecNamespaceRepository(f"memory://hostile-overwrite/{tmp_path.name}")
     root = f"/hostile-overwrite/{tmp_path.name}"
-    return remote, lambda key: remote.fs.pipe_file(f"{root}/{key}", b"outside")
+
+    def plant(key: str, body: bytes = b"outside") -> None:
+        remote.fs.pipe_file(f"{root}/{key}", body)
+
+    return remote, plant
 
 
-def moto_remote(server: S3Server) -> tuple[FsspecNamespaceRepository, Callable[[str], None]]:
-    """A bucket of moto's server, and how to plant a raw key (stored literally)."""
+def moto_remote(server: S3Server) -> tuple[FsspecNamespaceRepository, Plant]:
+    """A bucket of moto's server, and how to plant a raw key (stored literally: a
+    ``..`` segment, or a key that is a file and a folder at once)."""
     bucket = server.new_bucket()
     remote = FsspecNamespaceRepository(f"s3://{bucket}/tree", **server.storage_options())
 
-    def plant(key: str) -> None:
-        remote.fs.call_s3("put_object", Bucket=bucket, Key=f"tree/{key}", Body=b"outside")
+    def plant(key: str, body: bytes = b"outside") -> None:
+        remote.fs.call_s3("put_object", Bucket=bucket, Key=f"tree/{key}", Body=body)
 
     return remote, plant
 
