@@ -157,6 +157,20 @@ def test_close_drops_the_reads_not_started_and_serves_on_demand_after() -> None:
     assert remote.started == [*running, f"ds/{files[-1].path}"]
 
 
+def test_close_with_reads_under_way_starts_none_of_those_waiting() -> None:
+    files = _files(WINDOW_FILES)
+    remote, opened = HeldRemote(passing=set()), list[str]()
+    reader = _reader(remote, files, opened, jobs=4)
+    _settle()
+    running = [f"ds/{file.path}" for file in files[:4]]
+    assert remote.started == running  # nobody took them: all four are ahead
+
+    reader.close()  # cancels the four under way, freeing their slots
+    remote.release()
+    _settle()
+    assert remote.started == running
+
+
 def test_read_ahead_bounds_the_bytes_held_too() -> None:
     remote, opened = Remote(), list[str]()
     big = WINDOW_BYTES // 4

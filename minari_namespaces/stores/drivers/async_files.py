@@ -140,7 +140,9 @@ class ReadAhead:
     def close(self) -> None:
         """Stop every read not taken (a failed or interrupted copy)."""
         with self._lock:
-            for future in self._ahead.values():
+            # Latest first: the reads still waiting for a slot are cancelled before
+            # a cancelled read under way frees its slot for one of them.
+            for future in reversed(self._ahead.values()):
                 future.cancel()
             self._ahead.clear()
             self._next = len(self._queue)
