@@ -146,6 +146,7 @@ class FolderTree:
         # Least recently used first: what is closed when too many are open.
         self._open: OrderedDict[str, _HeldFolder] = OrderedDict()
         self._lock = threading.Lock()
+        self._made: list[str] = []
 
     def __enter__(self) -> FolderTree:
         return self
@@ -172,6 +173,16 @@ class FolderTree:
                 if len(self._open) > _OPEN_FOLDERS:
                     self._trim()
 
+    def sync_made(self) -> None:
+        """fsync every folder this tree made, so the entries of the files in it
+        survive a power loss (as its files' bytes do once they are fsynced)."""
+        for path in self._made:
+            fd = self.open(path, DIR_FLAGS)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
     def _hold(self, path: str) -> _HeldFolder:
         """The open folder at ``path``, marked as used (the caller holds the lock)."""
         held = self._open.get(path)
@@ -186,6 +197,7 @@ class FolderTree:
                     # never followed.
                     with suppress(FileExistsError):
                         os.mkdir(name, dir_fd=parent_fd)
+                        self._made.append(path)
                 held = self._open[path] = _HeldFolder(os.open(name, DIR_FLAGS, dir_fd=parent_fd))
             finally:
                 if parent is not None:
@@ -302,10 +314,11 @@ def write_folder(
 ) -> list[CopiedFile]:
     """Write the dataset folder ``name`` in ``parent_fd`` with ``write.files``: staged
     in a hidden folder, checked, then renamed into place (see the module's text).
-    With ``durable``, every file and the staging folder are fsynced before the
-    rename, and the folder holding it after: a power loss cannot publish missing
-    bytes. Without it, nothing is fsynced: a killed process still leaves the
-    dataset whole or absent, as the rename alone makes it.
+    With ``durable``, every file, every folder in the staging folder and the
+    staging folder itself are fsynced before the rename, and the folder holding it
+    after: a power loss cannot publish missing bytes. Without it, nothing is
+    fsynced: a killed process still leaves the dataset whole or absent, as the
+    rename alone makes it.
 
     Raises:
         CopyVerificationError: If a copy differs from its source (nothing is kept).
@@ -321,6 +334,8 @@ def write_folder(
                 batches = _batches(write.files) if write.reads_ahead else [[f] for f in write.files]
                 tasks = [_copier(tree, batch, write, where, durable=durable) for batch in batches]
                 copied = [each for batch in write.run(tasks) for each in batch]
+                if durable:
+                    tree.sync_made()
             if durable:
                 os.fsync(stage_fd)
             _place(parent_fd, stage, name, replace=write.replace, where=where, token=token)

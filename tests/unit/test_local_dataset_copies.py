@@ -81,11 +81,14 @@ def test_a_durable_store_flushes_every_file_before_the_dataset_appears(
         service.upload_tree(datasets=True)
         published = Path(target.url.removeprefix("file://")) / "mujoco/hopper/arrow-v0"
         inodes = {path.stat().st_ino for path in published.rglob("*") if path.is_file()}
+        folders = {path.stat().st_ino for path in published.rglob("*") if path.is_dir()}
         if durable:
             assert inodes <= flushed  # every file
-            assert published.stat().st_ino in flushed  # and the (staging) folder
+            assert folders <= flushed  # every folder in it (data/<episode>: their entries)
+            assert published.stat().st_ino in flushed  # the (staging) folder
+            assert published.parent.stat().st_ino in flushed  # and where it was renamed
         else:
-            assert not inodes & flushed
+            assert not (inodes | folders) & flushed
 
 
 @pytest.fixture
