@@ -27,6 +27,8 @@ from minari_namespaces.errors import CopyVerificationError
 from minari_namespaces.stores.drivers.s3 import S3Driver
 from tests.support.servers import S3Server
 
+pytestmark = pytest.mark.s3
+
 DATA = b"episode bytes " * 100
 
 
