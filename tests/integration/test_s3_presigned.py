@@ -37,12 +37,14 @@ class Seen:
     """The requests botocore's ``before-send`` event shows: (method, presigned?, range)."""
 
     requests: list[tuple[str, bool, str | None]] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
     answer: AWSResponse | None = None
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
         url = str(request.url)
         presigned = "Signature=" in url
         self.requests.append((request.method, presigned, request.headers.get("Range")))
+        self.urls.append(url)
         return self.answer if presigned else None
 
 
@@ -141,6 +143,10 @@ def test_a_file_past_the_part_size_goes_up_in_one_streamed_put(
     NamespaceService(local, remote).upload_dataset(str(DATASET))
     big_puts = [request for request in seen.requests if request[0] in ("PUT", "POST")]
     assert ("POST", False, None) not in big_puts  # no multipart upload was started
+    # The PUT's ETag describes what was stored: no listing checks the dataset after.
+    put_at = next(i for i, url in enumerate(seen.urls) if "main_data.hdf5" in url)
+    listings = [url for url in seen.urls[put_at:] if "list-type=2" in url]
+    assert not [url for url in listings if "prefix=tree%2Fbig%2Fone-v0" in url]
     key = f"{bucket}/tree/big/one-v0/data/main_data.hdf5"
     held = remote.fs.cat_file(key)
     assert held == (tmp_path / "local/big/one-v0/data/main_data.hdf5").read_bytes()

@@ -333,7 +333,7 @@ class AsyncFiles:
     #: The part size of streamed writes: a file up to it is written in one request.
     write_block: ClassVar[int]
     open_file: Callable[[str], Any]
-    write_file: Callable[[str, DatasetFile, DatasetWrite], Digest]
+    write_file: Callable[[str, DatasetFile, DatasetWrite], Written]
     _fresh: Callable[[str], None]
 
     def read_ahead(
@@ -375,7 +375,7 @@ class AsyncFiles:
         the others streamed in parts, all at once."""
 
         def stream(file: DatasetFile) -> Written:
-            return self.write_file(f"{folder}/{file.path}", file, write), None
+            return self.write_file(f"{folder}/{file.path}", file, write)
 
         try:
             return write_split(

@@ -29,13 +29,12 @@ from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
     DatasetWrite,
-    Digest,
     check_copy,
     unsafe_reason,
 )
 from minari_namespaces.datasets import DATASET_METADATA_FILENAME
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.drivers.async_files import AsyncFiles
+from minari_namespaces.stores.drivers.async_files import AsyncFiles, Written
 from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Driver, Missing, Read
 from minari_namespaces.stores.drivers.retry import RetryPolicy
 
@@ -295,11 +294,12 @@ class FsspecDriver(Driver):
         with self.fs.open(path, "rb", block_size=BLOCK_BYTES) as handle:
             yield handle
 
-    def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Digest:
-        """Stream one source file to ``path`` in parts of :attr:`write_block`."""
+    def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Written:
+        """Stream one source file to ``path`` in parts of :attr:`write_block`: what
+        the copy read, and no description of the stored file (a listing checks it)."""
         with self.fs.open(path, "wb", block_size=self.write_block) as out:
             # A store keeps an MD5 of a single-part object only (a multipart ETag is not one).
-            return write.copy(file, out.write, path, md5=file.size <= self.write_block)
+            return write.copy(file, out.write, path, md5=file.size <= self.write_block), None
 
     def put(self, path: str, payload: bytes) -> None:
         try:
@@ -354,16 +354,14 @@ class FsspecDriver(Driver):
 
     def write_files(
         self, folder: str, files: Sequence[DatasetFile], write: DatasetWrite
-    ) -> list[tuple[Digest, DatasetFile | None]]:
+    ) -> list[Written]:
         """Write ``files`` into ``folder`` (concurrently, where ``write.run`` does):
         what each copy read, and the file as the store's answer describes it
         (``None`` where it does not: a listing checks it)."""
         return write.run([self._writer(folder, file, write) for file in files])
 
-    def _writer(
-        self, folder: str, file: DatasetFile, write: DatasetWrite
-    ) -> Callable[[], tuple[Digest, DatasetFile | None]]:
-        return lambda: (self.write_file(f"{folder}/{file.path}", file, write), None)
+    def _writer(self, folder: str, file: DatasetFile, write: DatasetWrite) -> Callable[[], Written]:
+        return lambda: self.write_file(f"{folder}/{file.path}", file, write)
 
 
 def _mark_first(path: str) -> bool:

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from minari_namespaces.dataset_files import DatasetFile, DatasetWrite, Digest
 from minari_namespaces.metadata import MAX_METADATA_BYTES
-from minari_namespaces.stores.drivers.async_files import Pipe, PipeClosedError
+from minari_namespaces.stores.drivers.async_files import Pipe, PipeClosedError, Written
 from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Read
 from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
@@ -110,10 +110,11 @@ class S3Driver(ObjectStoreDriver):
         data = await self._presigned.get(path, size)
         return await super().fetch_whole(path, size) if data is None else data
 
-    def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Digest:
+    def write_file(self, path: str, file: DatasetFile, write: DatasetWrite) -> Written:
         """A file up to :data:`SINGLE_PUT_BYTES` in one presigned PUT whose body
-        streams from the source (:class:`Pipe`: memory flat in file size); a bigger
-        one, or one the short path declines, in multipart parts."""
+        streams from the source (:class:`Pipe`: memory flat in file size), described
+        by the ETag it answers with; a bigger one, or one the short path declines,
+        in multipart parts (a listing checks those)."""
         if file.size > SINGLE_PUT_BYTES or not self._presigned.usable:
             return super().write_file(path, file, write)
         pipe = Pipe(self.fs.loop)
@@ -135,9 +136,10 @@ class S3Driver(ObjectStoreDriver):
             raise
         else:
             pipe.close()
-        if request.result() is None or digest is None:
+        etag = request.result()
+        if etag is None or digest is None:
             return super().write_file(path, file, write)
-        return digest
+        return digest, _stored(etag, file.size, file.path)
 
     async def put_whole(self, path: str, data: bytes) -> DatasetFile | None:
         """One PutObject; its ETag is the MD5 of what the store holds (of a
@@ -147,9 +149,7 @@ class S3Driver(ObjectStoreDriver):
             bucket, key, _ = self.fs.split_path(path)
             answer = await self.fs._call_s3("put_object", Bucket=bucket, Key=key, Body=data)
             etag = answer.get("ETag")
-        info = {"ETag": etag, "size": len(data)}
-        md5 = md5_of(info)
-        return None if md5 is None else DatasetFile("", len(data), version_of(info), md5)
+        return _stored(etag, len(data))
 
     def delete_objects(self, paths: Sequence[str]) -> None:
         if paths:
@@ -174,3 +174,12 @@ class S3Driver(ObjectStoreDriver):
             if limit or not page.get("IsTruncated"):
                 return
             options["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def _stored(etag: str | None, size: int, path: str = "") -> DatasetFile | None:
+    """The file a PUT of ``size`` bytes stored at ``path`` (relative to its dataset),
+    as its ETag describes it; ``None`` where the ETag is no MD5 (an encrypted
+    object's): a listing checks it then."""
+    info = {"ETag": etag, "size": size}
+    md5 = md5_of(info)
+    return None if md5 is None else DatasetFile(path, size, version_of(info), md5)

@@ -60,21 +60,24 @@ class PresignedRequests:
         """Write the whole object; its ETag as the store answered it (``""`` when
         it sent none), or ``None`` to decline, the object perhaps written (the long
         way writes it again, whole)."""
-        answer = await self._send("put_object", path, "PUT", {}, data)
-        return None if answer is None else str(answer[0].get("etag") or "")
+        return await self._put(path, {}, data)
 
     async def put_stream(self, path: str, size: int, body: AsyncIterator[bytes]) -> str | None:
         """Write the whole object of ``size`` bytes from ``body`` in one request, as
         :meth:`put` does; a body that fails or ends short fails the request (the
         store keeps nothing of it)."""
-        headers = {"Content-Length": str(size)}
-        answer = await self._send("put_object", path, "PUT", headers, _at_most(size, body))
-        return None if answer is None else str(answer[0].get("etag") or "")
+        return await self._put(path, {"Content-Length": str(size)}, _at_most(size, body))
 
     @property
     def usable(self) -> bool:
         """Whether the short path can be taken at all (see the module's text)."""
         return self._usable
+
+    async def _put(
+        self, path: str, headers: dict[str, str], body: bytes | AsyncIterator[bytes]
+    ) -> str | None:
+        answer = await self._send("put_object", path, "PUT", headers, body)
+        return None if answer is None else str(answer[0].get("etag") or "")
 
     async def _send(
         self,
