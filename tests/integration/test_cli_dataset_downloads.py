@@ -25,22 +25,17 @@ import pytest
 from benchmarks.dataset_tree import NAMESPACE, DatasetTree, build_dataset_tree
 from minari_namespaces import LocalNamespaceRepository, NamespaceService
 from tests.support.deadline import within
+from tests.support.processes import paced
 from tests.support.terminal import run_in_terminal
 
 pytestmark = [pytest.mark.processes, pytest.mark.compat]
 
+#: Seconds the command waits after each dataset lands, so that the signal the test
+#: sends on seeing one land arrives before the next can, however fast the disk.
+PAUSE = 2.0
+
 #: The store's bookkeeping folder, at its root and nowhere else.
 BOOKKEEPING = ".minari-namespaces"
-
-#: The command line with SIGINT raising KeyboardInterrupt, as at a terminal: a shell
-#: that starts the suite in the background makes its children ignore SIGINT.
-WITH_CTRL_C = (
-    "import signal, sys\n"
-    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-    "from minari_namespaces.cli import main\n"
-    "sys.argv[0] = 'minari-namespaces'\n"
-    "main()\n"
-)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +45,16 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> DatasetTree:
     return build_dataset_tree(root, hdf5_datasets=5, arrow_episodes=200, total_bytes=40_000_000)
 
 
-def download(tree: DatasetTree, target: Path, *, ctrl_c: bool = False) -> list[str]:
-    start = ["-c", WITH_CTRL_C] if ctrl_c else ["-m", "minari_namespaces"]
+def arguments(tree: DatasetTree, target: Path) -> list[str]:
+    """The download's arguments: the tree with its datasets, one file at a time."""
     return [
-        sys.executable, *start, "download", "--tree", "--datasets", "--jobs", "1",
+        "download", "--tree", "--datasets", "--jobs", "1",
         "--root", str(target), "--remote", tree.root.as_uri(),
     ]  # fmt: skip
+
+
+def download(tree: DatasetTree, target: Path) -> list[str]:
+    return [sys.executable, "-m", "minari_namespaces", *arguments(tree, target)]
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -164,7 +163,7 @@ def test_a_killed_download_leaves_only_whole_datasets_and_the_next_run_completes
     target = tmp_path / "target"
     seen: list[int] = []
     for name, moment in MOMENTS.items():
-        process = subprocess.Popen(download(tree, target), stderr=subprocess.PIPE, text=True)
+        process = paced(arguments(tree, target), PAUSE, stderr=subprocess.PIPE)
         signal_when(process, partial(moment, tree, target), signal.SIGKILL)
         assert process.returncode == -signal.SIGKILL
         listed = assert_whole(tree, target)
@@ -178,11 +177,8 @@ def test_ctrl_c_exits_130_at_once_with_whole_datasets_and_a_rerun_finishes(
     tree: DatasetTree, tmp_path: Path
 ) -> None:
     target = tmp_path / "target"
-    process = subprocess.Popen(
-        download(tree, target, ctrl_c=True),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = paced(
+        arguments(tree, target), PAUSE, ctrl_c=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     out, err = signal_when(process, lambda: len(in_place(target)) >= 1, signal.SIGINT)
     assert process.returncode == 130

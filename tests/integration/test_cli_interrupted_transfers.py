@@ -31,6 +31,7 @@ from minari_namespaces import (
 from minari_namespaces.dataset_files import DatasetFile, DatasetReader
 from minari_namespaces.repository import NamespaceRepository
 from tests.support.deadline import within
+from tests.support.processes import paced
 
 pytestmark = [pytest.mark.processes]
 
@@ -181,14 +182,11 @@ def test_a_download_resumed_after_sigkill_reads_no_dataset_that_had_arrived(
 ) -> None:
     source, target = tmp_path / "source", tmp_path / "target"
     ids = plant_tree(source, 12, 32 * MiB, sparse=False)
-    download = [sys.executable, "-m", "minari_namespaces", "download", "--tree", "--datasets",
-                "--jobs", "1", "--root", str(target), "--remote", source.as_uri()]  # fmt: skip
-    process = subprocess.Popen(
-        download,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    download = ["download", "--tree", "--datasets", "--jobs", "1",
+                "--root", str(target), "--remote", source.as_uri()]  # fmt: skip
+    # A pause after each dataset lands, so that a fast disk cannot finish all twelve
+    # between two looks.
+    process = paced(download, 0.5, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # Killed once two datasets are in place and each one in place is in the record
     # (checked with the process frozen: a dataset is recorded just after it lands).
     arrived: list[DatasetId] = []
