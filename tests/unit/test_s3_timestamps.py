@@ -39,6 +39,9 @@ def same_as_botocore(value: Any) -> None:
         "1999-01-01T00:00:00.999Z",
         # The forms it leaves to botocore.
         "2026-12-06T23:11:14+01:00",
+        "2026-12-06T23:11:14.5Z",
+        "2026-12-06T23:11:14.12345Z",
+        "20261206T231114Z",
         "Sun, 06 Dec 2026 23:11:14 GMT",
         "1765062674",
         1765062674,
@@ -62,7 +65,9 @@ def test_every_instant_in_s3s_listing_form_parses_as_botocore_parses_it(
     same_as_botocore(f"{text}Z")
 
 
-@pytest.mark.parametrize("value", ["2026-13-06T23:11:14.000Z", "2026-12-06Tnoon Z"])
+@pytest.mark.parametrize(
+    "value", ["2026-13-06T23:11:14.000Z", "2026-12-06Tnoon Z", "2026-12-06T23:11:14+01:00Z"]
+)
 def test_a_malformed_timestamp_fails_with_botocores_own_error(value: str) -> None:
     with pytest.raises(ValueError, match="^Invalid timestamp") as theirs:
         botocore_parsers.DEFAULT_TIMESTAMP_PARSER(value)

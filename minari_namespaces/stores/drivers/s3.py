@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import wait
 from datetime import datetime
@@ -46,6 +47,9 @@ from minari_namespaces.stores.drivers.status import is_precondition_failure
 
 __all__ = ["SINGLE_PUT_BYTES", "S3Driver", "quick_timestamp"]
 
+#: S3's own timestamp form, in UTC: what :func:`quick_timestamp` reads itself.
+_S3_TIMESTAMP: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+
 #: The biggest dataset file written in one PUT (a bigger one goes in multipart
 #: parts): one request instead of three or more, and no parts for the store to
 #: join; a failed request sends at most this much again.
@@ -59,7 +63,7 @@ class S3Driver(ObjectStoreDriver):
 
     def __init__(self, fs: Any, root: str, *, retry: RetryPolicy | None = None) -> None:
         super().__init__(fs, root, retry=retry)
-        if getattr(fs, "session", "") is None:
+        if fs.session is None:
             # The session s3fs would make on first use, made now to set how its
             # responses are parsed; a session the caller passed is left as it is.
             from aiobotocore.session import AioSession
@@ -195,16 +199,16 @@ class S3Driver(ObjectStoreDriver):
 
 
 def quick_timestamp(value: Any) -> Any:
-    """A timestamp of a response as botocore parses it, the same instant in the same
-    time zone class, in a few microseconds where it is in S3's listing form
-    (``2026-12-06T23:11:14.000Z``); any other form by botocore's own parser."""
-    if isinstance(value, str) and value.endswith("Z") and "T" in value:
+    """A timestamp of a response as botocore parses it (the same instant, UTC
+    offset and text), in a few microseconds where it is exactly in S3's listing
+    form (``2026-12-06T23:11:14.000Z``); any other form by botocore's own parser."""
+    if isinstance(value, str) and _S3_TIMESTAMP.fullmatch(value):
         from dateutil.tz import tzutc
 
         try:
             return datetime.fromisoformat(value[:-1]).replace(tzinfo=tzutc())
         except ValueError:
-            pass
+            pass  # a fraction Python 3.10 does not read, or no such day
     from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
     return DEFAULT_TIMESTAMP_PARSER(value)
