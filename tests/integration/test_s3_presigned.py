@@ -7,12 +7,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
+import fsspec.asyn
 import pytest
 from botocore.awsrequest import AWSResponse
 
@@ -25,6 +29,8 @@ from minari_namespaces import (
 from minari_namespaces.dataset_files import DatasetFile
 from minari_namespaces.errors import CopyVerificationError
 from minari_namespaces.stores.drivers.s3 import S3Driver
+from minari_namespaces.stores.drivers.s3_presigned import PresignedRequests
+from tests.support.deadline import within
 from tests.support.servers import S3Server
 
 pytestmark = pytest.mark.s3
@@ -112,6 +118,99 @@ def test_an_answer_from_a_before_send_handler_is_taken_as_botocore_takes_it(
     seen.answer = AWSResponse("http://stub", 200, {}, raw)
     assert driver.run(driver.fetch_whole, path, 4) == b"from a stub"
     assert seen.requests == [("GET", True, "bytes=0-4")]
+
+
+# -- a namespace's metadata: one presigned GET, its ETag kept for the swap ----------
+
+
+def test_a_namespace_is_read_in_one_presigned_get_whose_etag_the_swap_uses(
+    any_s3: S3Server,
+) -> None:
+    repository = FsspecNamespaceRepository(
+        f"s3://{any_s3.new_bucket()}/minari", **any_s3.storage_options()
+    )
+    service = NamespaceService(repository)
+    service.create("D4RL/door", description="doors")
+    seen = Seen()
+    repository.fs.connect()
+    repository.fs.s3.meta.events.register("before-send.s3", seen)
+    assert service.get("D4RL/door").description == "doors"
+    reads = [
+        (presigned, ranged)
+        for (method, presigned, ranged), url in zip(seen.requests, seen.urls, strict=True)
+        if method == "GET" and "list-type=" not in url
+    ]
+    assert reads == [(True, "bytes=0-1048576")]
+    # Compare-and-swap on the ETag that presigned read carried: it lands.
+    service.update_properties("D4RL/door", {"author": "me"})
+    assert service.get("D4RL/door").to_dict() == {"description": "doors", "author": "me"}
+    # A missing one: S3's NoSuchKey, in the same one request.
+    seen.requests.clear()
+    seen.urls.clear()
+    assert not service.exists("D4RL/pen")
+    assert [(method, presigned) for method, presigned, _ in seen.requests] == [("GET", True)]
+
+
+class _IgnoresRange(BaseHTTPRequestHandler):
+    """Answers every GET with the whole of a big object, 200, never a range."""
+
+    size = 64 * 1024 * 1024
+    sent: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        if "chunked" in self.path:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(self.size))
+        self.send_header("ETag", '"0123456789abcdef0123456789abcdef"')
+        self.end_headers()
+        chunk = b"x" * 65536
+        written = 0
+        try:
+            while written < self.size:
+                if "chunked" in self.path:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                else:
+                    self.wfile.write(chunk)
+                written += len(chunk)
+        except OSError:
+            pass  # the client hung up
+        finally:
+            self.sent.append(written)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("key", ["marker", "chunked"])
+def test_an_answer_longer_than_asked_for_is_declined_unread(key: str) -> None:
+    """A server that ignores ``Range`` (or does not say the length) is not read:
+    the short path declines, and memory never holds more than was asked for."""
+    import s3fs
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _IgnoresRange)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _IgnoresRange.sent.clear()
+    try:
+        fs = s3fs.S3FileSystem(
+            key="k",
+            secret="s",
+            client_kwargs={"endpoint_url": f"http://127.0.0.1:{server.server_port}"},
+            skip_instance_cache=True,
+        )
+        presigned = PresignedRequests(fs)
+        answer = fsspec.asyn.sync(fs.loop, presigned.get_with_etag, f"bucket/{key}", 1024)
+        assert answer is None
+        with within(30):
+            while not _IgnoresRange.sent:
+                time.sleep(0.01)
+        assert _IgnoresRange.sent[0] < _IgnoresRange.size
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 # -- a file past the part size, up to SINGLE_PUT_BYTES: one PUT, its body streamed ----

@@ -4,7 +4,10 @@
   (SeaweedFS sends its 412 without a condition field, and s3fs raises
   ``OSError(EINVAL)`` for it: decided by the status code, never by message text);
 - compare-and-swap: ``PutObject`` with ``If-Match: <ETag read in the same GET>``;
-- reads: ``GetObject`` with no HEAD before it; a body over the cap is closed unread;
+- reads: ``GetObject`` with no HEAD before it, presigned, of the first
+  ``MAX_METADATA_BYTES + 1`` bytes with the ETag (``NoSuchKey``: missing); where
+  that declines (any other error), botocore's, whose body over the cap is closed
+  unread;
 - listing: ``ListObjectsV2`` directly, one request per 1,000 keys and no HEAD
   (s3fs's ``find`` sends one when a prefix is empty);
 - a dataset's files up to :data:`SINGLE_PUT_BYTES`: one PUT, its body streamed;
@@ -33,7 +36,7 @@ from typing import Any, Final
 from minari_namespaces.dataset_files import DatasetFile, DatasetWrite, Digest
 from minari_namespaces.metadata import MAX_METADATA_BYTES
 from minari_namespaces.stores.drivers.async_files import Pipe, PipeClosedError, Written
-from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Read
+from minari_namespaces.stores.drivers.driver import MISSING, ConflictError, Missing, Read
 from minari_namespaces.stores.drivers.fsspec_driver import (
     WRITE_ID_KEY,
     ObjectStoreDriver,
@@ -74,6 +77,14 @@ class S3Driver(ObjectStoreDriver):
             )
 
     async def get_object(self, path: str) -> Read:
+        """A presigned ``GET`` of at most ``MAX_METADATA_BYTES + 1`` bytes, with its
+        ETag (or missing, where S3 answers ``NoSuchKey``); where that declines (any
+        other error), botocore's."""
+        presigned = await self._presigned.get_with_etag(path, MAX_METADATA_BYTES)
+        if isinstance(presigned, Missing):
+            return MISSING, None
+        if presigned is not None:
+            return presigned
         bucket, key, _ = self.fs.split_path(path)
         try:
             response = await self.fs._call_s3("get_object", Bucket=bucket, Key=key)

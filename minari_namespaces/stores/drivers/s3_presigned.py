@@ -1,18 +1,23 @@
-"""A dataset's small files over S3 in plain signed requests: the short path
-past botocore's per-request pipeline.
+"""A dataset's small files and a namespace's metadata over S3 in plain signed
+requests: the short path past botocore's per-request pipeline.
 
 botocore spends about 2 ms of CPU on each request (endpoint rules, parameter
 validation, the user agent, event hooks, response parsing with dateutil), more
 than a small dataset file takes to move over a fast network; on fsspec's one
-event-loop thread that CPU is the limit of a dataset of 1,000 small files.
-Here each small ``GetObject`` and ``PutObject`` is signed by the client's own
+event-loop thread that CPU is the limit of a dataset of 1,000 small files, and of
+``get_many`` of 2,000 namespaces. Here each small ``GetObject`` and
+``PutObject`` is signed by the client's own
 :meth:`generate_presigned_url` (its credentials, region, addressing style and
 signature version, so nothing about signing is ours) and sent through the
 client's own HTTP session (its proxies, TLS settings, timeouts and connection
 pool). Two things botocore does on every request are kept: the
 ``before-send`` event is emitted with the request (request counters, stubs and
 in-process mocks see it, and a handler's answer is taken as botocore takes it),
-and nothing but a plain success is believed.
+and nothing but a plain success is believed (but for a namespace's metadata
+file, where S3's ``NoSuchKey`` means missing, as it does through s3fs). A read
+asks for a range and is read only if the answer says it holds no more than that
+(``Content-Length``): a server that ignores ranges cannot make it hold a big
+object in memory.
 
 Anything else goes the long way, through s3fs: an error status (its typed
 error, a region redirect, a throttle's retries), a failed connection, a
@@ -28,11 +33,15 @@ import inspect
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
+from minari_namespaces.stores.drivers.driver import MISSING, Missing
+
 __all__ = ["PresignedRequests"]
 
 #: Seconds a presigned URL stays valid: it is used at once.
 EXPIRES: Final = 300
 _SUCCESS: Final = frozenset({200, 206})
+#: The longest error answer read to learn its code.
+_ERROR_BYTES: Final = 64 * 1024
 
 
 class PresignedRequests:
@@ -52,9 +61,33 @@ class PresignedRequests:
 
     async def get(self, path: str, size: int) -> bytes | None:
         """The first ``size + 1`` bytes of the object (fewer if it is shorter), or
-        ``None`` to decline."""
-        answer = await self._send("get_object", path, "GET", {"Range": f"bytes=0-{size}"}, None)
-        return None if answer is None else answer[1]
+        ``None`` to decline (a missing object too: the long way raises its error)."""
+        answer = await self._send(
+            "get_object", path, "GET", {"Range": f"bytes=0-{size}"}, None, limit=size + 1
+        )
+        return answer[1] if isinstance(answer, tuple) else None
+
+    async def get_with_etag(
+        self, path: str, size: int
+    ) -> tuple[bytes, str | None] | Missing | None:
+        """The first ``size + 1`` bytes of the object (fewer if it is shorter) and
+        its ETag; :data:`MISSING` where the store answers ``NoSuchKey``; or ``None``
+        to decline. An answer from the network that says it is longer than asked
+        for (a server that ignores ``Range``), or does not say its length, is
+        declined unread: memory stays bounded by ``size``."""
+        answer = await self._send(
+            "get_object",
+            path,
+            "GET",
+            {"Range": f"bytes=0-{size}"},
+            None,
+            limit=size + 1,
+            missing=True,
+        )
+        if answer is None or isinstance(answer, Missing):
+            return answer
+        etag = answer[0].get("etag")
+        return answer[1], None if etag is None else str(etag)
 
     async def put(self, path: str, data: bytes) -> str | None:
         """Write the whole object; its ETag as the store answered it (``""`` when
@@ -77,7 +110,7 @@ class PresignedRequests:
         self, path: str, headers: dict[str, str], body: bytes | AsyncIterator[bytes]
     ) -> str | None:
         answer = await self._send("put_object", path, "PUT", headers, body)
-        return None if answer is None else str(answer[0].get("etag") or "")
+        return str(answer[0].get("etag") or "") if isinstance(answer, tuple) else None
 
     async def _send(
         self,
@@ -86,7 +119,10 @@ class PresignedRequests:
         method: str,
         headers: dict[str, str],
         body: bytes | AsyncIterator[bytes] | None,
-    ) -> tuple[Any, bytes] | None:
+        *,
+        limit: int | None = None,
+        missing: bool = False,
+    ) -> tuple[Any, bytes] | Missing | None:
         if not self._usable:
             return None
         bucket, key, version = self._fs.split_path(path)
@@ -95,24 +131,60 @@ class PresignedRequests:
         from botocore.awsrequest import AWSPreparedRequest
 
         try:
+            await self._fs.set_session()  # as s3fs does before each call
             client = await self._fs.get_s3(bucket)
             http = client._endpoint.http_session
             url = await client.generate_presigned_url(
                 operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPIRES
             )
-            request = AWSPreparedRequest(method, url, headers, body, False)
+            # Streamed: the session leaves the body unread until it is known to fit.
+            request = AWSPreparedRequest(method, url, headers, body, True)
             name = f"before-send.{client.meta.service_model.service_id.hyphenize()}"
             handled = await _first_answer(
                 client.meta.events.emit(f"{name}.{_pascal(operation)}", request=request)
             )
             response = handled if handled is not None else await http.send(request)
-            if response.status_code not in _SUCCESS:
+            if missing and handled is None and response.status_code == 404:
+                return await _no_such_key(response)
+            # A handler's answer is in memory already; the network's is read
+            # only if it says it fits.
+            fits = handled is not None or _within(response, limit)
+            if response.status_code not in _SUCCESS or not fits:
+                _close(response)
                 return None
             content = response.content
             data = await content if inspect.isawaitable(content) else content
         except Exception:  # the long way raises what it means
             return None
         return response.headers, bytes(data or b"")
+
+
+async def _no_such_key(response: Any) -> Missing | None:
+    """:data:`MISSING` if the 404 answer's (short) error names S3's ``NoSuchKey``;
+    else ``None``, to decline (a missing bucket, say: the long way raises it)."""
+    if not _within(response, _ERROR_BYTES):
+        _close(response)
+        return None
+    content = response.content
+    data = await content if inspect.isawaitable(content) else content
+    return MISSING if b"<Code>NoSuchKey</Code>" in bytes(data or b"") else None
+
+
+def _within(response: Any, limit: int | None) -> bool:
+    """Whether the answer's body is known to hold at most ``limit`` bytes (any
+    body, without a limit)."""
+    if limit is None:
+        return True
+    length = response.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= limit
+
+
+def _close(response: Any) -> None:
+    """Drop an answer's connection with its body unread (a body never asked for
+    is not downloaded)."""
+    close = getattr(getattr(response, "raw", None), "close", None)
+    if callable(close):
+        close()
 
 
 async def _first_answer(responses: Any) -> Any:
