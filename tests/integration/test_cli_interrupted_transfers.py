@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -37,19 +36,6 @@ pytestmark = [pytest.mark.processes]
 
 MiB = 1024 * 1024
 NAMESPACE = "bench/big"
-#: The command line with SIGINT raising KeyboardInterrupt, as at a terminal, saving
-#: at exit how many bytes the process read (``/proc/self/io``) to ``$READS_TO``.
-WITH_CTRL_C = (
-    "import atexit, os, signal, sys\n"
-    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-    "def save_reads():\n"
-    "    with open('/proc/self/io') as io, open(os.environ['READS_TO'], 'w') as out:\n"
-    "        out.write(io.read())\n"
-    "atexit.register(save_reads)\n"
-    "from minari_namespaces.cli import main\n"
-    "sys.argv[0] = 'minari-namespaces'\n"
-    "main()\n"
-)
 
 
 def plant_tree(
@@ -109,14 +95,14 @@ def test_ctrl_c_during_a_reruns_comparison_stops_it_at_the_next_chunk(tmp_path: 
     for path in source.rglob("part-*.hdf5"):
         os.utime(path, ns=(1, 1))
     reads = tmp_path / "reads"
-    mirror = [sys.executable, "-c", WITH_CTRL_C, "mirror", str(source), str(target),
-              "--datasets", "--jobs", "1"]  # fmt: skip
-    process = subprocess.Popen(
+    mirror = ["mirror", str(source), str(target), "--datasets", "--jobs", "1"]
+    process = paced(
         mirror,
+        0,
+        ctrl_c=True,
+        reads_to=str(reads),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "READS_TO": str(reads)},
     )
     with within(120):
         while not any(path.endswith(".hdf5") for path in open_files(process.pid)):

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import wait
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Final
 
 from minari_namespaces.dataset_files import DatasetFile, DatasetWrite, Digest
@@ -213,16 +213,23 @@ def quick_timestamp(value: Any) -> Any:
     """A timestamp of a response as botocore parses it (the same instant, UTC
     offset and text), in a few microseconds where it is exactly in S3's listing
     form (``2026-12-06T23:11:14.000Z``); any other form by botocore's own parser."""
+    botocores, utc = _timestamp_parts()
     if isinstance(value, str) and _S3_TIMESTAMP.fullmatch(value):
-        from dateutil.tz import tzutc
-
         try:
-            return datetime.fromisoformat(value[:-1]).replace(tzinfo=tzutc())
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=utc)
         except ValueError:
             pass  # a fraction Python 3.10 does not read, or no such day
-    from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+    return botocores(value)
 
-    return DEFAULT_TIMESTAMP_PARSER(value)
+
+@cache
+def _timestamp_parts() -> tuple[Callable[[Any], Any], Any]:
+    """botocore's timestamp parser and the UTC zone it gives, imported once (the
+    S3 extra's packages, never imported before an S3 store is opened)."""
+    from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+    from dateutil.tz import tzutc
+
+    return DEFAULT_TIMESTAMP_PARSER, tzutc()
 
 
 def _stored(etag: str | None, size: int, path: str = "") -> DatasetFile | None:

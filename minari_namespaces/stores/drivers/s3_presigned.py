@@ -62,9 +62,7 @@ class PresignedRequests:
     async def get(self, path: str, size: int) -> bytes | None:
         """The first ``size + 1`` bytes of the object (fewer if it is shorter), or
         ``None`` to decline (a missing object too: the long way raises its error)."""
-        answer = await self._send(
-            "get_object", path, "GET", {"Range": f"bytes=0-{size}"}, None, limit=size + 1
-        )
+        answer = await self._ranged(path, size, missing=False)
         return answer[1] if isinstance(answer, tuple) else None
 
     async def get_with_etag(
@@ -72,18 +70,8 @@ class PresignedRequests:
     ) -> tuple[bytes, str | None] | Missing | None:
         """The first ``size + 1`` bytes of the object (fewer if it is shorter) and
         its ETag; :data:`MISSING` where the store answers ``NoSuchKey``; or ``None``
-        to decline. An answer from the network that says it is longer than asked
-        for (a server that ignores ``Range``), or does not say its length, is
-        declined unread: memory stays bounded by ``size``."""
-        answer = await self._send(
-            "get_object",
-            path,
-            "GET",
-            {"Range": f"bytes=0-{size}"},
-            None,
-            limit=size + 1,
-            missing=True,
-        )
+        to decline."""
+        answer = await self._ranged(path, size, missing=True)
         if answer is None or isinstance(answer, Missing):
             return answer
         etag = answer[0].get("etag")
@@ -105,6 +93,17 @@ class PresignedRequests:
     def usable(self) -> bool:
         """Whether the short path can be taken at all (see the module's text)."""
         return self._usable
+
+    async def _ranged(
+        self, path: str, size: int, *, missing: bool
+    ) -> tuple[Any, bytes] | Missing | None:
+        """A GET of the first ``size + 1`` bytes. An answer from the network that
+        says it is longer than that (a server that ignores ``Range``), or does not
+        say its length, is declined unread: memory stays bounded by ``size``."""
+        headers = {"Range": f"bytes=0-{size}"}
+        return await self._send(
+            "get_object", path, "GET", headers, None, limit=size + 1, missing=missing
+        )
 
     async def _put(
         self, path: str, headers: dict[str, str], body: bytes | AsyncIterator[bytes]
@@ -152,11 +151,10 @@ class PresignedRequests:
             if response.status_code not in _SUCCESS or not fits:
                 _close(response)
                 return None
-            content = response.content
-            data = await content if inspect.isawaitable(content) else content
+            data = await _body(response)
         except Exception:  # the long way raises what it means
             return None
-        return response.headers, bytes(data or b"")
+        return response.headers, data
 
 
 async def _no_such_key(response: Any) -> Missing | None:
@@ -165,9 +163,14 @@ async def _no_such_key(response: Any) -> Missing | None:
     if not _within(response, _ERROR_BYTES):
         _close(response)
         return None
+    return MISSING if b"<Code>NoSuchKey</Code>" in await _body(response) else None
+
+
+async def _body(response: Any) -> bytes:
+    """The answer's whole body (awaited from aiobotocore's, as is from botocore's)."""
     content = response.content
     data = await content if inspect.isawaitable(content) else content
-    return MISSING if b"<Code>NoSuchKey</Code>" in bytes(data or b"") else None
+    return bytes(data or b"")
 
 
 def _within(response: Any, limit: int | None) -> bool:
