@@ -12,17 +12,20 @@ Bookkeeping lives under the hidden ``.minari-namespaces`` folder at the root.
 
 from __future__ import annotations
 
+import io
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import replace
-from typing import BinaryIO
+from functools import partial
+from typing import BinaryIO, cast
 
 from minari_namespaces.dataset_files import (
     CopiedFile,
     DatasetFile,
     DatasetReader,
     DatasetWrite,
+    RegularFile,
     folder_sizes,
     in_folders,
     total_size,
@@ -143,8 +146,17 @@ class FsspecDatasetFiles:
 
             @contextmanager
             def open_one(file: DatasetFile) -> Iterator[BinaryIO]:
-                with self.backend(f"read {dataset}/{file.path}"), opener(file) as handle:
-                    yield handle
+                # The store's failures (opening, reading) are its RemoteError; those
+                # of whoever reads (a full local disk) pass through as they are.
+                with ExitStack() as opened:
+                    request = partial(self.backend, f"read {dataset}/{file.path}")
+                    with request():
+                        handle = opened.enter_context(opener(file))
+                    yield (
+                        handle
+                        if isinstance(handle, RegularFile)
+                        else cast(BinaryIO, _Reads(handle, request))
+                    )
 
             yield DatasetReader(open_one, reads_ahead=self.driver.reads_ahead)
 
@@ -220,3 +232,30 @@ class FsspecDatasetFiles:
         """
         with self.backend("write a transfer record"):
             self.driver.put(self.path_of((BOOKKEEPING_FOLDER, name)), payload)
+
+
+class _Reads(io.BufferedIOBase):
+    """A store's open file whose reads fail as the store's ``request`` says (a
+    ``RemoteError``): a failure while reading is told apart from the reader's own.
+
+    Args:
+        inner: The open file.
+        request: The store's context for one request (see ``backend``).
+    """
+
+    def __init__(
+        self, inner: BinaryIO, request: Callable[[], AbstractContextManager[None]]
+    ) -> None:
+        super().__init__()
+        self._inner = inner
+        self._request = request
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        with self._request():
+            return self._inner.read(-1 if size is None else size)
+
+    def read1(self, size: int = -1, /) -> bytes:
+        return self.read(size)

@@ -3,14 +3,23 @@ durable store flushes before a dataset appears."""
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fsspec.implementations.memory import MemoryFile
 
-from minari_namespaces import DatasetId, LocalNamespaceRepository, NamespaceService, open_repository
+from minari_namespaces import (
+    DatasetId,
+    LocalNamespaceRepository,
+    NamespaceService,
+    dataset_files,
+    open_repository,
+)
+from minari_namespaces.errors import RemoteError
 from minari_namespaces.repository import NamespaceRepository
 
 # More files than one copy task takes, in folders two levels deep, as Minari's Arrow
@@ -130,3 +139,65 @@ def test_a_dataset_of_more_folders_than_open_descriptors_allowed_is_copied(
     assert report.files_copied == episodes + 1
     listed = {file.path: file.size for file in stores[target].dataset_files([dataset])[dataset]}
     assert listed == {file.path: file.size for file in source.dataset_files([dataset])[dataset]}
+
+
+@pytest.fixture
+def on_memory(tmp_path: Path) -> Iterator[tuple[NamespaceService, DatasetId]]:
+    """A download service from a ``memory://`` remote holding the Arrow-like dataset."""
+    _arrow_like(tmp_path / "source")
+    remote = open_repository(f"memory://failing-{tmp_path.name}")
+    NamespaceService(LocalNamespaceRepository(tmp_path / "source"), remote).upload_tree(
+        datasets=True
+    )
+    try:
+        yield (
+            NamespaceService(LocalNamespaceRepository(tmp_path / "local"), remote),
+            DatasetId("mujoco/hopper/arrow-v0"),
+        )
+    finally:
+        remote.driver.fs.rm(remote.driver.root, recursive=True)  # type: ignore[attr-defined]
+
+
+def test_a_full_local_disk_in_a_download_is_the_local_error_naming_the_file(
+    on_memory: tuple[NamespaceService, DatasetId],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The remote read fine: blaming it ("could not read ... at memory://") would send
+    # the user to the wrong place. The error keeps its errno and names the file.
+    service, dataset = on_memory
+
+    def full(fd: int, chunk: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(dataset_files, "_write_all", full)
+    with pytest.raises(OSError, match="No space left") as raised:
+        service.download_dataset(dataset)
+
+    assert not isinstance(raised.value, RemoteError)
+    assert raised.value.errno == errno.ENOSPC
+    assert str(raised.value.filename).startswith(str(tmp_path / "local/mujoco/hopper/arrow-v0/"))
+    assert not (tmp_path / "local/mujoco/hopper/arrow-v0").exists()
+    assert os.listdir(tmp_path / "local/mujoco/hopper") == ["namespace_metadata.json"]
+
+
+def test_a_failed_remote_read_in_a_download_is_the_remotes_error(
+    on_memory: tuple[NamespaceService, DatasetId],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service, dataset = on_memory
+
+    read = MemoryFile.read
+
+    def broken(self: MemoryFile, size: int = -1) -> bytes:
+        if "/arrow-v0/" in str(self.path):
+            raise OSError(errno.EIO, "the connection broke")
+        data: bytes = read(self, size)
+        return data
+
+    monkeypatch.setattr(MemoryFile, "read", broken)
+    with pytest.raises(RemoteError, match=r"Could not read mujoco/hopper/arrow-v0/.* at memory://"):
+        service.download_dataset(dataset)
+
+    assert not (tmp_path / "local/mujoco/hopper/arrow-v0").exists()
