@@ -266,6 +266,9 @@ class DatasetTransfer:
     _record: CopyRecord | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _done: list[int] = field(default_factory=lambda: [0, 0], init=False)
+    #: The files of each dataset under way counted in ``_done``: a file copied again
+    #: from the start (a declined request redone another way) counts once.
+    _counted: dict[DatasetId, set[str]] = field(default_factory=dict, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _unsafe: dict[DatasetId, list[str]] = field(default_factory=dict, init=False)
     _save_due: bool = field(default=False, init=False)
@@ -414,17 +417,21 @@ class DatasetTransfer:
         dataset = plan.id
         files = self._files[dataset]
         _log.debug("Copying dataset '%s' (%d files, %d bytes)", dataset, plan.files, plan.bytes)
-        with self.source.open_dataset(dataset, files, jobs=self.jobs) as reader:
-            copied: list[CopiedFile] = self.target.write_dataset(
-                dataset,
-                files,
-                partial(self._read, reader.open),
-                replace=plan.action == "replace",
-                run=run,
-                on_bytes=self._moved,
-                jobs=self.jobs,
-                reads_ahead=reader.reads_ahead,
-            )
+        try:
+            with self.source.open_dataset(dataset, files, jobs=self.jobs) as reader:
+                copied: list[CopiedFile] = self.target.write_dataset(
+                    dataset,
+                    files,
+                    partial(self._read, reader.open, dataset),
+                    replace=plan.action == "replace",
+                    run=run,
+                    on_bytes=self._moved,
+                    jobs=self.jobs,
+                    reads_ahead=reader.reads_ahead,
+                )
+        finally:
+            with self._lock:
+                self._counted.pop(dataset, None)
         by_path = {each.file.path: each for each in copied}
         with self._lock:
             record.files.pop(str(dataset), None)
@@ -469,11 +476,17 @@ class DatasetTransfer:
             raise _InterruptedError
 
     @contextmanager
-    def _read(self, source: FileSource, file: DatasetFile) -> Iterator[BinaryIO]:
+    def _read(
+        self, source: FileSource, dataset: DatasetId, file: DatasetFile
+    ) -> Iterator[BinaryIO]:
         self._go_on()
         with source(file) as handle:
             yield handle
         with self._lock:
+            counted = self._counted.setdefault(dataset, set())
+            if file.path in counted:
+                return
+            counted.add(file.path)
             self._done[0] += 1
             done = tuple(self._done)
         if self.progress is not None:

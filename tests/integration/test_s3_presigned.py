@@ -9,7 +9,7 @@ import hashlib
 import io
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +25,7 @@ from minari_namespaces import (
     FsspecNamespaceRepository,
     LocalNamespaceRepository,
     NamespaceService,
+    TransferProgress,
 )
 from minari_namespaces.dataset_files import DatasetFile
 from minari_namespaces.errors import CopyVerificationError
@@ -251,6 +252,38 @@ def test_a_file_past_the_part_size_goes_up_in_one_streamed_put(
     assert held == (tmp_path / "local/big/one-v0/data/main_data.hdf5").read_bytes()
     etag = remote.fs.info(key)["ETag"].strip('"')
     assert etag == hashlib.md5(held).hexdigest()
+
+
+def test_a_declined_streamed_put_is_redone_in_parts_and_its_bytes_count_once(
+    moto_s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local, files = _big_dataset(tmp_path / "local")
+    bucket = moto_s3.new_bucket()
+    remote = FsspecNamespaceRepository(f"s3://{bucket}/tree", **moto_s3.storage_options())
+    declined: list[str] = []
+
+    async def take_the_body_then_decline(
+        self: PresignedRequests, path: str, size: int, chunks: AsyncIterator[bytes]
+    ) -> str | None:
+        # A server that read the whole body, then refused it (a 503): the copy is
+        # redone in parts from the start, and its bytes must not count twice.
+        async for _ in chunks:
+            pass
+        declined.append(path)
+        return None
+
+    monkeypatch.setattr(PresignedRequests, "put_stream", take_the_body_then_decline)
+    seen: list[TransferProgress] = []
+    report = NamespaceService(local, remote).upload_dataset(str(DATASET), progress=seen.append)
+
+    assert declined == [f"{bucket}/tree/big/one-v0/data/main_data.hdf5"]
+    held = remote.fs.cat_file(declined[0])
+    assert held == (tmp_path / "local/big/one-v0/data/main_data.hdf5").read_bytes()
+    total = sum(file.size for file in files)
+    assert report.bytes_copied == total
+    assert seen[-1].bytes_done == seen[-1].bytes_total == total
+    assert max(progress.bytes_done for progress in seen) == total
+    assert seen[-1].files_done == seen[-1].files_total == len(files)
 
 
 @pytest.mark.parametrize("failure", ["short", "long", "broken"])

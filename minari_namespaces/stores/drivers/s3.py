@@ -29,6 +29,7 @@ import asyncio
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import wait
+from dataclasses import replace
 from datetime import datetime
 from functools import cache, cached_property
 from typing import Any, Final
@@ -159,8 +160,11 @@ class S3Driver(ObjectStoreDriver):
                 pipe.stop()
 
         request = asyncio.run_coroutine_threadsafe(send(), self.fs.loop)
+        counted = _Counted(write.on_bytes)
         try:
-            digest: Digest | None = write.copy(file, pipe.write, path, md5=True)
+            digest: Digest | None = replace(write, on_bytes=counted).copy(
+                file, pipe.write, path, md5=True
+            )
         except PipeClosedError:
             digest = None
         except BaseException:
@@ -171,7 +175,8 @@ class S3Driver(ObjectStoreDriver):
             pipe.close()
         etag = request.result()
         if etag is None or digest is None:
-            return super().write_file(path, file, write)
+            # Redone from the start: the bytes the declined try counted count once.
+            return super().write_file(path, file, replace(write, on_bytes=counted.again))
         return digest, _stored(etag, file.size, file.path)
 
     async def put_whole(self, path: str, data: bytes) -> DatasetFile | None:
@@ -207,6 +212,27 @@ class S3Driver(ObjectStoreDriver):
             if limit or not page.get("IsTruncated"):
                 return
             options["ContinuationToken"] = page["NextContinuationToken"]
+
+
+class _Counted:
+    """An ``on_bytes`` callback passed through, keeping count; :meth:`again`, for a
+    copy redone from the start, passes on only what goes past that count (and a
+    zero for the rest: the callback's check for an interruption still runs)."""
+
+    def __init__(self, on_bytes: Callable[[int], None] | None) -> None:
+        self._on_bytes = on_bytes
+        self._counted = 0
+
+    def __call__(self, size: int) -> None:
+        self._counted += size
+        if self._on_bytes is not None:
+            self._on_bytes(size)
+
+    def again(self, size: int) -> None:
+        known = min(self._counted, size)
+        self._counted -= known
+        if self._on_bytes is not None:
+            self._on_bytes(size - known)
 
 
 def quick_timestamp(value: Any) -> Any:
