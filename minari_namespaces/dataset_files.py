@@ -235,9 +235,17 @@ class DatasetWrite:
                 if size is not None:
                     check_copy(file, size, None, where)
                     return Digest(size, None)
-            return copy_verified(
-                reader, lambda chunk: _write_all(out_fd, chunk), file, where, self.on_bytes
-            )
+
+            def write(chunk: bytes) -> None:
+                try:
+                    _write_all(out_fd, chunk)
+                except OSError as error:
+                    # A failed write (a full disk) names the file it was writing.
+                    if error.errno is None or error.filename is not None:
+                        raise
+                    raise OSError(error.errno, error.strerror, where) from error
+
+            return copy_verified(reader, write, file, where, self.on_bytes)
 
 
 def _kernel_copy(in_fd: int, out_fd: int, on_bytes: Callable[[int], None] | None) -> int | None:

@@ -39,7 +39,7 @@ from minari_namespaces.dataset_files import (
     RegularFile,
     unsafe_error,
 )
-from minari_namespaces.errors import NamespaceConflictError, NamespaceError
+from minari_namespaces.errors import NamespaceConflictError
 
 __all__ = [
     "FolderTree",
@@ -405,11 +405,6 @@ def _copy_one(
         if durable:
             os.fsync(out)
         info = os.fstat(out)
-    except OSError as error:
-        if error.errno is None or error.filename is not None or isinstance(error, NamespaceError):
-            raise
-        # A failed write (a full disk) names the file it was writing.
-        raise OSError(error.errno, error.strerror, where) from error
     finally:
         os.close(out)
     return CopiedFile(DatasetFile(file.path, info.st_size, file_token(info)))

@@ -254,8 +254,12 @@ class _Reads(io.BufferedIOBase):
         return True
 
     def read(self, size: int | None = -1, /) -> bytes:
-        with self._request():
+        try:
             return self._inner.read(-1 if size is None else size)
+        except Exception:
+            with self._request():  # the store's own account of its failure
+                raise
+            raise
 
     def read1(self, size: int = -1, /) -> bytes:
         return self.read(size)

@@ -177,8 +177,7 @@ def test_a_full_local_disk_in_a_download_is_the_local_error_naming_the_file(
     assert not isinstance(raised.value, RemoteError)
     assert raised.value.errno == errno.ENOSPC
     assert str(raised.value.filename).startswith(str(tmp_path / "local/mujoco/hopper/arrow-v0/"))
-    assert not (tmp_path / "local/mujoco/hopper/arrow-v0").exists()
-    assert os.listdir(tmp_path / "local/mujoco/hopper") == ["namespace_metadata.json"]
+    _nothing_landed(tmp_path / "local")
 
 
 def test_a_failed_remote_read_in_a_download_is_the_remotes_error(
@@ -199,5 +198,9 @@ def test_a_failed_remote_read_in_a_download_is_the_remotes_error(
     monkeypatch.setattr(MemoryFile, "read", broken)
     with pytest.raises(RemoteError, match=r"Could not read mujoco/hopper/arrow-v0/.* at memory://"):
         service.download_dataset(dataset)
+    _nothing_landed(tmp_path / "local")
 
-    assert not (tmp_path / "local/mujoco/hopper/arrow-v0").exists()
+
+def _nothing_landed(local: Path) -> None:
+    """Neither the dataset nor its staging folder is in ``local``."""
+    assert os.listdir(local / "mujoco/hopper") == ["namespace_metadata.json"]
