@@ -14,8 +14,9 @@ import json
 import logging
 import os
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 
@@ -31,13 +32,17 @@ __all__: list[str] = []
 _log = logging.getLogger("minari_namespaces.cli")
 
 
-def open_service(root: Path | None, remote: str | None = None) -> NamespaceService:
-    """The service over ``--root`` and ``--remote`` (default ``$MINARI_REMOTE``).
+def open_service(
+    root: Path | None, remote: str | None = None, *, transfer: bool = False
+) -> NamespaceService:
+    """The service over ``--root`` and ``--remote`` (default ``$MINARI_REMOTE``); for
+    a ``transfer`` (``upload``, ``download``), stores that do not overlap.
 
     Raises:
         typer.BadParameter: If the remote URL carries a user or a password (a usage
             error, raised before any backend is loaded: the backend's own way of
-            giving credentials keeps them out of shell history).
+            giving credentials keeps them out of shell history); for a
+            ``transfer``, if one store is the other or lies inside it.
         RemoteError: If the remote's backend cannot be loaded.
     """
     url = remote if remote is not None else remote_from_environment()
@@ -45,6 +50,8 @@ def open_service(root: Path | None, remote: str | None = None) -> NamespaceServi
         _refuse_credentials(url, "--remote / MINARI_REMOTE")
     service = NamespaceService.from_urls(local=root, remote=url)
     _log.debug("local store %s, remote store %s", service.local.url, url or "(none given)")
+    if transfer and url is not None:
+        _refuse_overlap(service.local.url, service.remote.url, _LOCAL_AND_REMOTE)
     return service
 
 
@@ -61,7 +68,7 @@ def open_stores(source: str, target: str) -> NamespaceService:
     _refuse_credentials(target, "DST_URL")
     _log.debug("copying from %s to %s", source, target)
     service = NamespaceService(open_repository(source), open_repository(target))
-    _refuse_overlap(service.local.url, service.remote.url)
+    _refuse_overlap(service.local.url, service.remote.url, _SOURCE_AND_TARGET)
     return service
 
 
@@ -82,26 +89,39 @@ def _place(url: str) -> tuple[str, tuple[str, ...]]:
     return protocol, tuple(part for part in path.split("/") if part)
 
 
-def _refuse_overlap(source: str, target: str) -> None:
+@dataclass(frozen=True)
+class _Sides:
+    """How a usage error names the two stores of a transfer, and the option to fix."""
+
+    first: str
+    second: str
+    option: str
+
+
+_SOURCE_AND_TARGET: Final = _Sides("the source", "target", "DST_URL")
+_LOCAL_AND_REMOTE: Final = _Sides("the local store", "remote", "--remote")
+
+
+def _refuse_overlap(first: str, second: str, sides: _Sides) -> None:
     """Refuse two stores of which one is the other or lies inside it (as rclone
     does): each run would copy the copy again, nesting it deeper.
 
     Raises:
         typer.BadParameter: If they overlap.
     """
-    (kind, mine), (other, theirs) = _place(source), _place(target)
+    (kind, mine), (other, theirs) = _place(first), _place(second)
     if kind != other or mine[: len(theirs)] != theirs[: len(mine)]:
         return
     if mine == theirs:
-        said = f"{target} is the source itself"
+        said = f"{second} is {sides.first} itself"
     elif len(theirs) > len(mine):
-        said = f"{target} lies inside the source {source}"
+        said = f"{second} lies inside {sides.first} {first}"
     else:
-        said = f"the source {source} lies inside {target}"
+        said = f"{sides.first} {first} lies inside {second}"
     raise typer.BadParameter(
-        f"the stores overlap: {said}. Choose a target that neither holds the source nor "
-        "lies in it.",
-        param_hint="DST_URL",
+        f"the stores overlap: {said}. Choose a {sides.second} that neither holds "
+        f"{sides.first} nor lies in it.",
+        param_hint=sides.option,
     )
 
 

@@ -130,7 +130,7 @@ def upload(
     what = Selection(namespace, tree=tree, datasets=datasets, dataset=dataset, jobs=jobs)
     _transfer(
         "upload",
-        what.call(open_service(root, remote), upload=True),
+        what.call(open_service(root, remote, transfer=True), upload=True),
         overwrite=overwrite or force,
         ask=not (yes or force or dry_run),
         dry_run=dry_run,
@@ -162,7 +162,7 @@ def download(
     what = Selection(namespace, tree=tree, datasets=datasets, dataset=dataset, jobs=jobs)
     _transfer(
         "download",
-        what.call(open_service(root, remote), upload=False),
+        what.call(open_service(root, remote, transfer=True), upload=False),
         overwrite=overwrite or force,
         ask=not (yes or force or dry_run),
         dry_run=dry_run,

@@ -285,6 +285,33 @@ def test_mirror_refuses_a_target_inside_its_source_or_around_it(
     assert files_of(tmp_path / "data", bookkeeping=True) == before
 
 
+@pytest.mark.parametrize("command", ["upload", "download"])
+@pytest.mark.parametrize(
+    ("remote", "said"),
+    [
+        ("file://data/backup", "/data/backup lies inside the local store"),
+        ("file://data", "/data is the local store itself"),
+        ("file://.", "data lies inside file://"),  # the remote holds it
+    ],
+)
+def test_upload_and_download_refuse_a_remote_inside_the_local_store_or_around_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, remote: str, said: str
+) -> None:
+    # Each run would copy the copy again, one level deeper, as mirror's would.
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path / "data", {"D4RL/door/human-v1": b"1"})
+    before = files_of(tmp_path, bookkeeping=True)
+    code, _, err = run(command, "--tree", "--datasets", "--root", "data", "--remote", remote)
+    assert code == 2
+    message = " ".join(err.replace("│", " ").split())
+    assert "Invalid value for --remote: the stores overlap:" in message
+    assert said in message
+    assert "Choose a remote that neither holds the local store nor lies in it." in message
+    assert files_of(tmp_path, bookkeeping=True) == before
+    # Commands that move nothing still read an overlapping remote.
+    assert run("list", "remote", "--remote", remote)[0] == 0
+
+
 def test_mirror_between_folders_that_only_share_a_name_prefix_is_fine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
