@@ -142,20 +142,16 @@ def test_a_dataset_of_more_folders_than_open_descriptors_allowed_is_copied(
 
 
 @pytest.fixture
-def on_memory(tmp_path: Path) -> Iterator[tuple[NamespaceService, DatasetId]]:
-    """A download service from a ``memory://`` remote holding the Arrow-like dataset."""
+def on_memory(tmp_path: Path) -> tuple[NamespaceService, DatasetId]:
+    """A download service from a ``memory://`` remote holding the Arrow-like dataset
+    (each test has a memory store of its own: ``_fresh_memory_filesystem``)."""
     _arrow_like(tmp_path / "source")
-    remote = open_repository(f"memory://failing-{tmp_path.name}")
+    remote = open_repository("memory://remote")
     NamespaceService(LocalNamespaceRepository(tmp_path / "source"), remote).upload_tree(
         datasets=True
     )
-    try:
-        yield (
-            NamespaceService(LocalNamespaceRepository(tmp_path / "local"), remote),
-            DatasetId("mujoco/hopper/arrow-v0"),
-        )
-    finally:
-        remote.driver.fs.rm(remote.driver.root, recursive=True)  # type: ignore[attr-defined]
+    local = LocalNamespaceRepository(tmp_path / "local")
+    return NamespaceService(local, remote), DatasetId("mujoco/hopper/arrow-v0")
 
 
 def test_a_full_local_disk_in_a_download_is_the_local_error_naming_the_file(
